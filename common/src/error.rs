@@ -1,0 +1,138 @@
+//! Errors and exit codes: `TOOL: what failed: why`, one line on stderr.
+//!
+//! Tools return `anyhow::Result<u8>`; a failure that has an exit code of its
+//! own carries a typed leaf ([`Exec`], [`Code`]) somewhere in its chain, and
+//! every other failure takes the tool's default code.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+/// The command could not be executed: 127 when it was not found, else 126
+/// (POSIX shells, coreutils chroot, util-linux unshare and nsenter agree).
+#[derive(Debug)]
+pub struct Exec {
+    pub program: OsString,
+    pub source: io::Error,
+}
+
+impl Exec {
+    pub fn code(&self) -> u8 {
+        match self.source.kind() {
+            io::ErrorKind::NotFound => 127,
+            _ => 126,
+        }
+    }
+}
+
+impl fmt::Display for Exec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&strerror(&self.source))
+    }
+}
+
+impl std::error::Error for Exec {}
+
+/// A failure whose exit code differs from the tool's default.
+#[derive(Debug)]
+pub struct Code(pub u8, pub String);
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.1)
+    }
+}
+
+impl std::error::Error for Code {}
+
+/// Prints the outcome of a tool's `run` and turns it into the exit code:
+/// `Ok(n)` exits `n`; an error prints `tool: a: b: c` on one line and exits
+/// with the code its chain carries, else `default`. A broken pipe on stdout
+/// is a quiet success (`rlsns | head -1`).
+pub fn report(tool: &str, default: u8, result: anyhow::Result<u8>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(io::stderr().lock(), "{tool}: {}", one_line(&err));
+            ExitCode::from(code_of(&err, default))
+        }
+    }
+}
+
+/// The exit code an error carries, or `default`.
+pub fn code_of(err: &anyhow::Error, default: u8) -> u8 {
+    err.chain()
+        .find_map(|e| {
+            e.downcast_ref::<Exec>()
+                .map(Exec::code)
+                .or_else(|| e.downcast_ref::<Code>().map(|c| c.0))
+        })
+        .unwrap_or(default)
+}
+
+/// The whole chain on one line, `outer: inner: root`, with plain strerror
+/// text for system errors (no "(os error 2)", no "ENOENT: ").
+pub fn one_line(err: &anyhow::Error) -> String {
+    let parts: Vec<String> = err
+        .chain()
+        .map(|e| {
+            if let Some(io) = e.downcast_ref::<io::Error>() {
+                strerror(io)
+            } else if let Some(errno) = e.downcast_ref::<nix::errno::Errno>() {
+                errno.desc().to_string()
+            } else {
+                e.to_string()
+            }
+        })
+        .collect();
+    parts.join(": ").replace('\n', " ")
+}
+
+/// The C library's text for an OS error, else the error's own text.
+pub fn strerror(err: &io::Error) -> String {
+    match err.raw_os_error() {
+        Some(errno) => nix::errno::Errno::from_raw(errno).desc().to_string(),
+        None => err.to_string(),
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn chain_is_one_line_with_strerror_text() {
+        let err = Err::<(), _>(io::Error::from_raw_os_error(libc::ENOENT))
+            .context("cannot open /x")
+            .unwrap_err();
+        assert_eq!(one_line(&err), "cannot open /x: No such file or directory");
+        assert_eq!(code_of(&err, 1), 1);
+    }
+
+    #[test]
+    fn exec_failures_carry_126_or_127() {
+        let not_found = Exec { program: "x".into(), source: io::Error::from_raw_os_error(libc::ENOENT) };
+        let denied = Exec { program: "x".into(), source: io::Error::from_raw_os_error(libc::EACCES) };
+        let err = anyhow::Error::new(not_found).context("failed to run command 'x'");
+        assert_eq!(code_of(&err, 125), 127);
+        assert_eq!(one_line(&err), "failed to run command 'x': No such file or directory");
+        assert_eq!(code_of(&anyhow::Error::new(denied), 125), 126);
+    }
+
+    #[test]
+    fn code_leaf_sets_the_exit_code() {
+        let err = anyhow::Error::new(Code(2, "bad".into())).context("outer");
+        assert_eq!(code_of(&err, 1), 2);
+        assert_eq!(one_line(&err), "outer: bad");
+    }
+}

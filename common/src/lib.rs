@@ -1,0 +1,8 @@
+//! What two or more boxutils tools share: command-line parsing and man page
+//! text, errors and exit codes, fork/exec/wait, namespace kinds and mountinfo.
+
+pub mod cli;
+pub mod error;
+pub mod mountinfo;
+pub mod ns;
+pub mod process;

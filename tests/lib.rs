@@ -1,0 +1,1 @@
+//! The root package holds no code: it owns the integration tests in `tests/`.

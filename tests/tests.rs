@@ -1,0 +1,6 @@
+//! Integration tests: the built binaries run as a user would run them, and
+//! compared with their anchor tools where one exists.
+
+mod harness;
+
+mod rchroot;
