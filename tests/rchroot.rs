@@ -15,6 +15,9 @@ fn missing_newroot_fails_like_chroot() {
     assert_eq!(ours.code, theirs.code);
     assert_eq!(
         ours.stderr,
-        format!("rchroot: cannot change root directory to '{}': No such file or directory\n", missing.display())
+        format!(
+            "rchroot: cannot change root directory to '{}': No such file or directory\n",
+            missing.display()
+        )
     );
 }

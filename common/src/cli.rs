@@ -12,13 +12,25 @@ use clap::Parser;
 /// chroot: 125), not clap's 2. A tool that finds itself set-user-ID or
 /// set-group-ID refuses to run (fail closed: boxutils is never setuid).
 pub fn parse<T: Parser>(tool: &str, usage_code: i32) -> T {
-    if nix::unistd::getuid() != nix::unistd::geteuid() || nix::unistd::getgid() != nix::unistd::getegid() {
-        let _ = writeln!(std::io::stderr(), "{tool}: refusing to run set-user-ID or set-group-ID");
+    if nix::unistd::getuid() != nix::unistd::geteuid()
+        || nix::unistd::getgid() != nix::unistd::getegid()
+    {
+        let _ = writeln!(
+            std::io::stderr(),
+            "{tool}: refusing to run set-user-ID or set-group-ID"
+        );
         std::process::exit(usage_code);
     }
     match T::try_parse() {
         Ok(cli) => cli,
-        Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => err.exit(),
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            err.exit()
+        }
         Err(err) => {
             let _ = writeln!(
                 std::io::stderr(),

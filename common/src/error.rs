@@ -121,11 +121,20 @@ mod tests {
 
     #[test]
     fn exec_failures_carry_126_or_127() {
-        let not_found = Exec { program: "x".into(), source: io::Error::from_raw_os_error(libc::ENOENT) };
-        let denied = Exec { program: "x".into(), source: io::Error::from_raw_os_error(libc::EACCES) };
+        let not_found = Exec {
+            program: "x".into(),
+            source: io::Error::from_raw_os_error(libc::ENOENT),
+        };
+        let denied = Exec {
+            program: "x".into(),
+            source: io::Error::from_raw_os_error(libc::EACCES),
+        };
         let err = anyhow::Error::new(not_found).context("failed to run command 'x'");
         assert_eq!(code_of(&err, 125), 127);
-        assert_eq!(one_line(&err), "failed to run command 'x': No such file or directory");
+        assert_eq!(
+            one_line(&err),
+            "failed to run command 'x': No such file or directory"
+        );
         assert_eq!(code_of(&anyhow::Error::new(denied), 125), 126);
     }
 

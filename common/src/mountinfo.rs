@@ -40,12 +40,25 @@ impl Mount {
         let fstype = r.next()?.to_string();
         let source = unescape(r.next()?);
         let super_options = r.next().unwrap_or_default().to_string();
-        Some(Mount { id, parent, dev, root, mount_point, options, optional, fstype, source, super_options })
+        Some(Mount {
+            id,
+            parent,
+            dev,
+            root,
+            mount_point,
+            options,
+            optional,
+            fstype,
+            source,
+            super_options,
+        })
     }
 
     /// The peer group of a shared mount, if it is one.
     pub fn shared(&self) -> Option<u32> {
-        self.optional.iter().find_map(|f| f.strip_prefix("shared:")?.parse().ok())
+        self.optional
+            .iter()
+            .find_map(|f| f.strip_prefix("shared:")?.parse().ok())
     }
 }
 
@@ -56,7 +69,8 @@ pub fn own() -> anyhow::Result<Vec<Mount>> {
 
 /// The mounts listed in a mountinfo file.
 pub fn read(path: &Path) -> anyhow::Result<Vec<Mount>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(text.lines().filter_map(Mount::parse).collect())
 }
 
@@ -66,7 +80,9 @@ fn unescape(field: &str) -> OsString {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let octal = bytes.get(i + 1..i + 4).filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
         match (bytes[i], octal) {
             (b'\\', Some(d)) => {
                 out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
@@ -94,7 +110,10 @@ mod tests {
         assert_eq!(m.mount_point, PathBuf::from("/mnt two"));
         assert_eq!(m.optional, vec!["master:1", "shared:7"]);
         assert_eq!(m.shared(), Some(7));
-        assert_eq!((m.fstype.as_str(), m.source.to_str()), ("ext3", Some("/dev/root")));
+        assert_eq!(
+            (m.fstype.as_str(), m.source.to_str()),
+            ("ext3", Some("/dev/root"))
+        );
         assert_eq!(m.super_options, "rw,errors=continue");
     }
 
@@ -106,6 +125,9 @@ mod tests {
 
     #[test]
     fn own_mountinfo_has_a_root() {
-        assert!(own().unwrap().iter().any(|m| m.mount_point == Path::new("/")));
+        assert!(own()
+            .unwrap()
+            .iter()
+            .any(|m| m.mount_point == Path::new("/")));
     }
 }

@@ -19,19 +19,35 @@ use crate::error::Exec;
 /// CVE-2024-21626: a leaked descriptor is a way out of the container).
 pub fn exec(argv: &[OsString]) -> Exec {
     let Some((program, args)) = argv.split_first() else {
-        return Exec { program: OsString::new(), source: std::io::ErrorKind::InvalidInput.into() };
+        return Exec {
+            program: OsString::new(),
+            source: std::io::ErrorKind::InvalidInput.into(),
+        };
     };
     if let Err(errno) = cloexec_from(3) {
-        return Exec { program: program.clone(), source: errno.into() };
+        return Exec {
+            program: program.clone(),
+            source: errno.into(),
+        };
     }
     let source = Command::new(program).args(args).exec();
-    Exec { program: program.clone(), source }
+    Exec {
+        program: program.clone(),
+        source,
+    }
 }
 
 /// Marks every descriptor from `first` on close-on-exec.
 pub fn cloexec_from(first: u32) -> nix::Result<()> {
     // SAFETY: close_range takes only integers and changes only descriptor flags.
-    let rc = unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
     nix::errno::Errno::result(rc).map(drop)
 }
 

@@ -1,4 +1,5 @@
 //! What every integration test needs: the built binaries, root-only skips,
+#![allow(dead_code)] // TEMP: until every tool's tests use the harness; removed before landing
 //! fresh namespaces, unique names and guards that undo on drop.
 
 use std::ffi::OsStr;
@@ -21,13 +22,20 @@ pub fn bin(name: &str) -> PathBuf {
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     // tests/…/target/debug/deps/tests-HASH → target/debug
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/PROFILE directory");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/PROFILE directory");
     if !built.iter().any(|b| b == name) {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let target_dir = profile_dir.parent().expect("target directory");
         let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "--bin", name, "--target-dir"]).arg(target_dir);
-        build.arg("--manifest-path").arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
+        build
+            .args(["build", "--quiet", "--bin", name, "--target-dir"])
+            .arg(target_dir);
+        build
+            .arg("--manifest-path")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
         if profile_dir.file_name() == Some(OsStr::new("release")) {
             build.arg("--release");
         }
@@ -63,8 +71,14 @@ pub struct Ran {
 /// Runs `c` to its end with stdin closed and collects what it did.
 pub fn run(c: &mut Command) -> Ran {
     use std::os::unix::process::ExitStatusExt;
-    let out = c.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"));
-    let code = out.status.code().unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
+    let out = c
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"));
+    let code = out
+        .status
+        .code()
+        .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
     Ran {
         code,
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -101,12 +115,19 @@ pub fn skip(test: &str, why: &str) {
 /// sweep removes what carries `bxt-`).
 pub fn unique(test: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
-    format!("bxt-{test}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "bxt-{test}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A temporary directory removed on drop (with everything in it).
 pub fn tempdir(test: &str) -> tempfile::TempDir {
-    tempfile::Builder::new().prefix(&format!("boxutils-{test}-")).tempdir().expect("temp dir")
+    tempfile::Builder::new()
+        .prefix(&format!("boxutils-{test}-"))
+        .tempdir()
+        .expect("temp dir")
 }
 
 /// Runs `body` on a thread of its own in fresh mount and network namespaces:
@@ -114,14 +135,23 @@ pub fn tempdir(test: &str) -> tempfile::TempDir {
 /// dies with the thread, even when it panics. `lo` is up. Commands started
 /// from the body run in these namespaces.
 pub fn in_netns<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
-    on_thread(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS, move || {
-        std::fs::create_dir_all("/run/netns").expect("mkdir /run/netns");
-        mount(Some("tmpfs"), "/run/netns", Some("tmpfs"), MsFlags::empty(), Some("mode=755"))
+    on_thread(
+        CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS,
+        move || {
+            std::fs::create_dir_all("/run/netns").expect("mkdir /run/netns");
+            mount(
+                Some("tmpfs"),
+                "/run/netns",
+                Some("tmpfs"),
+                MsFlags::empty(),
+                Some("mode=755"),
+            )
             .expect("tmpfs on /run/netns");
-        let lo = run(Command::new("ip").args(["link", "set", "lo", "up"]));
-        assert_eq!(lo.code, 0, "ip link set lo up: {}", lo.stderr);
-        body()
-    })
+            let lo = run(Command::new("ip").args(["link", "set", "lo", "up"]));
+            assert_eq!(lo.code, 0, "ip link set lo up: {}", lo.stderr);
+            body()
+        },
+    )
 }
 
 /// Runs `body` on a thread of its own in a fresh private mount namespace:
@@ -136,8 +166,14 @@ fn on_thread<T: Send + 'static>(flags: CloneFlags, body: impl FnOnce() -> T + Se
         // namespace can only be unshared by a thread with its own.
         unshare(CloneFlags::CLONE_FS | flags).expect("unshare");
         // systemd makes / shared: without this, mounts would reach the host.
-        mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
-            .expect("make / private");
+        mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+            None::<&str>,
+        )
+        .expect("make / private");
         body()
     });
     match thread.join() {
@@ -152,7 +188,10 @@ pub struct Mounted(pub PathBuf);
 impl Drop for Mounted {
     fn drop(&mut self) {
         if let Err(e) = umount2(&self.0, MntFlags::MNT_DETACH) {
-            skip("cleanup", &format!("cannot detach {}: {e}", self.0.display()));
+            skip(
+                "cleanup",
+                &format!("cannot detach {}: {e}", self.0.display()),
+            );
         }
     }
 }
@@ -160,5 +199,25 @@ impl Drop for Mounted {
 /// The mount points of the host's (this process's) mount namespace.
 pub fn mount_points() -> Vec<PathBuf> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
-    text.lines().filter_map(|l| l.split(' ').nth(4)).map(PathBuf::from).collect()
+    text.lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(PathBuf::from)
+        .collect()
+}
+
+#[test]
+fn in_netns_gives_fresh_namespaces_and_leaves_nothing() {
+    if !root("in_netns_gives_fresh_namespaces_and_leaves_nothing") {
+        return;
+    }
+    let host_net = std::fs::read_link("/proc/self/ns/net").unwrap();
+    let before = mount_points();
+    let (inner_net, inner_mounts) = in_netns(|| {
+        let ns = run(Command::new("readlink").arg("/proc/self/ns/net")).stdout;
+        let mounts = run(Command::new("cat").arg("/proc/self/mountinfo")).stdout;
+        (ns, mounts)
+    });
+    assert_ne!(inner_net.trim(), host_net.to_str().unwrap());
+    assert!(inner_mounts.contains(" /run/netns "), "{inner_mounts}");
+    assert_eq!(mount_points(), before);
 }

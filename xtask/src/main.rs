@@ -69,7 +69,11 @@ fn render_section(out: &mut Vec<u8>, heading: &str, body: &str) -> std::io::Resu
         if line.trim().is_empty() {
             writeln!(out, ".PP")?;
         } else {
-            writeln!(out, "{}", escape(if example { &line[2..] } else { line.trim() }))?;
+            writeln!(
+                out,
+                "{}",
+                escape(if example { &line[2..] } else { line.trim() })
+            )?;
         }
     }
     if in_example {
@@ -99,7 +103,10 @@ mod tests {
             let (name, text) = render(&page).unwrap();
             let path = man_dir().join(&name);
             let committed = std::fs::read(&path).unwrap_or_default();
-            assert!(committed == text, "man/{name} is stale: run `cargo xtask man`");
+            assert!(
+                committed == text,
+                "man/{name} is stale: run `cargo xtask man`"
+            );
         }
     }
 

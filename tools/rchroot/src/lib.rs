@@ -42,16 +42,24 @@ pub fn pages() -> Vec<common::cli::Page> {
 
 /// Runs the command in the new root; returns only on failure.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
-    nix::unistd::chroot(&cli.newroot)
-        .with_context(|| format!("cannot change root directory to '{}'", cli.newroot.display()))?;
+    nix::unistd::chroot(&cli.newroot).with_context(|| {
+        format!(
+            "cannot change root directory to '{}'",
+            cli.newroot.display()
+        )
+    })?;
     if !cli.skip_chdir {
         nix::unistd::chdir("/").context("cannot chdir to root directory")?;
     }
     let argv = if cli.command.is_empty() {
-        vec![std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into()), "-i".into()]
+        vec![
+            std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into()),
+            "-i".into(),
+        ]
     } else {
         cli.command
     };
     let program = argv[0].to_string_lossy().into_owned();
-    Err(anyhow::Error::new(common::process::exec(&argv)).context(format!("failed to run command '{program}'")))
+    Err(anyhow::Error::new(common::process::exec(&argv))
+        .context(format!("failed to run command '{program}'")))
 }
