@@ -4,5 +4,6 @@
 pub mod cli;
 pub mod error;
 pub mod mountinfo;
+pub mod netns;
 pub mod ns;
 pub mod process;
