@@ -59,7 +59,8 @@ pub struct Cli {
     #[arg(short = 'S', long = "semaphore-key", value_name = "KEY", value_parser = ordered)]
     pub semaphore_key: Vec<Ordered>,
 
-    /// Remove all objects, or all of one kind (shm, msg or sem).
+    /// Remove all objects, or all of one kind given as --all=KIND or -a=KIND
+    /// (shm, msg or sem); `-ashm` reads as `-a -s hm` and is refused.
     #[arg(short = 'a', long = "all", value_name = "shm|msg|sem", num_args = 0..=1, require_equals = true)]
     pub all: Option<Option<String>>,
 
