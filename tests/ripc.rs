@@ -3,7 +3,9 @@
 //! host's objects and limits are never touched; both tools run side by side
 //! on the same objects.
 
-use crate::harness::{anchor, cmd, have, in_ipcns, root, run, Ran};
+use nix::mount::{mount, MsFlags};
+
+use crate::harness::{anchor, cmd, have, in_ipcns, in_mountns, root, run, unique, Ran};
 
 /// Runs a shell script (util-linux tools, perl) in the caller's namespaces.
 fn sh(script: &str) -> Ran {
@@ -483,21 +485,110 @@ fn malformed_id_removes_nothing() {
     assert_eq!(ours.stderr, "ripcrm: failed to parse argument: 'abc'\n");
 }
 
+/// Runs `body` with a private /dev/shm (a tmpfs in a fresh mount
+/// namespace) and a fresh IPC namespace: POSIX objects made there reach
+/// neither the host's /dev/shm nor its message queues.
+fn in_posix_sandbox<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
+    in_mountns(|| {
+        mount(
+            Some("tmpfs"),
+            "/dev/shm",
+            Some("tmpfs"),
+            MsFlags::empty(),
+            Some("mode=1777"),
+        )
+        .expect("tmpfs on /dev/shm");
+        in_ipcns(body)
+    })
+}
+
 #[test]
-fn posix_names_are_not_supported() {
-    if !ready("posix_names_are_not_supported") {
+fn posix_objects_are_made_and_removed_by_name() {
+    if !root("posix_objects_are_made_and_removed_by_name") {
         return;
     }
-    // util-linux 2.38 has no POSIX options either: a usage error, exit 1.
-    let args = ["--posix-shmem", "bxt-nosuch"];
-    let (a, b) = in_ipcns(move || {
+    let name = format!("/{}", unique("posix"));
+    let (made, files, removed, gone, again) = in_posix_sandbox(move || {
+        let made = run(cmd("ripcmk").args(["-m", "1K", "-q", "-s", "-n", &name, "-p", "600"]));
+        let files = run(anchor("ls").args(["-ln", "/dev/shm"])).stdout;
+        let removed = run(cmd("ripcrm").args([
+            "--posix-shmem",
+            &name,
+            "--posix-semaphore",
+            &name,
+            "--posix-mqueue",
+            &name,
+        ]));
+        let gone = std::fs::read_dir("/dev/shm").unwrap().count();
+        let again = run(cmd("ripcrm").args(["--posix-mqueue", &name]));
+        (made, files, (removed, name.clone()), gone, again)
+    });
+    let (removed, name) = removed;
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    assert_eq!(
+        made.stdout,
+        format!(
+            "POSIX shared memory name: {name}\nPOSIX message queue name: {name}\n\
+             POSIX semaphore name: {name}\n"
+        )
+    );
+    let base = &name[1..];
+    assert!(
+        files.lines().any(|l| l.starts_with("-rw------- ")
+            && l.contains(" 1024 ")
+            && l.ends_with(&format!(" {base}"))),
+        "{files}"
+    );
+    assert!(
+        files.lines().any(|l| l.ends_with(&format!(" sem.{base}"))),
+        "{files}"
+    );
+    assert_eq!((removed.code, removed.stderr.as_str()), (0, ""));
+    assert_eq!(gone, 0);
+    assert_eq!(again.code, 1);
+    assert_eq!(again.stderr, format!("ripcrm: name `{name}' not found\n"));
+}
+
+#[test]
+fn nonexistent_posix_name_is_refused() {
+    if !ready("nonexistent_posix_name_is_refused") {
+        return;
+    }
+    // util-linux 2.38 has no POSIX options (a usage error); 2.41 says
+    // "name not found". Both exit 1, and nothing else is touched.
+    let args = ["--posix-shmem", "/bxt-nosuch"];
+    let (a, b, before, after) = in_posix_sandbox(move || {
+        sh("ipcmk -M 10 >/dev/null && touch /dev/shm/keep");
+        let before = (rows(), std::fs::read_dir("/dev/shm").unwrap().count());
+        let a = run(cmd("ripcrm").args(args));
+        let b = run(anchor("ipcrm").args(args));
         (
-            run(cmd("ripcrm").args(args)),
-            run(anchor("ipcrm").args(args)),
+            a,
+            b,
+            before,
+            (rows(), std::fs::read_dir("/dev/shm").unwrap().count()),
         )
     });
     assert_eq!((a.code, b.code), (1, 1));
-    assert!(a.stderr.starts_with("ripcrm: "), "{}", a.stderr);
+    assert_eq!(a.stderr, "ripcrm: name `/bxt-nosuch' not found\n");
+    assert_eq!(before, after);
+}
+
+#[test]
+fn posix_queue_name_without_slash_rolls_back() {
+    if !root("posix_queue_name_without_slash_rolls_back") {
+        return;
+    }
+    let (ran, left) = in_posix_sandbox(|| {
+        let ran = run(cmd("ripcmk").args(["-M", "10", "-q", "-n", "noslash"]));
+        (ran, rows())
+    });
+    assert_eq!(ran.code, 1);
+    assert_eq!(
+        ran.stderr,
+        "ripcmk: create POSIX message queue failed: the name 'noslash' must start with /: Invalid argument\n"
+    );
+    assert_eq!(left, Vec::<String>::new());
 }
 
 #[test]

@@ -7,6 +7,7 @@ use clap::CommandFactory;
 use nix::errno::Errno;
 
 pub mod make;
+mod posix;
 pub mod remove;
 pub mod show;
 mod sysv;
@@ -78,12 +79,13 @@ pub fn pages() -> Vec<common::cli::Page> {
                     "Each object gets a random key; a key already in use is never reused \
                      (ipcmk would hand back the existing object). A size the kernel refuses \
                      is explained with the limit it exceeds: kernel.shmmax and kernel.sem \
-                     are per IPC namespace. POSIX objects (--posix-shmem, --posix-mqueue, \
-                     --posix-semaphore of util-linux 2.41) are not supported.",
+                     are per IPC namespace. POSIX objects (-m, -q, -s with --name, as in \
+                     util-linux 2.41) are made with O_EXCL: shared memory and semaphores \
+                     are files in /dev/shm, message queues belong to the IPC namespace.",
                 ),
                 (
                     "EXAMPLES",
-                    "  ripcmk -M 1M -p 0600\n  unshare -i sh -c 'ripcmk -M 100; ripcs -m'",
+                    "  ripcmk -M 1M -p 0600\n  ripcmk -m 4K -s -n /demo\n  unshare -i sh -c 'ripcmk -M 100; ripcs -m'",
                 ),
                 (
                     "SEE ALSO",
@@ -128,8 +130,15 @@ pub fn pages() -> Vec<common::cli::Page> {
                      (ipcrm stops half way).",
                 ),
                 (
+                    "NOTES",
+                    "A plain -a removes the System V objects of the IPC namespace only, as \
+                     util-linux 2.40 does; POSIX objects go with --all=pshm, --all=pmsg or \
+                     --all=psem (2.41 also removes them on -a, which reaches a /dev/shm \
+                     shared with the host).",
+                ),
+                (
                     "EXAMPLES",
-                    "  ripcrm -m 3 -Q 0x1234\n  ripcrm --all=shm\n  ripcrm sem 0 1",
+                    "  ripcrm -m 3 -Q 0x1234\n  ripcrm --all=shm\n  ripcrm sem 0 1\n  ripcrm --posix-semaphore /demo",
                 ),
                 (
                     "SEE ALSO",

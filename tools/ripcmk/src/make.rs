@@ -1,6 +1,7 @@
 //! ripcmk: util-linux ipcmk. Makes a shared memory segment, a message
-//! queue and/or a semaphore array and prints their ids; when one of them
-//! cannot be made, the ones made before it are removed again.
+//! queue and/or a semaphore array and prints their ids, and (as util-linux
+//! 2.41) POSIX objects by name; when one of them cannot be made, the ones
+//! made before it are removed again.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -9,6 +10,7 @@ use anyhow::Context;
 use clap::Parser;
 use nix::errno::Errno;
 
+use crate::posix;
 use crate::sysv::{self, Kind};
 
 /// Create various IPC resources.
@@ -34,6 +36,22 @@ pub struct Cli {
     #[arg(short = 'Q', long = "queue")]
     pub queue: bool,
 
+    /// Create a POSIX shared memory object of SIZE bytes named by --name.
+    #[arg(short = 'm', long = "posix-shmem", value_name = "SIZE")]
+    pub posix_shmem: Option<String>,
+
+    /// Create a POSIX message queue named by --name.
+    #[arg(short = 'q', long = "posix-mqueue")]
+    pub posix_mqueue: bool,
+
+    /// Create a POSIX named semaphore (value 0) named by --name.
+    #[arg(short = 's', long = "posix-semaphore")]
+    pub posix_semaphore: bool,
+
+    /// The name of the POSIX objects, such as /NAME (needed for -m, -q, -s).
+    #[arg(short = 'n', long = "name", value_name = "NAME")]
+    pub name: Option<String>,
+
     /// Permission for the resource, in octal (default 0644).
     #[arg(short = 'p', long = "mode", value_name = "MODE")]
     pub mode: Option<String>,
@@ -52,21 +70,30 @@ pub struct Plan {
     pub msg: bool,
     /// The number of semaphores of the array to make, if any.
     pub sem: Option<i32>,
+    /// The size of the POSIX shared memory object to make, if any.
+    pub pshm: Option<u64>,
+    /// Whether to make a POSIX message queue.
+    pub pmsg: bool,
+    /// Whether to make a POSIX semaphore.
+    pub psem: bool,
+    /// The name of the POSIX objects.
+    pub name: String,
     /// The permission bits of each object.
     pub mode: u32,
+}
+
+/// A size as ipcmk reads it, or `failed to parse size: 'TEXT': why`.
+fn size(text: &str) -> anyhow::Result<u64> {
+    common::size::parse_size(text)
+        .map_err(crate::os_error)
+        .with_context(|| format!("failed to parse size: '{text}'"))
 }
 
 impl Plan {
     /// Reads the arguments as ipcmk does; `None` when nothing is asked for.
     pub fn new(cli: &Cli) -> anyhow::Result<Option<Plan>> {
-        let shm = match &cli.shmem {
-            Some(text) => Some(
-                common::size::parse_size(text)
-                    .map_err(crate::os_error)
-                    .with_context(|| format!("failed to parse size: '{text}'"))?,
-            ),
-            None => None,
-        };
+        let shm = cli.shmem.as_deref().map(size).transpose()?;
+        let pshm = cli.posix_shmem.as_deref().map(size).transpose()?;
         let sem = match &cli.semaphore {
             Some(text) => Some(crate::parse_s32(text, "failed to parse elements")?),
             None => None,
@@ -77,13 +104,23 @@ impl Plan {
                 .with_context(|| format!("failed to parse mode: '{text}'"))?,
             None => 0o644,
         };
-        if shm.is_none() && sem.is_none() && !cli.queue {
+        let posix = pshm.is_some() || cli.posix_mqueue || cli.posix_semaphore;
+        if shm.is_none() && sem.is_none() && !cli.queue && !posix {
             return Ok(None);
         }
+        let name = match (&cli.name, posix) {
+            (Some(name), _) => name.clone(),
+            (None, false) => String::new(),
+            (None, true) => anyhow::bail!("a name is needed for POSIX IPC objects (--name)"),
+        };
         Ok(Some(Plan {
             shm,
             msg: cli.queue,
             sem,
+            pshm,
+            pmsg: cli.posix_mqueue,
+            psem: cli.posix_semaphore,
+            name,
             mode,
         }))
     }
@@ -110,19 +147,33 @@ fn parse_mode(text: &str) -> Result<u32, Errno> {
     Ok((value & 0o777) as u32)
 }
 
+/// One object made, to be removed again if a later one fails.
+enum Undo {
+    Sysv(Kind, i32),
+    Posix(Kind, String),
+}
+
 /// Removes what was made unless committed: ipcmk would leave the segment
 /// behind when the queue after it fails; we do not.
-struct Made(Vec<(Kind, i32)>);
+struct Made(Vec<Undo>);
 
 impl Drop for Made {
     fn drop(&mut self) {
-        for (kind, id) in self.0.drain(..).rev() {
-            if let Err(e) = sysv::remove(kind, id) {
+        for undo in self.0.drain(..).rev() {
+            let (result, what) = match &undo {
+                Undo::Sysv(kind, id) => {
+                    (sysv::remove(*kind, *id), format!("{} id {id}", kind.name()))
+                }
+                Undo::Posix(kind, name) => (
+                    posix::unlink(*kind, name),
+                    format!("{} {name}", posix::what(*kind)),
+                ),
+            };
+            if let Err(e) = result {
                 let _ = writeln!(
                     std::io::stderr(),
-                    "ripcmk: cannot remove {} id {id} again: {}",
-                    kind.name(),
-                    e.desc()
+                    "ripcmk: cannot remove {what} again: {}",
+                    crate::os_error(e)
                 );
             }
         }
@@ -178,21 +229,35 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     };
     let mut made = Made(Vec::new());
     let mut out = String::new();
-    if let Some(size) = plan.shm {
-        let id = make(Kind::Shm, size, plan.mode)?;
-        made.0.push((Kind::Shm, id));
-        out += &format!("Shared memory id: {id}\n");
-    }
-    if plan.msg {
-        let id = make(Kind::Msg, 0, plan.mode)?;
-        made.0.push((Kind::Msg, id));
-        out += &format!("Message queue id: {id}\n");
-    }
-    if let Some(nsems) = plan.sem {
+    // ipcmk's order: each System V object, then its POSIX counterpart.
+    let sysv_objects = [
+        (Kind::Shm, plan.shm, "Shared memory id"),
+        (Kind::Msg, plan.msg.then_some(0), "Message queue id"),
         // A negative count reaches the kernel as the C int it is.
-        let id = make(Kind::Sem, nsems as u64, plan.mode)?;
-        made.0.push((Kind::Sem, id));
-        out += &format!("Semaphore id: {id}\n");
+        (Kind::Sem, plan.sem.map(|n| n as u64), "Semaphore id"),
+    ];
+    let posix_objects = [plan.pshm, plan.pmsg.then_some(0), plan.psem.then_some(0)];
+    for ((kind, arg, label), posix_arg) in sysv_objects.into_iter().zip(posix_objects) {
+        if let Some(arg) = arg {
+            let id = make(kind, arg, plan.mode)?;
+            made.0.push(Undo::Sysv(kind, id));
+            out += &format!("{label}: {id}\n");
+        }
+        if let Some(size) = posix_arg {
+            posix::create(kind, &plan.name, size, plan.mode).map_err(|e| {
+                let err = crate::os_error(e);
+                // glibc's mq_open refuses a name without its leading slash.
+                let err = match (kind, e) {
+                    (Kind::Msg, Errno::EINVAL) if !plan.name.starts_with('/') => {
+                        err.context(format!("the name '{}' must start with /", plan.name))
+                    }
+                    _ => err,
+                };
+                err.context(format!("create {} failed", posix::what(kind)))
+            })?;
+            made.0.push(Undo::Posix(kind, plan.name.clone()));
+            out += &format!("{} name: {}\n", posix::what(kind), plan.name);
+        }
     }
     made.0.clear();
     std::io::stdout().lock().write_all(out.as_bytes())?;
@@ -218,8 +283,28 @@ mod tests {
                 shm: Some(1536),
                 msg: true,
                 sem: Some(3),
+                pshm: None,
+                pmsg: false,
+                psem: false,
+                name: String::new(),
                 mode: 0o600
             }
+        );
+    }
+
+    #[test]
+    fn posix_objects_need_a_name() {
+        let p = plan(&["ripcmk", "-m", "1K", "-q", "-s", "-n", "/x"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (p.pshm, p.pmsg, p.psem, p.name.as_str()),
+            (Some(1024), true, true, "/x")
+        );
+        let err = plan(&["ripcmk", "-q"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a name is needed for POSIX IPC objects (--name)"
         );
     }
 

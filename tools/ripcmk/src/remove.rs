@@ -1,5 +1,6 @@
 //! ripcrm: util-linux ipcrm. Removes System V IPC objects by id or key, all
-//! of a kind, or in the old `ripcrm shm|msg|sem ID...` form. An object that
+//! of a kind, or in the old `ripcrm shm|msg|sem ID...` form, and (as
+//! util-linux 2.41) POSIX objects by name. An object that
 //! cannot be removed is reported and the others are still removed; the exit
 //! status is then 1. Every argument is read before anything is removed.
 
@@ -10,6 +11,7 @@ use anyhow::Context;
 use clap::Parser;
 use nix::errno::Errno;
 
+use crate::posix;
 use crate::sysv::{self, Kind};
 
 /// An option value with its place on the command line: ipcrm removes in
@@ -32,7 +34,8 @@ fn ordered(text: &str) -> Result<Ordered, std::convert::Infallible> {
     name = "ripcrm",
     version,
     infer_long_args = true,
-    allow_negative_numbers = true
+    allow_negative_numbers = true,
+    args_override_self = true
 )]
 pub struct Cli {
     /// Remove the shared memory segment with this id.
@@ -59,9 +62,28 @@ pub struct Cli {
     #[arg(short = 'S', long = "semaphore-key", value_name = "KEY", value_parser = ordered)]
     pub semaphore_key: Vec<Ordered>,
 
-    /// Remove all objects, or all of one kind given as --all=KIND or -a=KIND
-    /// (shm, msg or sem); `-ashm` reads as `-a -s hm` and is refused.
-    #[arg(short = 'a', long = "all", value_name = "shm|msg|sem", num_args = 0..=1, require_equals = true)]
+    /// Remove the POSIX shared memory object with this name.
+    #[arg(long = "posix-shmem", value_name = "NAME", value_parser = ordered)]
+    pub posix_shmem: Vec<Ordered>,
+
+    /// Remove the POSIX message queue with this name.
+    #[arg(long = "posix-mqueue", value_name = "NAME", value_parser = ordered)]
+    pub posix_mqueue: Vec<Ordered>,
+
+    /// Remove the POSIX semaphore with this name.
+    #[arg(long = "posix-semaphore", value_name = "NAME", value_parser = ordered)]
+    pub posix_semaphore: Vec<Ordered>,
+
+    /// Remove all System V objects, or all of one kind given as --all=KIND
+    /// or -a=KIND (shm, msg, sem, or POSIX pshm, pmsg, psem); `-ashm` reads
+    /// as `-a -s hm` and is refused.
+    #[arg(
+        short = 'a',
+        long = "all",
+        value_name = "shm|msg|sem|pshm|pmsg|psem",
+        num_args = 0..=1,
+        require_equals = true
+    )]
     pub all: Option<Option<String>>,
 
     /// Explain what is being done.
@@ -81,14 +103,19 @@ pub enum Target {
     Key(i32, String),
     /// An id of the old form that is not a number (reported, not fatal).
     BadId(String),
+    /// A POSIX object's name.
+    Name(String),
 }
+
+/// A kind of object: System V, or its POSIX counterpart.
+pub type Class = (Kind, bool);
 
 /// What ripcrm will remove, in order.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Plan {
     pub removals: Vec<(Kind, Target)>,
-    /// `-a`: every kind (`None`) or one kind.
-    pub all: Option<Option<Kind>>,
+    /// `-a`: every System V kind (`None`) or one kind.
+    pub all: Option<Option<Class>>,
     pub verbose: bool,
     /// The old form prints `resource(s) deleted` when all went well.
     pub old_form: bool,
@@ -116,6 +143,14 @@ fn kind_named(word: &str) -> Option<Kind> {
         .find(|k| k.name() == word)
 }
 
+/// `shm`, `msg`, `sem`, or with a `p` before, their POSIX counterparts.
+fn class_named(word: &str) -> Option<Class> {
+    match word.strip_prefix('p') {
+        Some(rest) if kind_named(rest).is_some() => kind_named(rest).map(|k| (k, true)),
+        _ => kind_named(word).map(|k| (k, false)),
+    }
+}
+
 impl Plan {
     pub fn new(cli: Cli) -> anyhow::Result<Plan> {
         let no_options = [
@@ -125,6 +160,9 @@ impl Plan {
             &cli.queue_key,
             &cli.semaphore_id,
             &cli.semaphore_key,
+            &cli.posix_shmem,
+            &cli.posix_mqueue,
+            &cli.posix_semaphore,
         ]
         .iter()
         .all(|v| v.is_empty())
@@ -156,25 +194,35 @@ impl Plan {
         let all = match &cli.all {
             None => None,
             Some(None) => Some(None),
-            Some(Some(word)) => match kind_named(word) {
-                Some(kind) => Some(Some(kind)),
+            Some(Some(word)) => match class_named(word) {
+                Some(class) => Some(Some(class)),
                 None => anyhow::bail!("unknown argument: {word}"),
             },
         };
         let mut tagged = Vec::new();
-        for (values, kind, key) in [
-            (&cli.shmem_id, Kind::Shm, false),
-            (&cli.shmem_key, Kind::Shm, true),
-            (&cli.queue_id, Kind::Msg, false),
-            (&cli.queue_key, Kind::Msg, true),
-            (&cli.semaphore_id, Kind::Sem, false),
-            (&cli.semaphore_key, Kind::Sem, true),
+        // How each option names its object: by id, key or POSIX name.
+        #[derive(Clone, Copy)]
+        enum By {
+            Id,
+            Key,
+            Name,
+        }
+        for (values, kind, by) in [
+            (&cli.shmem_id, Kind::Shm, By::Id),
+            (&cli.shmem_key, Kind::Shm, By::Key),
+            (&cli.queue_id, Kind::Msg, By::Id),
+            (&cli.queue_key, Kind::Msg, By::Key),
+            (&cli.semaphore_id, Kind::Sem, By::Id),
+            (&cli.semaphore_key, Kind::Sem, By::Key),
+            (&cli.posix_shmem, Kind::Shm, By::Name),
+            (&cli.posix_mqueue, Kind::Msg, By::Name),
+            (&cli.posix_semaphore, Kind::Sem, By::Name),
         ] {
             for Ordered(at, text) in values {
-                let target = if key {
-                    Target::Key(parse_key(text)?, text.clone())
-                } else {
-                    Target::Id(crate::parse_s32(text, "failed to parse argument")?)
+                let target = match by {
+                    By::Key => Target::Key(parse_key(text)?, text.clone()),
+                    By::Id => Target::Id(crate::parse_s32(text, "failed to parse argument")?),
+                    By::Name => Target::Name(text.clone()),
                 };
                 tagged.push((*at, kind, target));
             }
@@ -232,9 +280,30 @@ fn warn(text: &str) {
     let _ = writeln!(std::io::stderr(), "ripcrm: {text}");
 }
 
-/// Removes one object named by id or key; `Ok(false)` when reported.
+/// Removes a POSIX object; `Ok(false)` when it failed and was reported.
+fn remove_name(kind: Kind, name: &str, verbose: bool) -> anyhow::Result<bool> {
+    if verbose {
+        writeln!(std::io::stdout(), "removing {} `{name}'", posix::what(kind))?;
+    }
+    match posix::unlink(kind, name) {
+        Ok(()) => Ok(true),
+        Err(err) => {
+            let text = match err {
+                Errno::EACCES | Errno::EPERM => format!("permission denied for name `{name}'"),
+                Errno::ENOENT => format!("name `{name}' not found"),
+                Errno::ENAMETOOLONG => format!("name `{name}' too long"),
+                _ => return Err(crate::os_error(err).context("name failed")),
+            };
+            warn(&text);
+            Ok(false)
+        }
+    }
+}
+
+/// Removes one object named by id, key or name; `Ok(false)` when reported.
 fn remove_target(kind: Kind, target: &Target, verbose: bool) -> anyhow::Result<bool> {
     match target {
+        Target::Name(name) => remove_name(kind, name, verbose),
         Target::Id(id) => remove_id(kind, *id, false, verbose),
         Target::BadId(text) => {
             warn(&format!("invalid id: {text}"));
@@ -273,15 +342,25 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     for (kind, target) in &plan.removals {
         ok &= remove_target(*kind, target, plan.verbose)?;
     }
-    if let Some(which) = plan.all {
-        // ipcrm's order: segments, semaphores, queues.
-        for kind in [Kind::Shm, Kind::Sem, Kind::Msg] {
-            if which.is_none_or(|k| k == kind) {
-                for id in sysv::ids(kind)? {
-                    ok &= remove_id(kind, id, false, plan.verbose)?;
+    match plan.all {
+        // POSIX objects only when named: a plain -a keeps to System V (as
+        // util-linux 2.40), as /dev/shm is seldom private to the namespace.
+        Some(Some((kind, true))) => {
+            for name in posix::names(kind) {
+                ok &= remove_name(kind, &name, plan.verbose)?;
+            }
+        }
+        Some(which) => {
+            // ipcrm's order: segments, semaphores, queues.
+            for kind in [Kind::Shm, Kind::Sem, Kind::Msg] {
+                if which.is_none_or(|(k, _)| k == kind) {
+                    for id in sysv::ids(kind)? {
+                        ok &= remove_id(kind, id, false, plan.verbose)?;
+                    }
                 }
             }
         }
+        None => {}
     }
     if let Some(arg) = plan.unknown {
         return Ok(crate::usage("ripcrm", &format!("unknown argument: {arg}")));
@@ -315,6 +394,35 @@ mod tests {
     }
 
     #[test]
+    fn repeated_options_add_up_and_the_last_all_wins() {
+        let p = plan(&["ripcrm", "-m", "1", "-m", "2", "-a=shm", "--all=psem"]).unwrap();
+        assert_eq!(p.removals.len(), 2);
+        assert_eq!(p.all, Some(Some((Kind::Sem, true))));
+    }
+
+    #[test]
+    fn posix_names_keep_their_place() {
+        let p = plan(&[
+            "ripcrm",
+            "--posix-mqueue",
+            "/q",
+            "-s",
+            "1",
+            "--posix-shm",
+            "/m",
+        ])
+        .unwrap();
+        assert_eq!(
+            p.removals,
+            vec![
+                (Kind::Msg, Target::Name("/q".into())),
+                (Kind::Sem, Target::Id(1)),
+                (Kind::Shm, Target::Name("/m".into())),
+            ]
+        );
+    }
+
+    #[test]
     fn old_form_takes_ids_and_reports_bad_ones() {
         let p = plan(&["ripcrm", "shm", "4", "x"]).unwrap();
         assert!(p.old_form);
@@ -334,7 +442,11 @@ mod tests {
         assert_eq!(plan(&["ripcrm", "-a"]).unwrap().all, Some(None));
         assert_eq!(
             plan(&["ripcrm", "--all=msg"]).unwrap().all,
-            Some(Some(Kind::Msg))
+            Some(Some((Kind::Msg, false)))
+        );
+        assert_eq!(
+            plan(&["ripcrm", "-a=psem"]).unwrap().all,
+            Some(Some((Kind::Sem, true)))
         );
         let p = plan(&["ripcrm", "-a", "shm"]).unwrap();
         assert_eq!((p.all, p.unknown), (Some(None), Some("shm".to_string())));
