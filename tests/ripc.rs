@@ -191,6 +191,44 @@ fn ripcs_details_one_object_like_ipcs() {
 }
 
 #[test]
+fn ripcs_without_proc_sysvipc_asks_the_kernel() {
+    if !ready("ripcs_without_proc_sysvipc_asks_the_kernel") {
+        return;
+    }
+    let views: [&[&str]; 4] = [&["-a"], &["-c"], &["-t"], &["-q", "-i", "0"]];
+    let (with, without) = in_mountns(move || {
+        in_ipcns(move || {
+            populate();
+            let list = || views.map(|args| run(cmd("ripcs").args(args)));
+            let with = list();
+            // A chroot or container without /proc/sysvipc: ipcs falls back
+            // to SHM_STAT and the like, and so do we.
+            mount(
+                Some("tmpfs"),
+                "/proc/sysvipc",
+                Some("tmpfs"),
+                MsFlags::empty(),
+                None::<&str>,
+            )
+            .expect("tmpfs on /proc/sysvipc");
+            (with, list())
+        })
+    });
+    for (a, b) in with.iter().zip(&without) {
+        assert_eq!(a.code, 0, "{}", a.stderr);
+        assert_eq!(a, b);
+    }
+    assert_eq!(
+        with[0]
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("0x"))
+            .count(),
+        10
+    );
+}
+
+#[test]
 fn ripcs_json_has_the_same_ids() {
     if !ready("ripcs_json_has_the_same_ids") {
         return;

@@ -350,7 +350,7 @@ fn shm_section(out: &mut String, names: &mut Names, plan: &Plan) -> anyhow::Resu
             return Ok(());
         }
         Format::Summary => {
-            let Ok(info) = sysv::shm_info() else {
+            let Ok((_, info)) = sysv::shm_info() else {
                 out.push_str("kernel not configured for shared memory\n");
                 return Ok(());
             };
@@ -487,7 +487,7 @@ fn msg_section(out: &mut String, names: &mut Names, plan: &Plan) -> anyhow::Resu
             return Ok(());
         }
         Format::Summary => {
-            let Ok(info) = sysv::msg_info() else {
+            let Ok((_, info)) = sysv::msg_info() else {
                 out.push_str("kernel not configured for message queues\n");
                 return Ok(());
             };
@@ -602,7 +602,7 @@ fn sem_section(out: &mut String, names: &mut Names, plan: &Plan) -> anyhow::Resu
             return Ok(());
         }
         Format::Summary => {
-            let Ok(info) = sysv::sem_info() else {
+            let Ok((_, info)) = sysv::sem_info() else {
                 out.push_str("kernel not configured for semaphores\n");
                 return Ok(());
             };

@@ -7,7 +7,8 @@ use anyhow::Context;
 use nix::errno::Errno;
 use serde::Serialize;
 
-/// glibc's <sys/shm.h> value that the libc crate lacks.
+/// glibc's <sys/shm.h> values that the libc crate lacks.
+const SHM_STAT: c_int = 13;
 const SHM_INFO: c_int = 14;
 /// Mode bits the kernel adds to a segment: marked for removal, locked.
 pub const SHM_DEST: u32 = 0o1000;
@@ -93,15 +94,103 @@ impl Fields<'_> {
 }
 
 /// The lines of /proc/sysvipc/KIND after its header, each parsed by
-/// `parse`; lines it cannot read are skipped, as ipcs skips them.
-fn proc_list<T>(kind: Kind, parse: impl Fn(&mut Fields) -> Option<T>) -> anyhow::Result<Vec<T>> {
+/// `parse`; lines it cannot read are skipped, as ipcs skips them. Without
+/// /proc (a chroot, a container without it) `by_stat` asks the kernel
+/// object by object, as ipcs falls back to SHM_STAT and the like.
+fn proc_list<T>(
+    kind: Kind,
+    parse: impl Fn(&mut Fields) -> Option<T>,
+    by_stat: impl FnOnce() -> nix::Result<Vec<T>>,
+) -> anyhow::Result<Vec<T>> {
     let path = format!("/proc/sysvipc/{}", kind.name());
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-    Ok(text
-        .lines()
-        .skip(1)
-        .filter_map(|line| parse(&mut Fields(line.split_ascii_whitespace())))
-        .collect())
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text
+            .lines()
+            .skip(1)
+            .filter_map(|line| parse(&mut Fields(line.split_ascii_whitespace())))
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => by_stat()
+            .map_err(crate::os_error)
+            .with_context(|| format!("cannot list {} objects", kind.name())),
+        Err(e) => Err(e).with_context(|| format!("cannot read {path}")),
+    }
+}
+
+/// An object's `ipc_perm` as the STAT calls return it.
+fn perm_of(p: &libc::ipc_perm, id: i32) -> Perm {
+    Perm {
+        key: p.__key,
+        id,
+        mode: u32::from(p.mode),
+        uid: p.uid,
+        gid: p.gid,
+        cuid: p.cuid,
+        cgid: p.cgid,
+    }
+}
+
+/// Every index from 0 to `maxid` (what *_INFO returns), through `stat`,
+/// which gives `None` for an empty slot.
+fn by_index<T>(maxid: c_int, stat: impl Fn(c_int) -> Option<T>) -> Vec<T> {
+    (0..=maxid).filter_map(stat).collect()
+}
+
+fn shms_by_stat() -> nix::Result<Vec<Shm>> {
+    let (maxid, _) = shm_info()?;
+    Ok(by_index(maxid, |index| {
+        // SAFETY: shmid_ds is plain integers; all zeros is a valid value.
+        let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
+        // SAFETY: SHM_STAT writes one shmid_ds into the buffer we own.
+        let id = Errno::result(unsafe { libc::shmctl(index, SHM_STAT, &mut ds) }).ok()?;
+        Some(Shm {
+            perm: perm_of(&ds.shm_perm, id),
+            size: ds.shm_segsz as u64,
+            cpid: ds.shm_cpid as u32,
+            lpid: ds.shm_lpid as u32,
+            nattch: ds.shm_nattch as u64,
+            atime: ds.shm_atime,
+            dtime: ds.shm_dtime,
+            ctime: ds.shm_ctime,
+        })
+    }))
+}
+
+fn msgs_by_stat() -> nix::Result<Vec<Msg>> {
+    let (maxid, _) = msg_info()?;
+    Ok(by_index(maxid, |index| {
+        // SAFETY: msqid_ds is plain integers; all zeros is a valid value.
+        let mut ds: libc::msqid_ds = unsafe { std::mem::zeroed() };
+        // SAFETY: MSG_STAT writes one msqid_ds into the buffer we own.
+        let id = Errno::result(unsafe { libc::msgctl(index, libc::MSG_STAT, &mut ds) }).ok()?;
+        Some(Msg {
+            perm: perm_of(&ds.msg_perm, id),
+            cbytes: ds.__msg_cbytes,
+            qnum: ds.msg_qnum as u64,
+            lspid: ds.msg_lspid as u32,
+            lrpid: ds.msg_lrpid as u32,
+            stime: ds.msg_stime,
+            rtime: ds.msg_rtime,
+            ctime: ds.msg_ctime,
+        })
+    }))
+}
+
+fn sems_by_stat() -> nix::Result<Vec<Sem>> {
+    let (maxid, _) = sem_info()?;
+    Ok(by_index(maxid, |index| {
+        // SAFETY: semid_ds is plain integers; all zeros is a valid value.
+        let mut ds: libc::semid_ds = unsafe { std::mem::zeroed() };
+        // SAFETY: SEM_STAT takes `union semun` whose `buf` member points to
+        // a semid_ds we own; a pointer is passed the same way as the union.
+        let ret = unsafe { libc::semctl(index, 0, libc::SEM_STAT, &mut ds as *mut libc::semid_ds) };
+        let id = Errno::result(ret).ok()?;
+        Some(Sem {
+            perm: perm_of(&ds.sem_perm, id),
+            nsems: ds.sem_nsems as u64,
+            otime: ds.sem_otime,
+            ctime: ds.sem_ctime,
+        })
+    }))
 }
 
 /// Reads owner fields in /proc order: uid gid cuid cgid.
@@ -116,57 +205,69 @@ fn owners(f: &mut Fields, perm: &mut Perm) -> Option<()> {
 /// Every shared memory segment of this IPC namespace, in kernel order.
 pub fn shms() -> anyhow::Result<Vec<Shm>> {
     // key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime ...
-    proc_list(Kind::Shm, |f| {
-        let mut s = Shm::default();
-        s.perm.key = f.next()?;
-        s.perm.id = f.next()?;
-        s.perm.mode = f.mode()?;
-        s.size = f.next()?;
-        s.cpid = f.next()?;
-        s.lpid = f.next()?;
-        s.nattch = f.next()?;
-        owners(f, &mut s.perm)?;
-        s.atime = f.next()?;
-        s.dtime = f.next()?;
-        s.ctime = f.next()?;
-        Some(s)
-    })
+    proc_list(
+        Kind::Shm,
+        |f| {
+            let mut s = Shm::default();
+            s.perm.key = f.next()?;
+            s.perm.id = f.next()?;
+            s.perm.mode = f.mode()?;
+            s.size = f.next()?;
+            s.cpid = f.next()?;
+            s.lpid = f.next()?;
+            s.nattch = f.next()?;
+            owners(f, &mut s.perm)?;
+            s.atime = f.next()?;
+            s.dtime = f.next()?;
+            s.ctime = f.next()?;
+            Some(s)
+        },
+        shms_by_stat,
+    )
 }
 
 /// Every message queue of this IPC namespace, in kernel order.
 pub fn msgs() -> anyhow::Result<Vec<Msg>> {
     // key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime ctime
-    proc_list(Kind::Msg, |f| {
-        let mut m = Msg::default();
-        m.perm.key = f.next()?;
-        m.perm.id = f.next()?;
-        m.perm.mode = f.mode()?;
-        m.cbytes = f.next()?;
-        m.qnum = f.next()?;
-        m.lspid = f.next()?;
-        m.lrpid = f.next()?;
-        owners(f, &mut m.perm)?;
-        m.stime = f.next()?;
-        m.rtime = f.next()?;
-        m.ctime = f.next()?;
-        Some(m)
-    })
+    proc_list(
+        Kind::Msg,
+        |f| {
+            let mut m = Msg::default();
+            m.perm.key = f.next()?;
+            m.perm.id = f.next()?;
+            m.perm.mode = f.mode()?;
+            m.cbytes = f.next()?;
+            m.qnum = f.next()?;
+            m.lspid = f.next()?;
+            m.lrpid = f.next()?;
+            owners(f, &mut m.perm)?;
+            m.stime = f.next()?;
+            m.rtime = f.next()?;
+            m.ctime = f.next()?;
+            Some(m)
+        },
+        msgs_by_stat,
+    )
 }
 
 /// Every semaphore array of this IPC namespace, in kernel order.
 pub fn sems() -> anyhow::Result<Vec<Sem>> {
     // key semid perms nsems uid gid cuid cgid otime ctime
-    proc_list(Kind::Sem, |f| {
-        let mut s = Sem::default();
-        s.perm.key = f.next()?;
-        s.perm.id = f.next()?;
-        s.perm.mode = f.mode()?;
-        s.nsems = f.next()?;
-        owners(f, &mut s.perm)?;
-        s.otime = f.next()?;
-        s.ctime = f.next()?;
-        Some(s)
-    })
+    proc_list(
+        Kind::Sem,
+        |f| {
+            let mut s = Sem::default();
+            s.perm.key = f.next()?;
+            s.perm.id = f.next()?;
+            s.perm.mode = f.mode()?;
+            s.nsems = f.next()?;
+            owners(f, &mut s.perm)?;
+            s.otime = f.next()?;
+            s.ctime = f.next()?;
+            Some(s)
+        },
+        sems_by_stat,
+    )
 }
 
 /// The ids of every object of one kind.
@@ -277,14 +378,14 @@ union ShmBuf {
     info: ShmInfo,
 }
 
-/// Segment usage of this namespace (SHM_INFO).
-pub fn shm_info() -> nix::Result<ShmInfo> {
+/// The highest index in use and the segment usage of this namespace (SHM_INFO).
+pub fn shm_info() -> nix::Result<(c_int, ShmInfo)> {
     // SAFETY: both union members are plain integers; all zeros is valid.
     let mut buf: ShmBuf = unsafe { std::mem::zeroed() };
     // SAFETY: SHM_INFO writes a shm_info, which fits in the union we own.
-    Errno::result(unsafe { libc::shmctl(0, SHM_INFO, &mut buf.ds) })?;
+    let maxid = Errno::result(unsafe { libc::shmctl(0, SHM_INFO, &mut buf.ds) })?;
     // SAFETY: the kernel filled `info`; it is plain integers either way.
-    Ok(unsafe { buf.info })
+    Ok((maxid, unsafe { buf.info }))
 }
 
 /// msgctl's buffer: MSG_INFO writes a msginfo where a msqid_ds is declared.
@@ -294,24 +395,26 @@ union MsgBuf {
     info: libc::msginfo,
 }
 
-/// Queue usage of this namespace (MSG_INFO).
-pub fn msg_info() -> nix::Result<libc::msginfo> {
+/// The highest index in use and the queue usage of this namespace (MSG_INFO).
+pub fn msg_info() -> nix::Result<(c_int, libc::msginfo)> {
     // SAFETY: both union members are plain integers; all zeros is valid.
     let mut buf: MsgBuf = unsafe { std::mem::zeroed() };
     // SAFETY: MSG_INFO writes a msginfo, which fits in the union we own.
-    Errno::result(unsafe { libc::msgctl(0, libc::MSG_INFO, &mut buf.ds) })?;
+    let maxid = Errno::result(unsafe { libc::msgctl(0, libc::MSG_INFO, &mut buf.ds) })?;
     // SAFETY: the kernel filled `info`; it is plain integers either way.
-    Ok(unsafe { buf.info })
+    Ok((maxid, unsafe { buf.info }))
 }
 
-/// Semaphore usage of this namespace (SEM_INFO).
-pub fn sem_info() -> nix::Result<libc::seminfo> {
+/// The highest index in use and the semaphore usage of this namespace (SEM_INFO).
+pub fn sem_info() -> nix::Result<(c_int, libc::seminfo)> {
     // SAFETY: seminfo is plain integers; all zeros is valid.
     let mut info: libc::seminfo = unsafe { std::mem::zeroed() };
     // SAFETY: SEM_INFO takes `union semun` whose `__buf` member is a
     // pointer to a seminfo; a pointer is passed the same way as the union.
-    Errno::result(unsafe { libc::semctl(0, 0, libc::SEM_INFO, &mut info as *mut libc::seminfo) })?;
-    Ok(info)
+    let maxid = Errno::result(unsafe {
+        libc::semctl(0, 0, libc::SEM_INFO, &mut info as *mut libc::seminfo)
+    })?;
+    Ok((maxid, info))
 }
 
 /// A number from /proc/sys/kernel (per IPC namespace).
