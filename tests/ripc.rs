@@ -613,6 +613,30 @@ fn nonexistent_posix_name_is_refused() {
 }
 
 #[test]
+fn posix_name_in_use_is_refused_and_kept() {
+    if !root("posix_name_in_use_is_refused_and_kept") {
+        return;
+    }
+    let name = format!("/{}", unique("inuse"));
+    let (first, second, left, size) = in_posix_sandbox(move || {
+        let first = run(cmd("ripcmk").args(["-m", "100", "-n", &name]));
+        let second = run(cmd("ripcmk").args(["-M", "10", "-m", "200", "-n", &name]));
+        let size = std::fs::metadata(format!("/dev/shm{name}")).map(|m| m.len());
+        (first, second, rows(), size.ok())
+    });
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(second.code, 1);
+    assert_eq!(second.stdout, "");
+    assert_eq!(
+        second.stderr,
+        "ripcmk: create POSIX shared memory failed: File exists\n"
+    );
+    // The existing object keeps its size; the segment made first is gone.
+    assert_eq!(size, Some(100));
+    assert_eq!(left, Vec::<String>::new());
+}
+
+#[test]
 fn posix_queue_name_without_slash_rolls_back() {
     if !root("posix_queue_name_without_slash_rolls_back") {
         return;
