@@ -7,3 +7,4 @@ pub mod mountinfo;
 pub mod netns;
 pub mod ns;
 pub mod process;
+pub mod size;

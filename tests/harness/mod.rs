@@ -160,6 +160,25 @@ pub fn in_mountns<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) 
     on_thread(CloneFlags::CLONE_NEWNS, body)
 }
 
+/// Runs `body` on a thread of its own in a fresh IPC namespace: the System
+/// V objects and POSIX message queues it (or a command it starts) makes,
+/// and the IPC limits it sets (kernel.shmmax, ...), never reach the host
+/// and vanish with the namespace.
+pub fn in_ipcns<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
+    joined(std::thread::spawn(move || {
+        unshare(CloneFlags::CLONE_NEWIPC).expect("unshare CLONE_NEWIPC");
+        body()
+    }))
+}
+
+/// The value of a thread, or its panic passed on.
+fn joined<T>(thread: std::thread::JoinHandle<T>) -> T {
+    match thread.join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
 fn on_thread<T: Send + 'static>(flags: CloneFlags, body: impl FnOnce() -> T + Send + 'static) -> T {
     let thread = std::thread::spawn(move || {
         // CLONE_FS first: threads share one root and cwd, and a mount
@@ -176,10 +195,7 @@ fn on_thread<T: Send + 'static>(flags: CloneFlags, body: impl FnOnce() -> T + Se
         .expect("make / private");
         body()
     });
-    match thread.join() {
-        Ok(value) => value,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    joined(thread)
 }
 
 /// Detaches a mount on drop.

@@ -1,0 +1,473 @@
+//! ripcrm: util-linux ipcrm. Removes System V IPC objects by id or key, all
+//! of a kind, or in the old `ripcrm shm|msg|sem ID...` form, and (as
+//! util-linux 2.41) POSIX objects by name. An object that
+//! cannot be removed is reported and the others are still removed; the exit
+//! status is then 1. Every argument is read before anything is removed.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::Context;
+use clap::Parser;
+use nix::errno::Errno;
+
+use crate::posix;
+use crate::sysv::{self, Kind};
+
+/// An option value with its place on the command line: ipcrm removes in
+/// the order the options were given, whatever their kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ordered(pub usize, pub String);
+
+/// clap calls value parsers in command-line order, so a counter numbers them.
+fn ordered(text: &str) -> Result<Ordered, std::convert::Infallible> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    Ok(Ordered(
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        text.to_string(),
+    ))
+}
+
+/// Remove certain IPC resources.
+#[derive(Parser, Debug)]
+#[command(
+    name = "ripcrm",
+    version,
+    infer_long_args = true,
+    allow_negative_numbers = true,
+    args_override_self = true
+)]
+pub struct Cli {
+    /// Remove the shared memory segment with this id.
+    #[arg(short = 'm', long = "shmem-id", value_name = "ID", value_parser = ordered)]
+    pub shmem_id: Vec<Ordered>,
+
+    /// Remove the shared memory segment with this key.
+    #[arg(short = 'M', long = "shmem-key", value_name = "KEY", value_parser = ordered)]
+    pub shmem_key: Vec<Ordered>,
+
+    /// Remove the message queue with this id.
+    #[arg(short = 'q', long = "queue-id", value_name = "ID", value_parser = ordered)]
+    pub queue_id: Vec<Ordered>,
+
+    /// Remove the message queue with this key.
+    #[arg(short = 'Q', long = "queue-key", value_name = "KEY", value_parser = ordered)]
+    pub queue_key: Vec<Ordered>,
+
+    /// Remove the semaphore array with this id.
+    #[arg(short = 's', long = "semaphore-id", value_name = "ID", value_parser = ordered)]
+    pub semaphore_id: Vec<Ordered>,
+
+    /// Remove the semaphore array with this key.
+    #[arg(short = 'S', long = "semaphore-key", value_name = "KEY", value_parser = ordered)]
+    pub semaphore_key: Vec<Ordered>,
+
+    /// Remove the POSIX shared memory object with this name.
+    #[arg(long = "posix-shmem", value_name = "NAME", value_parser = ordered)]
+    pub posix_shmem: Vec<Ordered>,
+
+    /// Remove the POSIX message queue with this name.
+    #[arg(long = "posix-mqueue", value_name = "NAME", value_parser = ordered)]
+    pub posix_mqueue: Vec<Ordered>,
+
+    /// Remove the POSIX semaphore with this name.
+    #[arg(long = "posix-semaphore", value_name = "NAME", value_parser = ordered)]
+    pub posix_semaphore: Vec<Ordered>,
+
+    /// Remove all System V objects, or all of one kind given as --all=KIND
+    /// or -a=KIND (shm, msg, sem, or POSIX pshm, pmsg, psem); `-ashm` reads
+    /// as `-a -s hm` and is refused.
+    #[arg(
+        short = 'a',
+        long = "all",
+        value_name = "shm|msg|sem|pshm|pmsg|psem",
+        num_args = 0..=1,
+        require_equals = true
+    )]
+    pub all: Option<Option<String>>,
+
+    /// Explain what is being done.
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+
+    /// The old form: `shm|msg|sem ID...` (anything else is an error).
+    #[arg(value_name = "ARG")]
+    pub args: Vec<String>,
+}
+
+/// Which object one removal names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Id(i32),
+    /// The key and the text it was given as (ipcrm quotes the text).
+    Key(i32, String),
+    /// An id of the old form that is not a number (reported, not fatal).
+    BadId(String),
+    /// A POSIX object's name.
+    Name(String),
+}
+
+/// A kind of object: System V, or its POSIX counterpart.
+pub type Class = (Kind, bool);
+
+/// What ripcrm will remove, in order.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub removals: Vec<(Kind, Target)>,
+    /// `-a`: every System V kind (`None`) or one kind.
+    pub all: Option<Option<Class>>,
+    pub verbose: bool,
+    /// The old form prints `resource(s) deleted` when all went well.
+    pub old_form: bool,
+    /// An argument that is neither an option nor the old form.
+    pub unknown: Option<String>,
+}
+
+/// An IPC key as ipcrm reads it: C `strtoul(text, &end, 0)`, all of it,
+/// taken modulo 2^32 as the C int `key_t`.
+fn parse_key(text: &str) -> anyhow::Result<i32> {
+    let (value, used) = common::size::strtoumax(text.as_bytes());
+    match value {
+        None => Err(crate::os_error(Errno::ERANGE))
+            .with_context(|| format!("failed to parse argument: '{text}'")),
+        Some(_) if used == 0 || used != text.len() => {
+            anyhow::bail!("failed to parse argument: '{text}'")
+        }
+        Some(v) => Ok(v as u32 as i32),
+    }
+}
+
+fn kind_named(word: &str) -> Option<Kind> {
+    [Kind::Shm, Kind::Msg, Kind::Sem]
+        .into_iter()
+        .find(|k| k.name() == word)
+}
+
+/// `shm`, `msg`, `sem`, or with a `p` before, their POSIX counterparts.
+fn class_named(word: &str) -> Option<Class> {
+    match word.strip_prefix('p') {
+        Some(rest) if kind_named(rest).is_some() => kind_named(rest).map(|k| (k, true)),
+        _ => kind_named(word).map(|k| (k, false)),
+    }
+}
+
+impl Plan {
+    pub fn new(cli: Cli) -> anyhow::Result<Plan> {
+        let no_options = [
+            &cli.shmem_id,
+            &cli.shmem_key,
+            &cli.queue_id,
+            &cli.queue_key,
+            &cli.semaphore_id,
+            &cli.semaphore_key,
+            &cli.posix_shmem,
+            &cli.posix_mqueue,
+            &cli.posix_semaphore,
+        ]
+        .iter()
+        .all(|v| v.is_empty())
+            && cli.all.is_none()
+            && !cli.verbose;
+        if let (true, Some(kind)) = (no_options, cli.args.first().and_then(|w| kind_named(w))) {
+            if cli.args.len() < 2 {
+                return Err(crate::Usage("not enough arguments".into()).into());
+            }
+            let removals = cli.args[1..]
+                .iter()
+                .map(|text| {
+                    // ipcrm: strtoul in base 10, stored in an int.
+                    let target = match text.parse::<u64>() {
+                        Ok(id) if !text.starts_with('+') => Target::Id(id as i32),
+                        _ => Target::BadId(text.clone()),
+                    };
+                    (kind, target)
+                })
+                .collect();
+            return Ok(Plan {
+                removals,
+                all: None,
+                verbose: false,
+                old_form: true,
+                unknown: None,
+            });
+        }
+        let all = match &cli.all {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(word)) => match class_named(word) {
+                Some(class) => Some(Some(class)),
+                None => anyhow::bail!("unknown argument: {word}"),
+            },
+        };
+        let mut tagged = Vec::new();
+        // How each option names its object: by id, key or POSIX name.
+        #[derive(Clone, Copy)]
+        enum By {
+            Id,
+            Key,
+            Name,
+        }
+        for (values, kind, by) in [
+            (&cli.shmem_id, Kind::Shm, By::Id),
+            (&cli.shmem_key, Kind::Shm, By::Key),
+            (&cli.queue_id, Kind::Msg, By::Id),
+            (&cli.queue_key, Kind::Msg, By::Key),
+            (&cli.semaphore_id, Kind::Sem, By::Id),
+            (&cli.semaphore_key, Kind::Sem, By::Key),
+            (&cli.posix_shmem, Kind::Shm, By::Name),
+            (&cli.posix_mqueue, Kind::Msg, By::Name),
+            (&cli.posix_semaphore, Kind::Sem, By::Name),
+        ] {
+            for Ordered(at, text) in values {
+                let target = match by {
+                    By::Key => Target::Key(parse_key(text)?, text.clone()),
+                    By::Id => Target::Id(crate::parse_s32(text, "failed to parse argument")?),
+                    By::Name => Target::Name(text.clone()),
+                };
+                tagged.push((*at, kind, target));
+            }
+        }
+        tagged.sort_by_key(|(at, ..)| *at);
+        Ok(Plan {
+            removals: tagged.into_iter().map(|(_, k, t)| (k, t)).collect(),
+            all,
+            verbose: cli.verbose,
+            old_form: false,
+            unknown: cli.args.into_iter().next(),
+        })
+    }
+}
+
+/// What a failed removal is called in ipcrm's words, or `None` for an
+/// error ipcrm treats as fatal.
+fn failure(err: Errno, by_key: bool) -> Option<&'static str> {
+    Some(match (err, by_key) {
+        (Errno::EACCES | Errno::EPERM, false) => "permission denied for id",
+        (Errno::EACCES | Errno::EPERM, true) => "permission denied for key",
+        (Errno::EINVAL, false) => "invalid id",
+        (Errno::EINVAL, true) => "invalid key",
+        (Errno::EIDRM, false) => "already removed id",
+        (Errno::EIDRM, true) => "already removed key",
+        _ => return None,
+    })
+}
+
+/// Removes one object; `Ok(false)` when it failed and was reported.
+fn remove_id(kind: Kind, id: i32, by_key: bool, verbose: bool) -> anyhow::Result<bool> {
+    if verbose {
+        let what = match kind {
+            Kind::Shm => "shared memory segment",
+            Kind::Msg => "message queue",
+            Kind::Sem => "semaphore",
+        };
+        writeln!(std::io::stdout(), "removing {what} id `{id}'")?;
+    }
+    match sysv::remove(kind, id) {
+        Ok(()) => Ok(true),
+        Err(err) => match failure(err, by_key) {
+            Some(text) => {
+                warn(&format!("{text} ({id})"));
+                Ok(false)
+            }
+            None => {
+                Err(crate::os_error(err).context(if by_key { "key failed" } else { "id failed" }))
+            }
+        },
+    }
+}
+
+fn warn(text: &str) {
+    let _ = writeln!(std::io::stderr(), "ripcrm: {text}");
+}
+
+/// Removes a POSIX object; `Ok(false)` when it failed and was reported.
+fn remove_name(kind: Kind, name: &str, verbose: bool) -> anyhow::Result<bool> {
+    if verbose {
+        writeln!(std::io::stdout(), "removing {} `{name}'", posix::what(kind))?;
+    }
+    match posix::unlink(kind, name) {
+        Ok(()) => Ok(true),
+        Err(err) => {
+            let text = match err {
+                Errno::EACCES | Errno::EPERM => format!("permission denied for name `{name}'"),
+                Errno::ENOENT => format!("name `{name}' not found"),
+                Errno::ENAMETOOLONG => format!("name `{name}' too long"),
+                _ => return Err(crate::os_error(err).context("name failed")),
+            };
+            warn(&text);
+            Ok(false)
+        }
+    }
+}
+
+/// Removes one object named by id, key or name; `Ok(false)` when reported.
+fn remove_target(kind: Kind, target: &Target, verbose: bool) -> anyhow::Result<bool> {
+    match target {
+        Target::Name(name) => remove_name(kind, name, verbose),
+        Target::Id(id) => remove_id(kind, *id, false, verbose),
+        Target::BadId(text) => {
+            warn(&format!("invalid id: {text}"));
+            Ok(false)
+        }
+        Target::Key(libc::IPC_PRIVATE, text) => {
+            warn(&format!("illegal key ({text})"));
+            Ok(false)
+        }
+        Target::Key(key, text) => match sysv::id_of_key(kind, *key) {
+            Ok(id) => remove_id(kind, id, true, verbose),
+            Err(err) => {
+                let what = match err {
+                    Errno::EACCES => "permission denied for key",
+                    Errno::EIDRM => "already removed key",
+                    Errno::ENOENT => "invalid key",
+                    _ => return Err(crate::os_error(err).context("key failed")),
+                };
+                warn(&format!("{what} ({text})"));
+                Ok(false)
+            }
+        },
+    }
+}
+
+/// Removes what the command line names; 1 if anything could not be.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let plan = match Plan::new(cli) {
+        Err(err) => match err.downcast_ref::<crate::Usage>() {
+            Some(usage) => return Ok(crate::usage("ripcrm", &usage.0)),
+            None => return Err(err),
+        },
+        Ok(plan) => plan,
+    };
+    let mut ok = true;
+    for (kind, target) in &plan.removals {
+        ok &= remove_target(*kind, target, plan.verbose)?;
+    }
+    match plan.all {
+        // POSIX objects only when named: a plain -a keeps to System V (as
+        // util-linux 2.40), as /dev/shm is seldom private to the namespace.
+        Some(Some((kind, true))) => {
+            for name in posix::names(kind) {
+                ok &= remove_name(kind, &name, plan.verbose)?;
+            }
+        }
+        Some(which) => {
+            // ipcrm's order: segments, semaphores, queues.
+            for kind in [Kind::Shm, Kind::Sem, Kind::Msg] {
+                if which.is_none_or(|(k, _)| k == kind) {
+                    for id in sysv::ids(kind)? {
+                        ok &= remove_id(kind, id, false, plan.verbose)?;
+                    }
+                }
+            }
+        }
+        None => {}
+    }
+    if let Some(arg) = plan.unknown {
+        return Ok(crate::usage("ripcrm", &format!("unknown argument: {arg}")));
+    }
+    if plan.old_form && ok {
+        writeln!(std::io::stdout(), "resource(s) deleted")?;
+    }
+    Ok(if ok { 0 } else { 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(args: &[&str]) -> anyhow::Result<Plan> {
+        Plan::new(Cli::try_parse_from(args).unwrap())
+    }
+
+    #[test]
+    fn removals_keep_command_line_order() {
+        let p = plan(&["ripcrm", "-q", "1", "-m", "2", "-Q", "0x10", "-m", "3"]).unwrap();
+        assert_eq!(
+            p.removals,
+            vec![
+                (Kind::Msg, Target::Id(1)),
+                (Kind::Shm, Target::Id(2)),
+                (Kind::Msg, Target::Key(16, "0x10".into())),
+                (Kind::Shm, Target::Id(3)),
+            ]
+        );
+    }
+
+    #[test]
+    fn repeated_options_add_up_and_the_last_all_wins() {
+        let p = plan(&["ripcrm", "-m", "1", "-m", "2", "-a=shm", "--all=psem"]).unwrap();
+        assert_eq!(p.removals.len(), 2);
+        assert_eq!(p.all, Some(Some((Kind::Sem, true))));
+    }
+
+    #[test]
+    fn posix_names_keep_their_place() {
+        let p = plan(&[
+            "ripcrm",
+            "--posix-mqueue",
+            "/q",
+            "-s",
+            "1",
+            "--posix-shm",
+            "/m",
+        ])
+        .unwrap();
+        assert_eq!(
+            p.removals,
+            vec![
+                (Kind::Msg, Target::Name("/q".into())),
+                (Kind::Sem, Target::Id(1)),
+                (Kind::Shm, Target::Name("/m".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn old_form_takes_ids_and_reports_bad_ones() {
+        let p = plan(&["ripcrm", "shm", "4", "x"]).unwrap();
+        assert!(p.old_form);
+        assert_eq!(
+            p.removals,
+            vec![
+                (Kind::Shm, Target::Id(4)),
+                (Kind::Shm, Target::BadId("x".into()))
+            ]
+        );
+        let err = plan(&["ripcrm", "sem"]).unwrap_err();
+        assert!(err.downcast_ref::<crate::Usage>().is_some());
+    }
+
+    #[test]
+    fn all_takes_an_attached_kind() {
+        assert_eq!(plan(&["ripcrm", "-a"]).unwrap().all, Some(None));
+        assert_eq!(
+            plan(&["ripcrm", "--all=msg"]).unwrap().all,
+            Some(Some((Kind::Msg, false)))
+        );
+        assert_eq!(
+            plan(&["ripcrm", "-a=psem"]).unwrap().all,
+            Some(Some((Kind::Sem, true)))
+        );
+        let p = plan(&["ripcrm", "-a", "shm"]).unwrap();
+        assert_eq!((p.all, p.unknown), (Some(None), Some("shm".to_string())));
+        assert_eq!(
+            plan(&["ripcrm", "--all=foo"]).unwrap_err().to_string(),
+            "unknown argument: foo"
+        );
+    }
+
+    #[test]
+    fn bad_ids_and_keys_stop_before_anything_is_removed() {
+        let err = plan(&["ripcrm", "-m", "0", "-m", "abc"]).unwrap_err();
+        assert_eq!(
+            common::error::one_line(&err),
+            "failed to parse argument: 'abc'"
+        );
+        let err = plan(&["ripcrm", "-M", "zz"]).unwrap_err();
+        assert_eq!(
+            common::error::one_line(&err),
+            "failed to parse argument: 'zz'"
+        );
+        assert_eq!(parse_key("0xffffffff").unwrap(), -1);
+    }
+}
