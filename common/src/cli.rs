@@ -2,6 +2,7 @@
 //! beside each tool's clap definition.
 
 use std::io::Write;
+use std::panic::AssertUnwindSafe;
 
 use clap::error::ErrorKind;
 use clap::Parser;
@@ -40,6 +41,40 @@ pub fn parse<T: Parser>(tool: &str, usage_code: i32) -> T {
             std::process::exit(usage_code)
         }
     }
+}
+
+/// Defines the C `main` of a tool binary whose `main.rs` says
+/// `#![cfg_attr(not(test), no_main)]` (a test build keeps libtest's main):
+/// `common::main!("rlsns", 1, rlsns)` parses `rlsns::Cli`, calls `rlsns::run`
+/// and exits with its code (1: the code of usage and other failures).
+///
+/// Rust's own start-up is skipped on purpose: its main-thread stack-guard
+/// probe (`pthread_getattr_np`, which parses /proc/self/maps) is a third of
+/// what a small tool costs, and these tools are benchmarked against C tools
+/// run thousands of times from scripts. Arguments and environment still work
+/// (glibc hands them to std). SIGPIPE keeps the disposition we inherited, as
+/// for util-linux: `rlsns | head -1` ends quietly, like `lsns | head -1`.
+#[macro_export]
+macro_rules! main {
+    ($tool:literal, $code:literal, $($module:ident)::+) => {
+        #[cfg(not(test))]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
+            $crate::cli::main::<$($module)::+::Cli>($tool, $code, $($module)::+::run)
+        }
+    };
+}
+
+/// The body of [`main!`]: parse, run, report. A panic is caught so that
+/// guards still undo what was done, and reported as a failure.
+pub fn main<T: Parser>(tool: &str, code: u8, run: fn(T) -> anyhow::Result<u8>) -> i32 {
+    let cli = parse::<T>(tool, i32::from(code));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| run(cli))).unwrap_or_else(|_| {
+        Err(anyhow::anyhow!(
+            "internal error (a bug): see the message above"
+        ))
+    });
+    i32::from(crate::error::report(tool, code, result))
 }
 
 /// clap's error as one line, without its `error: ` prefix and usage block.

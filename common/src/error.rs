@@ -7,7 +7,6 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::io::{self, Write};
-use std::process::ExitCode;
 
 /// The command could not be executed: 127 when it was not found, else 126
 /// (POSIX shells, coreutils chroot, util-linux unshare and nsenter agree).
@@ -49,14 +48,16 @@ impl std::error::Error for Code {}
 /// Prints the outcome of a tool's `run` and turns it into the exit code:
 /// `Ok(n)` exits `n`; an error prints `tool: a: b: c` on one line and exits
 /// with the code its chain carries, else `default`. A broken pipe on stdout
-/// is a quiet success (`rlsns | head -1`).
-pub fn report(tool: &str, default: u8, result: anyhow::Result<u8>) -> ExitCode {
+/// is a quiet success (`rlsns | head -1` when SIGPIPE is ignored). Stdout is
+/// flushed here: a tool's `main` ends without Rust's start-up and clean-up.
+pub fn report(tool: &str, default: u8, result: anyhow::Result<u8>) -> u8 {
+    let result = result.and_then(|code| io::stdout().flush().map(|()| code).map_err(Into::into));
     match result {
-        Ok(code) => ExitCode::from(code),
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => 0,
         Err(err) => {
             let _ = writeln!(io::stderr().lock(), "{tool}: {}", one_line(&err));
-            ExitCode::from(code_of(&err, default))
+            code_of(&err, default)
         }
     }
 }

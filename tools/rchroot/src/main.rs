@@ -1,4 +1,2 @@
-fn main() -> std::process::ExitCode {
-    let cli = common::cli::parse::<rchroot::Cli>("rchroot", 125);
-    common::error::report("rchroot", 125, rchroot::run(cli))
-}
+#![cfg_attr(not(test), no_main)]
+common::main!("rchroot", 125, rchroot);

@@ -1,4 +1,2 @@
-fn main() -> std::process::ExitCode {
-    let cli = common::cli::parse::<ripcmk::make::Cli>("ripcmk", 1);
-    common::error::report("ripcmk", 1, ripcmk::make::run(cli))
-}
+#![cfg_attr(not(test), no_main)]
+common::main!("ripcmk", 1, ripcmk::make);

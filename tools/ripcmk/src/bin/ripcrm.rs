@@ -1,4 +1,2 @@
-fn main() -> std::process::ExitCode {
-    let cli = common::cli::parse::<ripcmk::remove::Cli>("ripcrm", 1);
-    common::error::report("ripcrm", 1, ripcmk::remove::run(cli))
-}
+#![cfg_attr(not(test), no_main)]
+common::main!("ripcrm", 1, ripcmk::remove);

@@ -1,4 +1,2 @@
-fn main() -> std::process::ExitCode {
-    let cli = common::cli::parse::<ripcmk::show::Cli>("ripcs", 1);
-    common::error::report("ripcs", 1, ripcmk::show::run(cli))
-}
+#![cfg_attr(not(test), no_main)]
+common::main!("ripcs", 1, ripcmk::show);
