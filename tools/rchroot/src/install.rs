@@ -275,10 +275,17 @@ impl Copier {
     /// A regular file NEWROOT already has: left alone when it is the same
     /// as the host's, else replaced (the old one kept until commit).
     fn update(&mut self, here: &Path) -> anyhow::Result<()> {
-        let host =
-            std::fs::read(here).with_context(|| format!("cannot read '{}'", here.display()))?;
         let meta =
             std::fs::metadata(here).with_context(|| format!("cannot read '{}'", here.display()))?;
+        if !meta.is_file() {
+            bail!(
+                "cannot install '{}': '{}' is in the way",
+                here.display(),
+                self.root.show(here).display()
+            );
+        }
+        let host =
+            std::fs::read(here).with_context(|| format!("cannot read '{}'", here.display()))?;
         let fd = self
             .root
             .at(here, OFlag::O_RDONLY | OFlag::O_NOFOLLOW)
