@@ -636,3 +636,83 @@ fn proc_self_exe_entry_point_cannot_reach_the_binary() {
     );
     assert_eq!(std::fs::read(&copy).unwrap(), original);
 }
+
+#[test]
+fn install_brings_a_changed_copy_up_to_date() {
+    if !root("install_brings_a_changed_copy_up_to_date") {
+        return;
+    }
+    let dir = installed("install_update", &["/bin/ls"]);
+    let copy = dir.path().join("bin/ls");
+    std::fs::write(&copy, "stale\n").unwrap();
+    let again = run(cmd("rchroot")
+        .arg("--install")
+        .arg(dir.path())
+        .arg("/bin/ls"));
+    assert_eq!((again.code, again.stderr.as_str()), (0, ""));
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        std::fs::read("/bin/ls").unwrap()
+    );
+    let leftovers: Vec<_> = tree(dir.path())
+        .into_iter()
+        .filter(|(p, ..)| p.to_string_lossy().contains(".rchroot-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn mount_proc_never_follows_a_swapped_proc() {
+    if !root("mount_proc_never_follows_a_swapped_proc") {
+        return;
+    }
+    // runc CVE-2021-30465: NEWROOT/proc keeps changing between a directory
+    // and a link to a host directory while rchroot mounts proc on it.
+    let victim = tempdir("proc_victim");
+    let dir = installed("proc_swap", &["/bin/cat"]);
+    let (proc_dir, link) = (dir.path().join("proc"), dir.path().join("proc-link"));
+    std::fs::create_dir(&proc_dir).unwrap();
+    std::os::unix::fs::symlink(victim.path(), &link).unwrap();
+    let before = mount_points();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let (stop, a, b) = (stop.clone(), proc_dir.clone(), link.clone());
+        std::thread::spawn(move || {
+            let cwd = nix::fcntl::AT_FDCWD;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                nix::fcntl::renameat2(cwd, &a, cwd, &b, nix::fcntl::RenameFlags::RENAME_EXCHANGE)
+                    .unwrap();
+            }
+        })
+    };
+    let mut outcomes = std::collections::BTreeSet::new();
+    for _ in 0..200 {
+        let ran = run(cmd("rchroot")
+            .args(["--pivot", "--mount-proc"])
+            .arg(dir.path())
+            .args(["/bin/cat", "/proc/self/mountinfo"]));
+        if ran.code == 0 {
+            // Whatever the name the directory has by now, proc is on it,
+            // inside NEWROOT.
+            let points: Vec<&str> = ran
+                .stdout
+                .lines()
+                .filter_map(|l| l.split(' ').nth(4))
+                .collect();
+            assert_eq!(points.len(), 2, "{}", ran.stdout);
+            assert_eq!(points[0], "/");
+            assert!(["/proc", "/proc-link"].contains(&points[1]), "{points:?}");
+        } else if ran.code == 125 {
+            assert!(ran.stderr.ends_with(": must be a directory\n"), "{ran:?}");
+        }
+        outcomes.insert(ran.code);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    swapper.join().unwrap();
+    assert!(std::fs::read_dir(victim.path()).unwrap().next().is_none());
+    assert_eq!(mount_points(), before);
+    assert!(
+        outcomes.iter().all(|c| [0, 1, 125].contains(c)),
+        "{outcomes:?}"
+    );
+}

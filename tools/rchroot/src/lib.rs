@@ -14,8 +14,20 @@ use clap::{CommandFactory, Parser};
 use common::error::Code;
 
 /// Run COMMAND with root directory set to NEWROOT.
+///
+/// A drop-in for coreutils chroot (same options, messages and exit codes)
+/// that says which ELF interpreter or library is missing when the command
+/// cannot start; with --pivot, a root that cannot be climbed out of; with
+/// --install, a way to fill NEWROOT with programs and their libraries.
 #[derive(Parser, Debug)]
-#[command(name = "rchroot", version, infer_long_args = true)]
+#[command(
+    name = "rchroot",
+    version,
+    infer_long_args = true,
+    override_usage = "rchroot [--userspec=USER:GROUP] [--groups=G_LIST] [--skip-chdir] NEWROOT [COMMAND [ARG]...]\n       \
+                      rchroot --pivot [--mount-proc] NEWROOT [COMMAND [ARG]...]\n       \
+                      rchroot --install NEWROOT PROGRAM..."
+)]
 pub struct Cli {
     /// Specify user and group (ID or name) to use.
     #[arg(long, value_name = "USER:GROUP")]
