@@ -56,7 +56,8 @@ pub struct Cli {
     pub install: bool,
 
     /// The new root directory.
-    pub newroot: PathBuf,
+    // Optional for clap, so that its absence reads "missing operand" as in coreutils.
+    pub newroot: Option<PathBuf>,
 
     /// The command to run, with its arguments (default: "$SHELL -i");
     /// with --install, the programs to copy.
@@ -144,7 +145,10 @@ pub struct Plan {
 
 impl Plan {
     pub fn new(cli: Cli) -> anyhow::Result<Plan> {
-        let old_root = is_old_root(&cli.newroot);
+        let Some(newroot) = cli.newroot else {
+            return Err(usage("missing operand"));
+        };
+        let old_root = is_old_root(&newroot);
         let mode = if cli.install {
             if cli.command.is_empty() {
                 return Err(usage("--install needs at least one PROGRAM"));
@@ -181,7 +185,7 @@ impl Plan {
             cli.command
         };
         Ok(Plan {
-            newroot: cli.newroot,
+            newroot,
             mode,
             userspec,
             groups: cli.groups,
@@ -239,6 +243,13 @@ mod tests {
         let err = plan(&["rchroot", "--skip-chdir", "/nonexistent", "x"]).unwrap_err();
         assert_eq!(common::error::code_of(&err, 1), 125);
         assert!(plan(&["rchroot", "--skip-chdir", "/", "x"]).is_ok());
+    }
+
+    #[test]
+    fn missing_newroot_is_a_usage_error() {
+        let err = plan(&["rchroot", "--pivot"]).unwrap_err();
+        assert_eq!(err.to_string(), "missing operand");
+        assert_eq!(common::error::code_of(&err, 1), 125);
     }
 
     #[test]
