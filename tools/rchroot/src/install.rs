@@ -9,8 +9,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Read;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
@@ -56,23 +55,14 @@ pub fn install(newroot: &Path, programs: &[OsString]) -> anyhow::Result<u8> {
 /// absolute, so they land at the same place in NEWROOT.
 fn find_program(program: &OsStr) -> anyhow::Result<PathBuf> {
     let shown = Path::new(program).display();
-    if program.as_bytes().contains(&b'/') {
-        let path =
-            std::path::absolute(program).with_context(|| format!("cannot install '{shown}'"))?;
-        let meta = std::fs::metadata(&path).with_context(|| format!("cannot install '{shown}'"))?;
-        if !meta.is_file() {
-            bail!("cannot install '{shown}': not a regular file");
-        }
-        return Ok(path);
+    let found = crate::in_path(program)
+        .with_context(|| format!("cannot install '{shown}': command not found in PATH"))?;
+    let path = std::path::absolute(found).with_context(|| format!("cannot install '{shown}'"))?;
+    let meta = std::fs::metadata(&path).with_context(|| format!("cannot install '{shown}'"))?;
+    if !meta.is_file() {
+        bail!("cannot install '{shown}': not a regular file");
     }
-    let path_var =
-        std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
-    std::env::split_paths(&path_var)
-        .map(|dir| std::path::absolute(dir.join(program)).unwrap_or_default())
-        .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-        .with_context(|| format!("cannot install '{shown}': command not found in PATH"))
+    Ok(path)
 }
 
 /// `.` and `..` taken out without looking at the file system (the paths

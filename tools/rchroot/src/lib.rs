@@ -7,7 +7,9 @@ mod pivot;
 mod run;
 mod user;
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser};
@@ -197,6 +199,19 @@ impl Plan {
 /// coreutils is_root(): NEWROOT resolves to the current root.
 fn is_old_root(dir: &std::path::Path) -> bool {
     std::fs::canonicalize(dir).is_ok_and(|p| p == std::path::Path::new("/"))
+}
+
+/// The file execvp(3) runs for `program`: itself when it has a slash, else
+/// the first executable regular file of that name in PATH (glibc's default
+/// "/bin:/usr/bin" when PATH is unset).
+fn in_path(program: &OsStr) -> Option<PathBuf> {
+    if program.as_bytes().contains(&b'/') {
+        return Some(PathBuf::from(program));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0))
 }
 
 /// A usage error: coreutils chroot exits 125 for those.

@@ -3,9 +3,8 @@
 //! says which.
 
 use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use common::error::{strerror, Code, Exec};
@@ -59,7 +58,7 @@ fn own_binary() -> Option<(u64, u64)> {
 /// could reopen it through /proc/PID/exe and overwrite it on the host.
 fn refuse_own_binary(program: &OsStr, me: Option<(u64, u64)>) -> anyhow::Result<()> {
     let Some(me) = me else { return Ok(()) };
-    let mut path = which(program);
+    let mut path = crate::in_path(program);
     for _ in 0..=elf::MAX_SHEBANGS {
         let Some(p) = path else { return Ok(()) };
         if std::fs::metadata(&p).is_ok_and(|m| (m.dev(), m.ino()) == me) {
@@ -81,7 +80,7 @@ fn refuse_own_binary(program: &OsStr, me: Option<(u64, u64)>) -> anyhow::Result<
 /// that exists, with what the loader would miss.
 fn explain(err: Exec) -> anyhow::Error {
     if err.source.kind() == std::io::ErrorKind::NotFound {
-        let missing = which(&err.program)
+        let missing = crate::in_path(&err.program)
             .and_then(|path| elf::closure(&path).ok())
             .map(|c| c.missing)
             .unwrap_or_default();
@@ -99,16 +98,4 @@ fn explain(err: Exec) -> anyhow::Error {
         }
     }
     err.into()
-}
-
-/// The file execvp would run: `program` itself when it has a slash, else
-/// the first regular file of that name in PATH (default "/bin:/usr/bin").
-fn which(program: &OsStr) -> Option<PathBuf> {
-    if program.as_bytes().contains(&b'/') {
-        return Some(PathBuf::from(program)).filter(|p| p.is_file());
-    }
-    let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
 }
