@@ -225,8 +225,12 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let plan = Plan::new(cli)?;
     match plan.mode {
         Mode::Install => install::install(&plan.newroot, &plan.command),
-        Mode::Chroot { skip_chdir } => run::chroot(&plan, skip_chdir),
-        Mode::Pivot { mount_proc } => run::pivot(&plan, mount_proc),
+        Mode::Chroot { skip_chdir } => {
+            run::command(&plan, || run::chroot(&plan.newroot, skip_chdir))
+        }
+        Mode::Pivot { mount_proc } => {
+            run::command(&plan, || pivot::pivot(&plan.newroot, mount_proc))
+        }
     }
 }
 

@@ -9,41 +9,32 @@ use std::path::Path;
 use anyhow::Context;
 use common::error::{strerror, Code, Exec};
 
-use crate::{elf, pivot, user, Plan};
+use crate::{elf, user, Plan};
 
-/// chroot(2) into NEWROOT, then [`enter`].
-pub fn chroot(plan: &Plan, skip_chdir: bool) -> anyhow::Result<u8> {
+/// Runs the command of `plan` in NEWROOT, entered by `enter_root`;
+/// returns only on failure. Users and groups are looked up before and
+/// after entering (coreutils), the command is checked and exec'd inside.
+pub fn command(plan: &Plan, enter_root: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<u8> {
     let me = own_binary();
     let ids = user::before(plan.userspec.as_deref(), plan.groups.as_deref());
-    nix::unistd::chroot(&plan.newroot).with_context(|| {
-        format!(
-            "cannot change root directory to '{}'",
-            plan.newroot.display()
-        )
-    })?;
-    if !skip_chdir {
-        // chroot(2) leaves the working directory outside the new root.
-        nix::unistd::chdir("/").context("cannot chdir to root directory")?;
-    }
-    enter(plan, ids, me)
-}
-
-/// pivot_root(2) into NEWROOT in a new mount namespace, then [`enter`].
-pub fn pivot(plan: &Plan, mount_proc: bool) -> anyhow::Result<u8> {
-    let me = own_binary();
-    let ids = user::before(plan.userspec.as_deref(), plan.groups.as_deref());
-    pivot::pivot(&plan.newroot, mount_proc)?;
-    enter(plan, ids, me)
-}
-
-/// Inside NEWROOT: switch ids and exec the command; returns only on failure.
-fn enter(plan: &Plan, ids: user::Ids, me: Option<(u64, u64)>) -> anyhow::Result<u8> {
+    enter_root()?;
     user::apply(ids, plan.userspec.as_deref(), plan.groups.as_deref())?;
     let program = &plan.command[0];
     let failed = || format!("failed to run command '{}'", Path::new(program).display());
     refuse_own_binary(program, me).with_context(failed)?;
     let err = common::process::exec(&plan.command);
     Err(explain(err)).with_context(failed)
+}
+
+/// chroot(2) into `newroot`, as coreutils chroot does.
+pub fn chroot(newroot: &Path, skip_chdir: bool) -> anyhow::Result<()> {
+    nix::unistd::chroot(newroot)
+        .with_context(|| format!("cannot change root directory to '{}'", newroot.display()))?;
+    if !skip_chdir {
+        // chroot(2) leaves the working directory outside the new root.
+        nix::unistd::chdir("/").context("cannot chdir to root directory")?;
+    }
+    Ok(())
 }
 
 /// Device and inode of the running binary, read before leaving the host.
