@@ -543,7 +543,7 @@ fn command_gets_only_fds_0_1_2_and_cwd_in_root() {
     for mode in [&[][..], &["--pivot"][..]] {
         // Started by a shell that leaves descriptors 7 and 8 open to it.
         let mut child = Command::new("bash")
-            .args(["-c", r#"exec 7</etc/hostname 8<&7; exec "$0" "$@""#])
+            .args(["-c", r#"exec 7</dev/null 8<&7; exec "$0" "$@""#])
             .arg(bin("rchroot"))
             .args(mode)
             .arg(dir.path())

@@ -115,7 +115,6 @@ fn expand_origin(dir: &str, origin: &Path) -> PathBuf {
 /// script's `#!` interpreter is followed like the kernel does.
 pub fn closure(program: &Path) -> anyhow::Result<Closure> {
     let mut found = Closure::default();
-    let mut cache = None;
     let mut path = program.to_path_buf();
     for _ in 0..=MAX_SHEBANGS {
         found.files.push(path.clone());
@@ -128,7 +127,7 @@ pub fn closure(program: &Path) -> anyhow::Result<Closure> {
             continue;
         }
         if let Some(object) = Object::read(&path)? {
-            libraries(object, &mut found, &mut cache)?;
+            libraries(object, &mut found)?;
         }
         return Ok(found);
     }
@@ -149,11 +148,9 @@ pub fn shebang(path: &Path) -> Option<PathBuf> {
 
 /// Adds the interpreter and the libraries of `program`, breadth first as
 /// the loader maps them, each soname once.
-fn libraries(
-    program: Object,
-    found: &mut Closure,
-    cache: &mut Option<Vec<(String, PathBuf)>>,
-) -> anyhow::Result<()> {
+fn libraries(program: Object, found: &mut Closure) -> anyhow::Result<()> {
+    // /etc/ld.so.cache, read when a library is first looked up there.
+    let mut cache = None;
     if let Some(interp) = &program.interp {
         if interp.exists() {
             found.files.push(interp.clone());
@@ -174,7 +171,7 @@ fn libraries(
             if !seen.insert(name.clone()) {
                 continue;
             }
-            match search(&object, &chain, name, cache) {
+            match search(&object, &chain, name, &mut cache) {
                 Some(path) => {
                     found.files.push(path.clone());
                     if let Some(lib) = Object::read(&path)? {

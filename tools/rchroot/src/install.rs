@@ -217,9 +217,12 @@ impl Copier {
             let last = i + 1 == names.len();
             match self.root.kind(&here)? {
                 Some(SFlag::S_IFLNK) => {
-                    let fd = self.root.at(&here, OFlag::O_PATH | OFlag::O_NOFOLLOW)?;
-                    let target = nix::fcntl::readlinkat(&fd, "")
-                        .with_context(|| self.root.fail("cannot read link", &here))?;
+                    let fail = || self.root.fail("cannot read link", &here);
+                    let fd = self
+                        .root
+                        .at(&here, OFlag::O_PATH | OFlag::O_NOFOLLOW)
+                        .with_context(fail)?;
+                    let target = nix::fcntl::readlinkat(&fd, "").with_context(fail)?;
                     let target = self.link_target(&dir, Path::new(&target))?;
                     self.place(&target)?;
                 }
