@@ -716,3 +716,29 @@ fn mount_proc_never_follows_a_swapped_proc() {
         "{outcomes:?}"
     );
 }
+
+#[test]
+fn command_status_passes_through_like_chroot() {
+    if !root("command_status_passes_through_like_chroot") {
+        return;
+    }
+    let dir = installed("status", &["/bin/sh"]);
+    let args = [
+        dir.path().as_os_str(),
+        "/bin/sh".as_ref(),
+        "-c".as_ref(),
+        "kill -TERM $$; exit 7".as_ref(),
+    ];
+    let (ours, theirs) = both(&args);
+    assert_eq!(ours.code, 128 + libc::SIGTERM, "{ours:?}");
+    assert_eq!(ours, theirs);
+    let args = [
+        dir.path().as_os_str(),
+        "/bin/sh".as_ref(),
+        "-c".as_ref(),
+        "exit 7".as_ref(),
+    ];
+    let (ours, theirs) = both(&args);
+    assert_eq!(ours.code, 7, "{ours:?}");
+    assert_eq!(ours, theirs);
+}
