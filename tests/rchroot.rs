@@ -723,6 +723,7 @@ fn mount_proc_never_follows_a_swapped_proc() {
     swapper.join().unwrap();
     assert!(std::fs::read_dir(victim.path()).unwrap().next().is_none());
     assert_no_mount_under(dir.path());
+    assert_no_mount_under(victim.path());
     assert!(
         outcomes.iter().all(|c| [0, 1, 125].contains(c)),
         "{outcomes:?}"
