@@ -755,3 +755,32 @@ fn command_status_passes_through_like_chroot() {
     assert_eq!(ours.code, 7, "{ours:?}");
     assert_eq!(ours, theirs);
 }
+
+#[test]
+fn scripts_name_a_missing_interpreter_and_install_brings_it() {
+    if !root("scripts_name_a_missing_interpreter_and_install_brings_it") {
+        return;
+    }
+    let dir = new_root("script");
+    let script = dir.path().join("hello.sh");
+    std::fs::write(&script, "#!/bin/sh\necho hello from a script\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let args = [dir.path().as_os_str(), "/hello.sh".as_ref()];
+    let (ours, theirs) = both(&args);
+    assert_eq!((ours.code, theirs.code), (127, 127));
+    assert_eq!(
+        ours.stderr,
+        "rchroot: failed to run command '/hello.sh': No such file or directory \
+         (missing in NEWROOT: /bin/sh)\n"
+    );
+    // Installing the script brings its interpreter along (the script lands
+    // at its own host path inside NEWROOT).
+    let install = run(cmd("rchroot").arg("--install").arg(dir.path()).arg(&script));
+    assert_eq!((install.code, install.stderr.as_str()), (0, ""));
+    let ran = run(cmd("rchroot").args(args));
+    assert_eq!(
+        (ran.code, ran.stdout.as_str()),
+        (0, "hello from a script\n"),
+        "{ran:?}"
+    );
+}
