@@ -784,3 +784,42 @@ fn scripts_name_a_missing_interpreter_and_install_brings_it() {
         "{ran:?}"
     );
 }
+
+#[test]
+fn install_killed_anywhere_is_finished_by_the_next_run() {
+    if !root("install_killed_anywhere_is_finished_by_the_next_run") {
+        return;
+    }
+    let programs = ["/bin/sh", "/bin/ls"];
+    let reference = installed("install_reference", &programs);
+    let shape = |dir: &Path| -> Vec<(PathBuf, u32, u64)> {
+        tree(dir)
+            .into_iter()
+            .map(|(p, kind, size, _)| (p, kind, size))
+            .collect()
+    };
+    let dir = new_root("install_killed");
+    // SIGKILL at spread-out moments of the copy; no undo runs then.
+    for i in 0..30u64 {
+        let mut child = cmd("rchroot")
+            .arg("--install")
+            .arg(dir.path())
+            .args(programs)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(i * 300));
+        let _ = child.kill();
+        child.wait().unwrap();
+        // Every replaced file is back in place by the next complete run.
+        if i % 10 == 9 {
+            let again = run(cmd("rchroot")
+                .arg("--install")
+                .arg(dir.path())
+                .args(programs));
+            assert_eq!((again.code, again.stderr.as_str()), (0, ""));
+            assert_eq!(shape(dir.path()), shape(reference.path()));
+        }
+    }
+}

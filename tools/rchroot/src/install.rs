@@ -255,7 +255,14 @@ impl Copier {
             Ok(())
         } else if kind.is_file() && last {
             self.copy(here, &parent, name, meta.mode())?;
-            self.undo_unlink(parent, name, UnlinkatFlags::NoRemoveDir);
+            self.undo_unlink(parent.clone(), name, UnlinkatFlags::NoRemoveDir);
+            // A run killed while replacing the file left the old one aside.
+            let stale = hidden(name, "old");
+            let _ = unlinkat(
+                parent.as_fd(),
+                stale.as_os_str(),
+                UnlinkatFlags::NoRemoveDir,
+            );
             Ok(())
         } else {
             bail!(
