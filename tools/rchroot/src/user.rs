@@ -10,7 +10,7 @@ use common::error::Code;
 use nix::unistd::{Gid, Group, Uid, User};
 
 /// The ids a command will run with; `None` keeps the current one.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default, Clone)]
 pub struct Ids {
     uid: Option<Uid>,
     gid: Option<Gid>,
@@ -25,7 +25,7 @@ pub fn before(userspec: Option<&str>, groups: Option<&str>) -> Ids {
     if let Some(Ok((uid, gid))) = userspec.map(parse_spec) {
         (ids.uid, ids.gid) = (uid, gid);
     }
-    login(&mut ids, groups);
+    let _ = login(&mut ids, groups);
     match groups {
         Some(list) if !list.is_empty() => ids.groups = parse_groups(list).unwrap_or_default(),
         None => ids.groups = login_groups(&ids).unwrap_or_default(),
@@ -47,9 +47,8 @@ pub fn apply(outside: Ids, userspec: Option<&str>, groups: Option<&str>) -> anyh
         ids.uid = uid.or(ids.uid);
         ids.gid = gid.or(ids.gid);
     }
-    if let Some(uid) = ids.uid {
-        if (groups.is_none() || ids.gid.is_none()) && !login(&mut ids, groups) && ids.gid.is_none()
-        {
+    if let Err(uid) = login(&mut ids, groups) {
+        if ids.gid.is_none() {
             anyhow::bail!("no group specified for unknown uid: {uid}");
         }
     }
@@ -85,20 +84,20 @@ pub fn apply(outside: Ids, userspec: Option<&str>, groups: Option<&str>) -> anyh
 }
 
 /// Fills in the login name and, unless given, the primary group of the uid
-/// (only when there is a uid and no group list, or no gid yet); false when
-/// the uid has no passwd entry.
-fn login(ids: &mut Ids, groups: Option<&str>) -> bool {
-    let Some(uid) = ids.uid else { return true };
+/// (only when there is a uid and no group list, or no gid yet); the uid
+/// back when it has no passwd entry.
+fn login(ids: &mut Ids, groups: Option<&str>) -> Result<(), Uid> {
+    let Some(uid) = ids.uid else { return Ok(()) };
     if groups.is_some() && ids.gid.is_some() {
-        return true;
+        return Ok(());
     }
     match User::from_uid(uid) {
         Ok(Some(pw)) => {
             ids.gid = ids.gid.or(Some(pw.gid));
             ids.user = Some(pw.name);
-            true
+            Ok(())
         }
-        _ => false,
+        _ => Err(uid),
     }
 }
 
