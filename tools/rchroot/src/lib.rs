@@ -10,7 +10,7 @@ mod user;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser};
 use common::error::Code;
@@ -197,8 +197,8 @@ impl Plan {
 }
 
 /// coreutils is_root(): NEWROOT resolves to the current root.
-fn is_old_root(dir: &std::path::Path) -> bool {
-    std::fs::canonicalize(dir).is_ok_and(|p| p == std::path::Path::new("/"))
+fn is_old_root(dir: &Path) -> bool {
+    std::fs::canonicalize(dir).is_ok_and(|p| p == Path::new("/"))
 }
 
 /// The file execvp(3) runs for `program`: itself when it has a slash, else
