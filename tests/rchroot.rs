@@ -565,11 +565,15 @@ fn command_gets_only_fds_0_1_2_and_cwd_in_root() {
             .spawn()
             .unwrap();
         let proc_dir = PathBuf::from(format!("/proc/{}", child.id()));
-        // Wait for the exec of sleep (no timing assumption: poll its exe).
+        // Wait until sleep sleeps (no timing assumption: poll). Its exe
+        // changes in the middle of execve, before close-on-exec descriptors
+        // are closed; asleep ('S'), it is past execve.
         let mut exe = PathBuf::new();
         for _ in 0..1000 {
             exe = std::fs::read_link(proc_dir.join("exe")).unwrap_or_default();
-            if exe.ends_with("sleep") {
+            let stat = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
+            let state = stat.rsplit_once(") ").map(|(_, rest)| &rest[..1]);
+            if exe.ends_with("sleep") && state == Some("S") {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
