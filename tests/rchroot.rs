@@ -1,6 +1,94 @@
-//! rchroot against coreutils chroot.
+//! rchroot against coreutils chroot, Lab 1 end to end, --install, --pivot
+//! and the security cases of SECURITY.md that touch rchroot.
 
-use crate::harness::{anchor, cmd, root, run, tempdir};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::harness::{anchor, bin, cmd, have, in_mountns, mount_points, root, run, tempdir, Ran};
+
+/// A temporary directory others may enter (the command may run as nobody).
+fn new_root(test: &str) -> tempfile::TempDir {
+    let dir = tempdir(test);
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// A new root holding `programs` and what they need, by `rchroot --install`.
+fn installed(test: &str, programs: &[&str]) -> tempfile::TempDir {
+    let dir = new_root(test);
+    let ran = run(cmd("rchroot")
+        .arg("--install")
+        .arg(dir.path())
+        .args(programs));
+    assert_eq!(
+        (ran.code, ran.stderr.as_str()),
+        (0, ""),
+        "--install {programs:?}"
+    );
+    dir
+}
+
+/// Runs rchroot and coreutils chroot with the same arguments.
+fn both(args: &[&std::ffi::OsStr]) -> (Ran, Ran) {
+    (
+        run(cmd("rchroot").args(args)),
+        run(anchor("chroot").args(args)),
+    )
+}
+
+/// Same exit code, and the same message but for the tool's name.
+fn assert_same_failure(ours: &Ran, theirs: &Ran, code: i32) {
+    assert_eq!(ours.code, code, "{ours:?}");
+    assert_eq!(theirs.code, code, "{theirs:?}");
+    assert_eq!(ours.stderr, format!("r{}", theirs.stderr));
+    assert_eq!(ours.stderr.lines().count(), 1);
+}
+
+/// The host (this process's mount namespace) has no mount at or below
+/// `path`; other tests' mounts elsewhere do not matter.
+fn assert_no_mount_under(path: &Path) {
+    let left: Vec<PathBuf> = mount_points()
+        .into_iter()
+        .filter(|p| p.starts_with(path))
+        .collect();
+    assert!(left.is_empty(), "left mounted: {left:?}");
+}
+
+/// Every entry below `dir`: relative path, type, size, inode.
+fn tree(dir: &Path) -> Vec<(PathBuf, u32, u64, u64)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                todo.push(path.clone());
+            }
+            let rel = path.strip_prefix(dir).unwrap().to_path_buf();
+            out.push((rel, meta.mode() & 0o170000, meta.size(), meta.ino()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// What `ldd` says PROGRAM loads: the library names and the interpreter.
+fn ldd(program: &str) -> (Vec<String>, String) {
+    let out = run(Command::new("ldd").arg(program));
+    assert_eq!(out.code, 0, "ldd {program}: {}", out.stderr);
+    let mut libs = Vec::new();
+    let mut interp = String::new();
+    for line in out.stdout.lines().map(str::trim) {
+        if let Some((name, _)) = line.split_once(" => ") {
+            libs.push(name.to_string());
+        } else if line.starts_with('/') {
+            interp = line.split_whitespace().next().unwrap().to_string();
+        }
+    }
+    (libs, interp)
+}
 
 #[test]
 fn missing_newroot_fails_like_chroot() {
@@ -9,10 +97,8 @@ fn missing_newroot_fails_like_chroot() {
     }
     let dir = tempdir("missing_newroot");
     let missing = dir.path().join("nope");
-    let ours = run(cmd("rchroot").arg(&missing).arg("/bin/true"));
-    let theirs = run(anchor("chroot").arg(&missing).arg("/bin/true"));
-    assert_eq!(ours.code, 125);
-    assert_eq!(ours.code, theirs.code);
+    let (ours, theirs) = both(&[missing.as_os_str(), "/bin/true".as_ref()]);
+    assert_same_failure(&ours, &theirs, 125);
     assert_eq!(
         ours.stderr,
         format!(
@@ -20,4 +106,724 @@ fn missing_newroot_fails_like_chroot() {
             missing.display()
         )
     );
+}
+
+#[test]
+fn newroot_a_file_fails_like_chroot() {
+    if !root("newroot_a_file_fails_like_chroot") {
+        return;
+    }
+    let dir = tempdir("newroot_file");
+    let file = dir.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let (ours, theirs) = both(&[file.as_os_str(), "/bin/true".as_ref()]);
+    assert_same_failure(&ours, &theirs, 125);
+    assert!(
+        ours.stderr.ends_with(": Not a directory\n"),
+        "{}",
+        ours.stderr
+    );
+}
+
+#[test]
+fn missing_command_fails_like_chroot() {
+    if !root("missing_command_fails_like_chroot") {
+        return;
+    }
+    let dir = new_root("missing_command");
+    let (ours, theirs) = both(&[dir.path().as_os_str(), "/no-such-command".as_ref()]);
+    assert_same_failure(&ours, &theirs, 127);
+    assert_eq!(
+        ours.stderr,
+        "rchroot: failed to run command '/no-such-command': No such file or directory\n"
+    );
+}
+
+#[test]
+fn non_executable_command_fails_like_chroot() {
+    if !root("non_executable_command_fails_like_chroot") {
+        return;
+    }
+    let dir = new_root("non_executable");
+    std::fs::write(dir.path().join("data"), "not a program\n").unwrap();
+    let (ours, theirs) = both(&[dir.path().as_os_str(), "/data".as_ref()]);
+    assert_same_failure(&ours, &theirs, 126);
+    assert_eq!(
+        ours.stderr,
+        "rchroot: failed to run command '/data': Permission denied\n"
+    );
+}
+
+#[test]
+fn unknown_user_fails_like_chroot() {
+    if !root("unknown_user_fails_like_chroot") {
+        return;
+    }
+    let dir = new_root("unknown_user");
+    let spec = "--userspec=bxt-no-such-user:nogroup";
+    let (ours, theirs) = both(&[spec.as_ref(), dir.path().as_os_str(), "/bin/true".as_ref()]);
+    assert_same_failure(&ours, &theirs, 125);
+    assert_eq!(ours.stderr, "rchroot: invalid user\n");
+}
+
+#[test]
+fn unknown_group_fails_like_chroot() {
+    if !root("unknown_group_fails_like_chroot") {
+        return;
+    }
+    let dir = new_root("unknown_group");
+    let groups = "--groups=bxt-no-such-group";
+    let (ours, theirs) = both(&[
+        groups.as_ref(),
+        dir.path().as_os_str(),
+        "/bin/true".as_ref(),
+    ]);
+    assert_same_failure(&ours, &theirs, 125);
+    assert_eq!(ours.stderr, "rchroot: invalid group 'bxt-no-such-group'\n");
+}
+
+#[test]
+fn default_command_is_shell_dash_i_like_chroot() {
+    if !root("default_command_is_shell_dash_i_like_chroot") {
+        return;
+    }
+    let dir = installed("default_command", &["/bin/true"]);
+    // $SHELL -i: here /bin/true -i, which succeeds; a shell missing in
+    // NEWROOT fails the same way in both.
+    for shell in ["/bin/true", "/bin/bxt-no-such-shell"] {
+        let ours = run(cmd("rchroot").env("SHELL", shell).arg(dir.path()));
+        let theirs = run(anchor("chroot").env("SHELL", shell).arg(dir.path()));
+        assert_eq!(ours.code, theirs.code, "SHELL={shell}");
+        assert_eq!(ours.stderr.replace("rchroot", "chroot"), theirs.stderr);
+    }
+}
+
+#[test]
+fn lab1_names_what_is_missing_and_install_makes_it_work() {
+    if !root("lab1_names_what_is_missing_and_install_makes_it_work") || !have("lab1", "ldd") {
+        return;
+    }
+    // The notebook: mkdir -p newroot/{bin,lib64}; cp /bin/bash newroot/bin.
+    let dir = new_root("lab1");
+    let newroot = dir.path();
+    std::fs::create_dir_all(newroot.join("bin")).unwrap();
+    std::fs::create_dir_all(newroot.join("lib64")).unwrap();
+    std::fs::copy("/bin/bash", newroot.join("bin/bash")).unwrap();
+    let args = [
+        newroot.as_os_str(),
+        "/bin/bash".as_ref(),
+        "-c".as_ref(),
+        "echo works".as_ref(),
+    ];
+
+    let (ours, theirs) = both(&args);
+    assert_eq!((ours.code, theirs.code), (127, 127), "{ours:?}");
+    let (libs, interp) = ldd("/bin/bash");
+    let expected = format!(
+        "rchroot: failed to run command '/bin/bash': No such file or directory \
+         (missing in NEWROOT: {interp}, {})\n",
+        libs.join(", ")
+    );
+    assert_eq!(ours.stderr, expected);
+
+    let install = run(cmd("rchroot")
+        .arg("--install")
+        .arg(newroot)
+        .arg("/bin/bash"));
+    assert_eq!((install.code, install.stderr.as_str()), (0, ""));
+    let ran = run(cmd("rchroot").args(args));
+    assert_eq!((ran.code, ran.stdout.as_str()), (0, "works\n"), "{ran:?}");
+
+    // ls was never copied: not found, as with chroot, and nothing to explain.
+    let ls = [newroot.as_os_str(), "/bin/ls".as_ref(), "/".as_ref()];
+    let (ours, theirs) = both(&ls);
+    assert_same_failure(&ours, &theirs, 127);
+    let install = run(cmd("rchroot").arg("--install").arg(newroot).arg("/bin/ls"));
+    assert_eq!((install.code, install.stderr.as_str()), (0, ""));
+    let (ours, theirs) = both(&ls);
+    assert_eq!((ours.code, theirs.code), (0, 0), "{ours:?}");
+    assert_eq!(ours.stdout, theirs.stdout);
+    assert!(ours.stdout.lines().any(|l| l == "bin"), "{}", ours.stdout);
+}
+
+#[test]
+fn install_keeps_paths_and_symlinks() {
+    if !root("install_keeps_paths_and_symlinks") || !have("install_keeps", "ldd") {
+        return;
+    }
+    let dir = installed("install_keeps", &["ls"]);
+    let (libs, interp) = ldd("/bin/ls");
+    let ldd_out = run(Command::new("ldd").arg("/bin/ls")).stdout;
+    let mut paths: Vec<PathBuf> = ldd_out
+        .lines()
+        .filter_map(|l| l.split(" => ").nth(1))
+        .filter_map(|r| r.split_whitespace().next())
+        .map(PathBuf::from)
+        .collect();
+    assert_eq!(paths.len(), libs.len());
+    paths.push(interp.into());
+    paths.push(
+        run(Command::new("sh").args(["-c", "command -v ls"]))
+            .stdout
+            .trim()
+            .into(),
+    );
+    for host in &paths {
+        let inside = dir.path().join(host.strip_prefix("/").unwrap());
+        let (h, i) = (
+            std::fs::symlink_metadata(host).unwrap(),
+            std::fs::symlink_metadata(&inside)
+                .unwrap_or_else(|e| panic!("{}: {e}", inside.display())),
+        );
+        assert_eq!(
+            h.file_type().is_symlink(),
+            i.file_type().is_symlink(),
+            "{}",
+            host.display()
+        );
+        if h.file_type().is_symlink() {
+            assert_eq!(
+                std::fs::read_link(host).unwrap(),
+                std::fs::read_link(&inside).unwrap()
+            );
+        }
+        assert_eq!(
+            std::fs::read(host).unwrap(),
+            std::fs::read(&inside).unwrap()
+        );
+    }
+}
+
+#[test]
+fn install_twice_changes_nothing() {
+    if !root("install_twice_changes_nothing") {
+        return;
+    }
+    let dir = installed("install_twice", &["/bin/sh", "/bin/ls"]);
+    let before = tree(dir.path());
+    let again = run(cmd("rchroot")
+        .arg("--install")
+        .arg(dir.path())
+        .args(["/bin/sh", "/bin/ls"]));
+    assert_eq!((again.code, again.stderr.as_str()), (0, ""));
+    assert_eq!(tree(dir.path()), before);
+}
+
+#[test]
+fn install_of_a_missing_program_changes_nothing() {
+    if !root("install_of_a_missing_program_changes_nothing") {
+        return;
+    }
+    let dir = new_root("install_missing");
+    for (program, why) in [
+        ("bxt-no-such-program", "command not found in PATH"),
+        ("/bxt/no/such/program", "No such file or directory"),
+    ] {
+        let ran = run(cmd("rchroot")
+            .arg("--install")
+            .arg(dir.path())
+            .args(["/bin/sh", program]));
+        assert_eq!(ran.code, 125);
+        assert_eq!(
+            ran.stderr,
+            format!("rchroot: cannot install '{program}': {why}\n")
+        );
+        assert!(tree(dir.path()).is_empty());
+    }
+}
+
+#[test]
+fn install_into_a_read_only_root_changes_nothing() {
+    if !root("install_into_a_read_only_root_changes_nothing") {
+        return;
+    }
+    let dir = new_root("install_ro");
+    let newroot = dir.path().to_path_buf();
+    let ran = in_mountns(move || {
+        let ro = run(Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "ro,mode=755", "bxt-ro"])
+            .arg(&newroot));
+        assert_eq!(ro.code, 0, "{}", ro.stderr);
+        let ran = run(cmd("rchroot").arg("--install").arg(&newroot).arg("/bin/ls"));
+        assert!(tree(&newroot).is_empty());
+        ran
+    });
+    assert_eq!(ran.code, 125);
+    assert_eq!(ran.stderr.lines().count(), 1);
+    assert!(
+        ran.stderr.starts_with("rchroot: cannot create '"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.ends_with("': Read-only file system\n"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn install_failing_half_way_removes_what_it_copied() {
+    if !root("install_failing_half_way_removes_what_it_copied") {
+        return;
+    }
+    // usr/lib as a file: the program and its links get copied, then the
+    // libraries' directory cannot be made.
+    let dir = new_root("install_rollback");
+    std::fs::create_dir(dir.path().join("usr")).unwrap();
+    std::fs::write(dir.path().join("usr/lib"), "in the way\n").unwrap();
+    let before = tree(dir.path());
+    let ran = run(cmd("rchroot")
+        .arg("--install")
+        .arg(dir.path())
+        .arg("/usr/bin/id"));
+    assert_eq!(ran.code, 125, "{ran:?}");
+    assert_eq!(ran.stderr.lines().count(), 1);
+    assert!(
+        ran.stderr
+            .starts_with("rchroot: cannot install '/usr/lib': '"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(tree(dir.path()), before);
+}
+
+/// `id ARG` run as `spec` by rchroot and by chroot, in a root holding id.
+fn id_as(test: &str, spec: &[&str], arg: &str) -> (Ran, Ran) {
+    let dir = installed(test, &["/usr/bin/id"]);
+    let mut args: Vec<&std::ffi::OsStr> = spec.iter().map(|s| s.as_ref()).collect();
+    args.extend([dir.path().as_os_str(), "/usr/bin/id".as_ref(), arg.as_ref()]);
+    both(&args)
+}
+
+#[test]
+fn userspec_sets_uid_and_gid() {
+    if !root("userspec_sets_uid_and_gid") {
+        return;
+    }
+    for (arg, want) in [("-u", "65534\n"), ("-g", "65533\n")] {
+        let (ours, theirs) = id_as("userspec", &["--user=65534:65533"], arg);
+        assert_eq!((ours.code, ours.stdout.as_str()), (0, want), "{ours:?}");
+        assert_eq!(ours, theirs);
+    }
+}
+
+#[test]
+fn groups_sets_supplementary_groups() {
+    if !root("groups_sets_supplementary_groups") {
+        return;
+    }
+    let (ours, theirs) = id_as(
+        "groups",
+        &["--userspec=65534:65534", "--groups=12,+4321"],
+        "-G",
+    );
+    assert_eq!(ours.code, 0, "{ours:?}");
+    let mut groups: Vec<&str> = ours.stdout.split_whitespace().collect();
+    groups.sort();
+    assert_eq!(groups, ["12", "4321", "65534"]);
+    assert_eq!(ours, theirs);
+}
+
+/// The classic chroot escape, in perl (only built-ins: no modules needed):
+/// mkdir x; chroot x; chdir .. many times; chroot . — then is NEWROOT's
+/// marker still at /?
+const ESCAPE: &str = r#"mkdir "/x"; chroot "/x" or die "chroot: $!\n";
+chdir ".." for 1..64; chroot "." or die "chroot .: $!\n";
+print -e "/bxt-marker" ? "jailed\n" : "escaped\n";
+"#;
+
+#[test]
+fn pivot_cannot_be_escaped_but_chroot_can() {
+    if !root("pivot_cannot_be_escaped_but_chroot_can") || !have("pivot_escape", "perl") {
+        return;
+    }
+    let dir = installed("pivot_escape", &["perl"]);
+    std::fs::write(dir.path().join("bxt-marker"), "").unwrap();
+    std::fs::write(dir.path().join("probe.pl"), ESCAPE).unwrap();
+    let perl = run(Command::new("sh").args(["-c", "command -v perl"])).stdout;
+    let probe = [perl.trim(), "/probe.pl"];
+    let plain = run(cmd("rchroot").arg(dir.path()).args(probe));
+    assert_eq!(
+        (plain.code, plain.stdout.as_str()),
+        (0, "escaped\n"),
+        "{plain:?}"
+    );
+    std::fs::remove_dir(dir.path().join("x")).unwrap();
+    let pivoted = run(cmd("rchroot").arg("--pivot").arg(dir.path()).args(probe));
+    assert_eq!(
+        (pivoted.code, pivoted.stdout.as_str()),
+        (0, "jailed\n"),
+        "{pivoted:?}"
+    );
+    assert_no_mount_under(dir.path());
+}
+
+#[test]
+fn pivot_leaves_only_newroot_and_proc_mounted() {
+    if !root("pivot_leaves_only_newroot_and_proc_mounted") {
+        return;
+    }
+    let dir = installed("pivot_mounts", &["/bin/cat"]);
+    std::fs::create_dir(dir.path().join("proc")).unwrap();
+    let ran = run(cmd("rchroot")
+        .args(["--pivot", "--mount-proc"])
+        .arg(dir.path())
+        .args(["/bin/cat", "/proc/self/mountinfo"]));
+    assert_eq!(ran.code, 0, "{ran:?}");
+    let points: Vec<&str> = ran
+        .stdout
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .collect();
+    assert_eq!(points, ["/", "/proc"]);
+    assert_no_mount_under(dir.path());
+}
+
+#[test]
+fn pivot_refuses_the_old_root() {
+    if !root("pivot_refuses_the_old_root") {
+        return;
+    }
+    let on_root = || {
+        mount_points()
+            .iter()
+            .filter(|p| *p == Path::new("/"))
+            .count()
+    };
+    let before = on_root();
+    let ran = run(cmd("rchroot").args(["--pivot", "/", "/bin/true"]));
+    assert_eq!(ran.code, 125);
+    assert_eq!(
+        ran.stderr,
+        "rchroot: --pivot needs a NEWROOT other than '/'\n"
+    );
+    assert_eq!(on_root(), before);
+}
+
+#[test]
+fn pivot_mount_proc_refuses_a_proc_symlink() {
+    if !root("pivot_mount_proc_refuses_a_proc_symlink") {
+        return;
+    }
+    let dir = installed("proc_symlink", &["/bin/true"]);
+    std::os::unix::fs::symlink("/proc", dir.path().join("proc")).unwrap();
+    let ran = run(cmd("rchroot")
+        .args(["--pivot", "--mount-proc"])
+        .arg(dir.path())
+        .arg("/bin/true"));
+    assert_eq!(ran.code, 125);
+    assert_eq!(
+        ran.stderr,
+        format!(
+            "rchroot: cannot mount proc on '{}/proc': must be a directory\n",
+            dir.path().display()
+        )
+    );
+    assert_no_mount_under(dir.path());
+}
+
+#[test]
+fn pivot_with_a_dev_symlink_stays_in_root() {
+    if !root("pivot_with_a_dev_symlink_stays_in_root") {
+        return;
+    }
+    let victim = tempdir("dev_victim");
+    let dir = installed("dev_symlink", &["/bin/sh", "/bin/mkdir"]);
+    std::os::unix::fs::symlink(victim.path(), dir.path().join("dev")).unwrap();
+    let ran = run(cmd("rchroot")
+        .arg("--pivot")
+        .arg(dir.path())
+        .args([
+            "/bin/sh",
+            "-c",
+            r#"/bin/mkdir -p "$0" && : > /dev/ptmx && echo done"#,
+        ])
+        .arg(victim.path()));
+    assert_eq!((ran.code, ran.stdout.as_str()), (0, "done\n"), "{ran:?}");
+    assert!(std::fs::read_dir(victim.path()).unwrap().next().is_none());
+    // The link was followed inside NEWROOT.
+    let inside = dir.path().join(victim.path().strip_prefix("/").unwrap());
+    assert!(inside.join("ptmx").exists());
+}
+
+#[test]
+fn command_gets_only_fds_0_1_2_and_cwd_in_root() {
+    if !root("command_gets_only_fds_0_1_2_and_cwd_in_root") {
+        return;
+    }
+    let dir = installed("fds", &["/bin/sleep"]);
+    for mode in [&[][..], &["--pivot"][..]] {
+        // Started by a shell that leaves descriptors 7 and 8 open to it.
+        let mut child = Command::new("bash")
+            .args(["-c", r#"exec 7</dev/null 8<&7; exec "$0" "$@""#])
+            .arg(bin("rchroot"))
+            .args(mode)
+            .arg(dir.path())
+            .args(["/bin/sleep", "60"])
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let proc_dir = PathBuf::from(format!("/proc/{}", child.id()));
+        // Wait until sleep sleeps (no timing assumption: poll). Its exe
+        // changes in the middle of execve, before close-on-exec descriptors
+        // are closed; asleep ('S'), it is past execve.
+        let mut exe = PathBuf::new();
+        for _ in 0..1000 {
+            exe = std::fs::read_link(proc_dir.join("exe")).unwrap_or_default();
+            let stat = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
+            let state = stat.rsplit_once(") ").map(|(_, rest)| &rest[..1]);
+            if exe.ends_with("sleep") && state == Some("S") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let mut fds: Vec<String> = std::fs::read_dir(proc_dir.join("fd"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        fds.sort();
+        let cwd = std::fs::read_link(proc_dir.join("cwd")).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(exe.ends_with("sleep"), "{mode:?}: {}", exe.display());
+        assert_eq!(fds, ["0", "1", "2"], "{mode:?}");
+        if mode.is_empty() {
+            // chroot(2) moved the root; the working directory followed.
+            assert_eq!(cwd, dir.path(), "{mode:?}");
+        } else {
+            // After pivot_root the root is no longer a path of the host.
+            assert_eq!(cwd, Path::new("/"), "{mode:?}");
+        }
+    }
+}
+
+#[test]
+fn binary_is_not_setuid_and_refuses_to_run_setuid() {
+    if !root("binary_is_not_setuid_and_refuses_to_run_setuid") || !have("setuid", "setpriv") {
+        return;
+    }
+    let built = std::fs::metadata(bin("rchroot")).unwrap();
+    assert_eq!(built.mode() & 0o6000, 0);
+    let dir = new_root("setuid");
+    let copy = dir.path().join("rchroot");
+    std::fs::copy(bin("rchroot"), &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let ran = run(Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&copy)
+        .args(["/", "/bin/true"]));
+    assert_eq!(ran.code, 125, "{ran:?}");
+    assert_eq!(
+        ran.stderr,
+        "rchroot: refusing to run set-user-ID or set-group-ID\n"
+    );
+}
+
+#[test]
+fn proc_self_exe_entry_point_cannot_reach_the_binary() {
+    if !root("proc_self_exe_entry_point_cannot_reach_the_binary") {
+        return;
+    }
+    // runc CVE-2019-5736: /bin/sh is `#!/proc/self/exe`, so exec'ing it
+    // would run our binary inside NEWROOT, open to the root user there.
+    let tools = new_root("cve_2019_5736_bin");
+    let copy = tools.path().join("rchroot");
+    std::fs::copy(bin("rchroot"), &copy).unwrap();
+    let original = std::fs::read(&copy).unwrap();
+    let dir = new_root("cve_2019_5736");
+    std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+    std::fs::create_dir(dir.path().join("proc")).unwrap();
+    std::fs::write(dir.path().join("bin/sh"), "#!/proc/self/exe\n").unwrap();
+    std::fs::set_permissions(
+        dir.path().join("bin/sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let ran = run(Command::new(&copy)
+        .env("LC_ALL", "C")
+        .args(["--pivot", "--mount-proc"])
+        .arg(dir.path())
+        .arg("/bin/sh"));
+    assert_eq!(ran.code, 126, "{ran:?}");
+    assert_eq!(
+        ran.stderr,
+        "rchroot: failed to run command '/bin/sh': refusing to run rchroot's own binary \
+         inside NEWROOT (via '/proc/self/exe')\n"
+    );
+    assert_eq!(std::fs::read(&copy).unwrap(), original);
+}
+
+#[test]
+fn install_brings_a_changed_copy_up_to_date() {
+    if !root("install_brings_a_changed_copy_up_to_date") {
+        return;
+    }
+    let dir = installed("install_update", &["/bin/ls"]);
+    let copy = dir.path().join("bin/ls");
+    std::fs::write(&copy, "stale\n").unwrap();
+    let again = run(cmd("rchroot")
+        .arg("--install")
+        .arg(dir.path())
+        .arg("/bin/ls"));
+    assert_eq!((again.code, again.stderr.as_str()), (0, ""));
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        std::fs::read("/bin/ls").unwrap()
+    );
+    let leftovers: Vec<_> = tree(dir.path())
+        .into_iter()
+        .filter(|(p, ..)| p.to_string_lossy().contains(".rchroot-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn mount_proc_never_follows_a_swapped_proc() {
+    if !root("mount_proc_never_follows_a_swapped_proc") {
+        return;
+    }
+    // runc CVE-2021-30465: NEWROOT/proc keeps changing between a directory
+    // and a link to a host directory while rchroot mounts proc on it.
+    let victim = tempdir("proc_victim");
+    let dir = installed("proc_swap", &["/bin/cat"]);
+    let (proc_dir, link) = (dir.path().join("proc"), dir.path().join("proc-link"));
+    std::fs::create_dir(&proc_dir).unwrap();
+    std::os::unix::fs::symlink(victim.path(), &link).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let (stop, a, b) = (stop.clone(), proc_dir.clone(), link.clone());
+        std::thread::spawn(move || {
+            let cwd = nix::fcntl::AT_FDCWD;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                nix::fcntl::renameat2(cwd, &a, cwd, &b, nix::fcntl::RenameFlags::RENAME_EXCHANGE)
+                    .unwrap();
+            }
+        })
+    };
+    let mut outcomes = std::collections::BTreeSet::new();
+    for _ in 0..200 {
+        let ran = run(cmd("rchroot")
+            .args(["--pivot", "--mount-proc"])
+            .arg(dir.path())
+            .args(["/bin/cat", "/proc/self/mountinfo"]));
+        if ran.code == 0 {
+            // Whatever the name the directory has by now, proc is on it,
+            // inside NEWROOT.
+            let points: Vec<&str> = ran
+                .stdout
+                .lines()
+                .filter_map(|l| l.split(' ').nth(4))
+                .collect();
+            assert_eq!(points.len(), 2, "{}", ran.stdout);
+            assert_eq!(points[0], "/");
+            assert!(["/proc", "/proc-link"].contains(&points[1]), "{points:?}");
+        } else if ran.code == 125 {
+            assert!(ran.stderr.ends_with(": must be a directory\n"), "{ran:?}");
+        }
+        outcomes.insert(ran.code);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    swapper.join().unwrap();
+    assert!(std::fs::read_dir(victim.path()).unwrap().next().is_none());
+    assert_no_mount_under(dir.path());
+    assert_no_mount_under(victim.path());
+    assert!(
+        outcomes.iter().all(|c| [0, 1, 125].contains(c)),
+        "{outcomes:?}"
+    );
+}
+
+#[test]
+fn command_status_passes_through_like_chroot() {
+    if !root("command_status_passes_through_like_chroot") {
+        return;
+    }
+    let dir = installed("status", &["/bin/sh"]);
+    let args = [
+        dir.path().as_os_str(),
+        "/bin/sh".as_ref(),
+        "-c".as_ref(),
+        "kill -TERM $$; exit 7".as_ref(),
+    ];
+    let (ours, theirs) = both(&args);
+    assert_eq!(ours.code, 128 + libc::SIGTERM, "{ours:?}");
+    assert_eq!(ours, theirs);
+    let args = [
+        dir.path().as_os_str(),
+        "/bin/sh".as_ref(),
+        "-c".as_ref(),
+        "exit 7".as_ref(),
+    ];
+    let (ours, theirs) = both(&args);
+    assert_eq!(ours.code, 7, "{ours:?}");
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn scripts_name_a_missing_interpreter_and_install_brings_it() {
+    if !root("scripts_name_a_missing_interpreter_and_install_brings_it") {
+        return;
+    }
+    let dir = new_root("script");
+    let script = dir.path().join("hello.sh");
+    std::fs::write(&script, "#!/bin/sh\necho hello from a script\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let args = [dir.path().as_os_str(), "/hello.sh".as_ref()];
+    let (ours, theirs) = both(&args);
+    assert_eq!((ours.code, theirs.code), (127, 127));
+    assert_eq!(
+        ours.stderr,
+        "rchroot: failed to run command '/hello.sh': No such file or directory \
+         (missing in NEWROOT: /bin/sh)\n"
+    );
+    // Installing the script brings its interpreter along (the script lands
+    // at its own host path inside NEWROOT).
+    let install = run(cmd("rchroot").arg("--install").arg(dir.path()).arg(&script));
+    assert_eq!((install.code, install.stderr.as_str()), (0, ""));
+    let ran = run(cmd("rchroot").args(args));
+    assert_eq!(
+        (ran.code, ran.stdout.as_str()),
+        (0, "hello from a script\n"),
+        "{ran:?}"
+    );
+}
+
+#[test]
+fn install_killed_anywhere_is_finished_by_the_next_run() {
+    if !root("install_killed_anywhere_is_finished_by_the_next_run") {
+        return;
+    }
+    let programs = ["/bin/sh", "/bin/ls"];
+    let reference = installed("install_reference", &programs);
+    let shape = |dir: &Path| -> Vec<(PathBuf, u32, u64)> {
+        tree(dir)
+            .into_iter()
+            .map(|(p, kind, size, _)| (p, kind, size))
+            .collect()
+    };
+    let dir = new_root("install_killed");
+    // SIGKILL at spread-out moments of the copy; no undo runs then.
+    for i in 0..30u64 {
+        let mut child = cmd("rchroot")
+            .arg("--install")
+            .arg(dir.path())
+            .args(programs)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(i * 300));
+        let _ = child.kill();
+        child.wait().unwrap();
+        // Every replaced file is back in place by the next complete run.
+        if i % 10 == 9 {
+            let again = run(cmd("rchroot")
+                .arg("--install")
+                .arg(dir.path())
+                .args(programs));
+            assert_eq!((again.code, again.stderr.as_str()), (0, ""));
+            assert_eq!(shape(dir.path()), shape(reference.path()));
+        }
+    }
 }

@@ -1,24 +1,68 @@
 //! rchroot: coreutils chroot, plus a root that cannot be climbed out of
 //! (`--pivot`) and a way to fill a new root (`--install`).
 
-use std::ffi::OsString;
-use std::path::PathBuf;
+mod elf;
+mod install;
+mod pivot;
+mod run;
+mod user;
 
-use anyhow::Context;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+
 use clap::{CommandFactory, Parser};
+use common::error::Code;
 
 /// Run COMMAND with root directory set to NEWROOT.
+///
+/// A drop-in for coreutils chroot (same options, messages and exit codes)
+/// that says which ELF interpreter or library is missing when the command
+/// cannot start; with --pivot, a root that cannot be climbed out of; with
+/// --install, a way to fill NEWROOT with programs and their libraries.
 #[derive(Parser, Debug)]
-#[command(name = "rchroot", version, infer_long_args = true)]
+#[command(
+    name = "rchroot",
+    version,
+    infer_long_args = true,
+    override_usage = "rchroot [--userspec=USER:GROUP] [--groups=G_LIST] [--skip-chdir] NEWROOT [COMMAND [ARG]...]\n       \
+                      rchroot --pivot [--mount-proc] NEWROOT [COMMAND [ARG]...]\n       \
+                      rchroot --install NEWROOT PROGRAM..."
+)]
 pub struct Cli {
+    /// Specify user and group (ID or name) to use.
+    #[arg(long, value_name = "USER:GROUP")]
+    pub userspec: Option<String>,
+
+    /// Specify supplementary groups as g1,g2,..,gN.
+    #[arg(long, value_name = "G_LIST")]
+    pub groups: Option<String>,
+
     /// Do not change the working directory to / (only with NEWROOT = /).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "pivot")]
     pub skip_chdir: bool,
 
-    /// The new root directory.
-    pub newroot: PathBuf,
+    /// Enter a new private mount namespace and pivot_root(2) into NEWROOT,
+    /// detaching the old root: nothing above NEWROOT stays reachable.
+    #[arg(long)]
+    pub pivot: bool,
 
-    /// The command to run, with its arguments (default: "$SHELL -i").
+    /// With --pivot: mount a fresh proc on NEWROOT/proc, which must be a directory.
+    #[arg(long, requires = "pivot")]
+    pub mount_proc: bool,
+
+    /// Copy each PROGRAM (searched in PATH when it has no slash) with its ELF
+    /// interpreter and every shared library it needs into NEWROOT.
+    #[arg(long, conflicts_with_all = ["userspec", "groups", "skip_chdir", "pivot"])]
+    pub install: bool,
+
+    /// The new root directory.
+    // Optional for clap, so that its absence reads "missing operand" as in coreutils.
+    pub newroot: Option<PathBuf>,
+
+    /// The command to run, with its arguments (default: "$SHELL -i");
+    /// with --install, the programs to copy.
     #[arg(trailing_var_arg = true)]
     pub command: Vec<OsString>,
 }
@@ -30,36 +74,208 @@ pub fn pages() -> Vec<common::cli::Page> {
         section: "8",
         sections: &[
             (
+                "SECURITY",
+                "Plain chroot(2), which rchroot uses without --pivot, is not a jail: a process \
+                 that is root (CAP_SYS_CHROOT) inside NEWROOT can escape it with mkdir x; \
+                 chroot x; chdir .. repeated; chroot . and reach the host's root. rchroot \
+                 changes the working directory to / and passes on only descriptors 0, 1 and 2, \
+                 but cannot stop that.\n\n\
+                 --pivot is not escapable that way: the command runs in a new private mount \
+                 namespace whose root mount is NEWROOT, and the old root is detached, so no \
+                 path, however many .. it holds, leads above NEWROOT. It is not a complete \
+                 container either: without user, PID and network namespaces root inside stays \
+                 root (see runshare(1)).\n\n\
+                 rchroot never runs set-user-ID or set-group-ID, and refuses to exec its own \
+                 binary inside NEWROOT (a #!/proc/self/exe entry point, runc CVE-2019-5736). \
+                 --install drops set-user-ID and set-group-ID bits from the files it copies.",
+            ),
+            (
+                "DIAGNOSTICS",
+                "When the command exists in NEWROOT but exec fails with \"No such file or \
+                 directory\", its ELF interpreter or a shared library is missing; rchroot \
+                 names them:\n\n\
+                 \x20 rchroot: failed to run command '/bin/bash': No such file or directory \
+                 (missing in NEWROOT: /lib64/ld-linux-x86-64.so.2, libtinfo.so.6, libc.so.6)\n\n\
+                 Libraries are looked up inside NEWROOT as the dynamic loader would: \
+                 DT_RPATH, DT_RUNPATH, NEWROOT's /etc/ld.so.cache and the standard \
+                 directories. --install resolves them the same way on the host (LD_LIBRARY_PATH \
+                 is not used), keeps the paths and symbolic links it finds, copies nothing \
+                 twice, and removes what it copied if it fails.",
+            ),
+            (
                 "EXIT STATUS",
                 "125 if rchroot itself fails, 126 if COMMAND is found but cannot be run, \
-                 127 if COMMAND is not found, else the exit status of COMMAND.",
+                 127 if COMMAND is not found (or its interpreter or a library is missing), \
+                 else the exit status of COMMAND. --install exits 0 or 125.",
             ),
-            ("EXAMPLES", "  rchroot /srv/root /bin/sh -c 'echo inside'"),
-            ("SEE ALSO", "chroot(1), chroot(2), pivot_root(2)"),
+            (
+                "EXAMPLES",
+                "  rchroot --install /srv/root /bin/sh /bin/ls\n\
+                 \x20 rchroot /srv/root /bin/ls /\n\
+                 \x20 rchroot --userspec=nobody:nogroup --groups=users /srv/root /bin/id\n\
+                 \x20 rchroot --pivot --mount-proc /srv/root /bin/sh",
+            ),
+            (
+                "SEE ALSO",
+                "chroot(1), chroot(2), pivot_root(2), ld.so(8), runshare(1)",
+            ),
         ],
     }]
 }
 
-/// Runs the command in the new root; returns only on failure.
-pub fn run(cli: Cli) -> anyhow::Result<u8> {
-    nix::unistd::chroot(&cli.newroot).with_context(|| {
-        format!(
-            "cannot change root directory to '{}'",
-            cli.newroot.display()
-        )
-    })?;
-    if !cli.skip_chdir {
-        nix::unistd::chdir("/").context("cannot chdir to root directory")?;
+/// How NEWROOT is entered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// chroot(2), as coreutils chroot.
+    Chroot { skip_chdir: bool },
+    /// A private mount namespace and pivot_root(2).
+    Pivot { mount_proc: bool },
+    /// No command: copy programs into NEWROOT.
+    Install,
+}
+
+/// What rchroot will do, decided before anything is touched.
+#[derive(Debug, PartialEq)]
+pub struct Plan {
+    pub newroot: PathBuf,
+    pub mode: Mode,
+    pub userspec: Option<String>,
+    pub groups: Option<String>,
+    /// The command and its arguments, or the programs to install.
+    pub command: Vec<OsString>,
+}
+
+impl Plan {
+    pub fn new(cli: Cli) -> anyhow::Result<Plan> {
+        let Some(newroot) = cli.newroot else {
+            return Err(usage("missing operand"));
+        };
+        let old_root = is_old_root(&newroot);
+        let mode = if cli.install {
+            if cli.command.is_empty() {
+                return Err(usage("--install needs at least one PROGRAM"));
+            }
+            Mode::Install
+        } else if cli.pivot {
+            if old_root {
+                return Err(usage("--pivot needs a NEWROOT other than '/'"));
+            }
+            Mode::Pivot {
+                mount_proc: cli.mount_proc,
+            }
+        } else {
+            if cli.skip_chdir && !old_root {
+                return Err(usage(
+                    "option --skip-chdir only permitted if NEWROOT is old '/'",
+                ));
+            }
+            Mode::Chroot {
+                skip_chdir: cli.skip_chdir,
+            }
+        };
+        // coreutils: treat 'user:' like 'user' (the login group is the default).
+        let userspec = cli
+            .userspec
+            .map(|s| s.strip_suffix(':').map(str::to_string).unwrap_or(s));
+        let command = if cli.command.is_empty() {
+            // coreutils: no command runs an interactive shell.
+            vec![
+                std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into()),
+                "-i".into(),
+            ]
+        } else {
+            cli.command
+        };
+        Ok(Plan {
+            newroot,
+            mode,
+            userspec,
+            groups: cli.groups,
+            command,
+        })
     }
-    let argv = if cli.command.is_empty() {
-        vec![
-            std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into()),
-            "-i".into(),
-        ]
-    } else {
-        cli.command
-    };
-    let program = argv[0].to_string_lossy().into_owned();
-    Err(anyhow::Error::new(common::process::exec(&argv))
-        .context(format!("failed to run command '{program}'")))
+}
+
+/// coreutils is_root(): NEWROOT resolves to the current root.
+fn is_old_root(dir: &Path) -> bool {
+    std::fs::canonicalize(dir).is_ok_and(|p| p == Path::new("/"))
+}
+
+/// The file execvp(3) runs for `program`: itself when it has a slash, else
+/// the first executable regular file of that name in PATH (glibc's default
+/// "/bin:/usr/bin" when PATH is unset).
+fn in_path(program: &OsStr) -> Option<PathBuf> {
+    if program.as_bytes().contains(&b'/') {
+        return Some(PathBuf::from(program));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0))
+}
+
+/// A usage error: coreutils chroot exits 125 for those.
+fn usage(message: &str) -> anyhow::Error {
+    Code(125, message.to_string()).into()
+}
+
+/// Runs the command in the new root (returns only on failure), or installs
+/// programs into it.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let plan = Plan::new(cli)?;
+    match plan.mode {
+        Mode::Install => install::install(&plan.newroot, &plan.command),
+        Mode::Chroot { skip_chdir } => {
+            run::command(&plan, || run::chroot(&plan.newroot, skip_chdir))
+        }
+        Mode::Pivot { mount_proc } => {
+            run::command(&plan, || pivot::pivot(&plan.newroot, mount_proc))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(args: &[&str]) -> anyhow::Result<Plan> {
+        Plan::new(Cli::try_parse_from(args).map_err(anyhow::Error::new)?)
+    }
+
+    #[test]
+    fn abbreviations_and_trailing_user_colon() {
+        let p = plan(&["rchroot", "--user=nobody:", "--gr=a,b", "/srv", "id", "-u"]).unwrap();
+        assert_eq!(p.userspec.as_deref(), Some("nobody"));
+        assert_eq!(p.groups.as_deref(), Some("a,b"));
+        assert_eq!(p.command, ["id", "-u"]);
+    }
+
+    #[test]
+    fn double_dash_ends_options() {
+        let p = plan(&["rchroot", "--", "/srv", "--pivot"]).unwrap();
+        assert_eq!(p.mode, Mode::Chroot { skip_chdir: false });
+        assert_eq!(p.command, ["--pivot"]);
+    }
+
+    #[test]
+    fn skip_chdir_only_with_old_root() {
+        let err = plan(&["rchroot", "--skip-chdir", "/nonexistent", "x"]).unwrap_err();
+        assert_eq!(common::error::code_of(&err, 1), 125);
+        assert!(plan(&["rchroot", "--skip-chdir", "/", "x"]).is_ok());
+    }
+
+    #[test]
+    fn missing_newroot_is_a_usage_error() {
+        let err = plan(&["rchroot", "--pivot"]).unwrap_err();
+        assert_eq!(err.to_string(), "missing operand");
+        assert_eq!(common::error::code_of(&err, 1), 125);
+    }
+
+    #[test]
+    fn pivot_refuses_old_root_and_install_needs_programs() {
+        assert!(plan(&["rchroot", "--pivot", "/", "x"]).is_err());
+        assert!(plan(&["rchroot", "--install", "/srv"]).is_err());
+        assert!(plan(&["rchroot", "--mount-proc", "/srv"]).is_err());
+        assert!(plan(&["rchroot", "--install", "--pivot", "/srv", "x"]).is_err());
+    }
 }
