@@ -12,6 +12,16 @@ use clap::Parser;
 /// chroot: 125), not clap's 2. A tool that finds itself set-user-ID or
 /// set-group-ID refuses to run (fail closed: boxutils is never setuid).
 pub fn parse<T: Parser>(tool: &str, usage_code: i32) -> T {
+    parse_from(tool, usage_code, std::env::args_os())
+}
+
+/// [`parse`] of the given arguments (the first is the program name), e.g.
+/// after [`attach_optional`].
+pub fn parse_from<T: Parser>(
+    tool: &str,
+    usage_code: i32,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> T {
     if nix::unistd::getuid() != nix::unistd::geteuid()
         || nix::unistd::getgid() != nix::unistd::getegid()
     {
@@ -21,7 +31,7 @@ pub fn parse<T: Parser>(tool: &str, usage_code: i32) -> T {
         );
         std::process::exit(usage_code);
     }
-    match T::try_parse() {
+    match T::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err)
             if matches!(
@@ -40,6 +50,61 @@ pub fn parse<T: Parser>(tool: &str, usage_code: i32) -> T {
             std::process::exit(usage_code)
         }
     }
+}
+
+/// getopt takes the optional argument of a short option only attached
+/// (`-Tparent`, `-m/proc/1/ns/mnt`), while clap's `require_equals` (needed so
+/// that a detached word stays an operand) wants `-T=parent`. Rewrites the
+/// arguments so: `optional` are the short options with an optional
+/// argument, `required` those that take one (their argument is skipped, so
+/// `-o-Tx` or `-o -Tx` is left alone). Nothing changes after `--`.
+pub fn attach_optional(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    optional: &[char],
+    required: &[char],
+) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::new();
+    let mut skip_next = false;
+    let mut rest_verbatim = false;
+    for (n, arg) in args.into_iter().enumerate() {
+        let text = arg.to_str().map(str::to_owned);
+        match text {
+            Some(t)
+                if n > 0
+                    && !rest_verbatim
+                    && !skip_next
+                    && t.starts_with('-')
+                    && !t.starts_with("--")
+                    && t.len() > 1 =>
+            {
+                let mut cluster = String::from("-");
+                let mut chars = t[1..].char_indices();
+                while let Some((i, c)) = chars.next() {
+                    cluster.push(c);
+                    let rest = &t[1 + i + c.len_utf8()..];
+                    if required.contains(&c) {
+                        cluster.push_str(rest);
+                        skip_next = rest.is_empty();
+                        break;
+                    }
+                    if optional.contains(&c) {
+                        if !rest.is_empty() && !rest.starts_with('=') {
+                            cluster.push('=');
+                        }
+                        cluster.push_str(rest);
+                        break;
+                    }
+                }
+                out.push(cluster.into());
+            }
+            _ => {
+                rest_verbatim |= n > 0 && !skip_next && arg == "--";
+                skip_next = false;
+                out.push(arg);
+            }
+        }
+    }
+    out
 }
 
 /// clap's error as one line, without its `error: ` prefix and usage block.
@@ -69,6 +134,34 @@ mod tests {
     struct Cli {
         #[arg(long)]
         flag: bool,
+    }
+
+    #[test]
+    fn optional_arguments_are_attached_with_equals() {
+        let args = |v: &[&str]| -> Vec<std::ffi::OsString> { v.iter().map(Into::into).collect() };
+        assert_eq!(
+            attach_optional(
+                args(&["x", "-Tparent", "-nT", "-T", "p", "-oTx", "-o", "-Ty", "--", "-Tz"]),
+                &['T'],
+                &['o']
+            ),
+            args(&[
+                "x",
+                "-T=parent",
+                "-nT",
+                "-T",
+                "p",
+                "-oTx",
+                "-o",
+                "-Ty",
+                "--",
+                "-Tz"
+            ])
+        );
+        assert_eq!(
+            attach_optional(args(&["x", "-nT=a"]), &['T'], &[]),
+            args(&["x", "-nT=a"])
+        );
     }
 
     #[test]

@@ -1,0 +1,379 @@
+//! One pass over /proc: every process with its namespaces, and the
+//! namespaces held only by open descriptors or bind mounts (nsfs entries of
+//! mountinfo), indexed by inode in hash maps, so the work grows linearly
+//! with the number of processes (lsns compares every pair).
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use common::ns::Kind;
+
+use crate::sys;
+
+/// One process.
+#[derive(Debug, Clone)]
+pub struct Proc {
+    pub pid: i32,
+    pub ppid: i32,
+    pub uid: u32,
+    /// Namespace inode per kind (in `Kind::ALL` order); 0 when not read.
+    pub ns: [u64; 8],
+    /// The index of the parent process, when it was seen.
+    pub parent: Option<usize>,
+}
+
+/// Where a namespace file can be opened again.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// /proc/PID/ns/TYPE of its lowest process.
+    Procs,
+    /// A path: /proc/PID/fd/N or a bind mount.
+    Path(PathBuf),
+    /// Reached from another namespace only.
+    Ghost,
+}
+
+/// One namespace.
+#[derive(Debug, Clone)]
+pub struct Ns {
+    pub ino: u64,
+    pub kind: Kind,
+    /// Its processes, in /proc order.
+    pub procs: Vec<usize>,
+    /// Its process with the lowest PID.
+    pub rep: Option<usize>,
+    /// Parent and owner inodes (0: none), once asked for.
+    pub related: Option<[u64; 2]>,
+    /// The owner's UID, for a namespace without processes.
+    pub uid_fallback: u32,
+    pub source: Source,
+}
+
+/// What to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Want {
+    pub kinds: [bool; 8],
+    /// Look for namespaces held only by descriptors and bind mounts.
+    pub held: bool,
+}
+
+/// Processes and namespaces as one scan saw them.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub procs: Vec<Proc>,
+    pub nss: Vec<Ns>,
+    pub by_ino: HashMap<u64, usize>,
+    pub by_pid: HashMap<i32, usize>,
+}
+
+fn kind_index(kind: Kind) -> usize {
+    Kind::ALL
+        .iter()
+        .position(|&k| k == kind)
+        .unwrap_or_default()
+}
+
+/// `pid` and `ppid` from /proc/PID/stat; the name may hold ')' and spaces.
+fn parse_stat(text: &str) -> Option<(i32, i32)> {
+    let pid = text.split(' ').next()?.parse().ok()?;
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_ascii_whitespace();
+    let _state = fields.next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some((pid, ppid))
+}
+
+/// `net:[4026531840]` → (net, 4026531840).
+fn parse_ns_link(link: &[u8]) -> Option<(Kind, u64)> {
+    let text = std::str::from_utf8(link).ok()?;
+    let (name, rest) = text.split_once(":[")?;
+    let ino = rest.strip_suffix(']')?.parse().ok()?;
+    Some((Kind::from_name(name)?, ino))
+}
+
+impl Snapshot {
+    /// Reads /proc once. Only failing to list /proc itself is an error.
+    pub fn scan(want: Want) -> anyhow::Result<Snapshot> {
+        let mut snap = Snapshot::default();
+        let mut held: Vec<(PathBuf, u64)> = Vec::new();
+        let mut path = String::with_capacity(64);
+        let mut buf = String::with_capacity(512);
+        for entry in fs::read_dir("/proc").context("cannot open /proc")? {
+            let Ok(entry) = entry else { continue };
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
+                continue;
+            };
+            if let Some(proc) = read_process(pid, want, &mut path, &mut buf, &mut held) {
+                snap.by_pid.insert(proc.pid, snap.procs.len());
+                snap.procs.push(proc);
+            }
+        }
+        for i in 0..snap.procs.len() {
+            snap.procs[i].parent = snap.by_pid.get(&snap.procs[i].ppid).copied();
+            for k in 0..8 {
+                let ino = snap.procs[i].ns[k];
+                if ino == 0 {
+                    continue;
+                }
+                let idx = *snap.by_ino.entry(ino).or_insert_with(|| {
+                    snap.nss.push(Ns {
+                        ino,
+                        kind: Kind::ALL[k],
+                        procs: Vec::new(),
+                        rep: None,
+                        related: None,
+                        uid_fallback: 0,
+                        source: Source::Procs,
+                    });
+                    snap.nss.len() - 1
+                });
+                let ns = &mut snap.nss[idx];
+                ns.procs.push(i);
+                if ns.rep.is_none_or(|r| snap.procs[r].pid > snap.procs[i].pid) {
+                    ns.rep = Some(i);
+                }
+            }
+        }
+        if want.held {
+            for (path, ino) in held {
+                snap.add_file(&path, ino, want);
+            }
+            snap.add_mounted(want);
+        }
+        Ok(snap)
+    }
+
+    /// Namespaces bind-mounted somewhere (`ip netns add`, `unshare --net=FILE`).
+    fn add_mounted(&mut self, want: Want) {
+        let Ok(mounts) = common::mountinfo::own() else {
+            return;
+        };
+        for m in mounts.iter().filter(|m| m.fstype == "nsfs") {
+            let root = m.root.to_string_lossy();
+            let Some((_, ino)) = parse_ns_link(root.as_bytes()) else {
+                continue;
+            };
+            self.add_file(&m.mount_point, ino, want);
+        }
+    }
+
+    /// Adds the namespace file at `path` unless it is known already.
+    fn add_file(&mut self, path: &std::path::Path, ino: u64, want: Want) {
+        if self.by_ino.contains_key(&ino) {
+            return;
+        }
+        if let Ok(file) = File::open(path) {
+            self.add_open(&file, ino, Source::Path(path.to_path_buf()), want);
+        }
+    }
+
+    /// Adds an open namespace with what the kernel says about it, then its
+    /// parent and owner when those are not known yet (lsns
+    /// add_namespace_for_nsfd).
+    fn add_open(&mut self, file: &File, ino: u64, source: Source, want: Want) -> Option<usize> {
+        let kind = sys::kind(file)?;
+        if !want.kinds[kind_index(kind)] {
+            return None;
+        }
+        let parent = matches!(kind, Kind::Pid | Kind::User)
+            .then(|| sys::related(file, true))
+            .flatten();
+        let owner = sys::related(file, false);
+        let idx = self.nss.len();
+        self.nss.push(Ns {
+            ino,
+            kind,
+            procs: Vec::new(),
+            rep: None,
+            related: Some([
+                parent.as_ref().map_or(0, |p| p.1),
+                owner.as_ref().map_or(0, |o| o.1),
+            ]),
+            uid_fallback: sys::owner_uid(file).unwrap_or(0),
+            source,
+        });
+        self.by_ino.insert(ino, idx);
+        for (f, rel) in [parent, owner].into_iter().flatten() {
+            if rel != ino && !self.by_ino.contains_key(&rel) {
+                self.add_open(&f, rel, Source::Ghost, want);
+            }
+        }
+        Some(idx)
+    }
+
+    /// Opens namespace `idx` again.
+    pub fn open(&self, idx: usize) -> Option<File> {
+        let ns = &self.nss[idx];
+        match &ns.source {
+            Source::Procs => {
+                let pid = self.procs[ns.rep?].pid;
+                File::open(format!("/proc/{pid}/ns/{}", ns.kind.name())).ok()
+            }
+            Source::Path(p) => File::open(p).ok(),
+            Source::Ghost => None,
+        }
+    }
+
+    /// Parent and owner of namespace `idx` (0 where none), asked once.
+    pub fn related(&mut self, idx: usize) -> [u64; 2] {
+        if let Some(r) = self.nss[idx].related {
+            return r;
+        }
+        let kind = self.nss[idx].kind;
+        let r = match self.open(idx) {
+            Some(f) => [
+                if matches!(kind, Kind::Pid | Kind::User) {
+                    sys::related(&f, true).map_or(0, |p| p.1)
+                } else {
+                    0
+                },
+                sys::related(&f, false).map_or(0, |o| o.1),
+            ],
+            None => [0, 0],
+        };
+        self.nss[idx].related = Some(r);
+        r
+    }
+
+    /// For the trees by owner and parent: asks every namespace for its
+    /// relatives and adds those that no process or file showed (lsns
+    /// read_ghost_namespaces).
+    pub fn connect(&mut self, want: Want) {
+        let mut i = 0;
+        while i < self.nss.len() {
+            let r = self.related(i);
+            for (which, rel) in r.into_iter().enumerate() {
+                if rel == 0 || self.by_ino.contains_key(&rel) {
+                    continue;
+                }
+                let found = self
+                    .open(i)
+                    .and_then(|f| sys::related(&f, which == 0))
+                    .filter(|(_, ino)| *ino == rel);
+                if let Some((f, ino)) = found {
+                    self.add_open(&f, ino, Source::Ghost, want);
+                }
+            }
+            i += 1;
+        }
+    }
+}
+
+/// One process, or None when it vanished or cannot be read.
+fn read_process(
+    pid: i32,
+    want: Want,
+    path: &mut String,
+    buf: &mut String,
+    held: &mut Vec<(PathBuf, u64)>,
+) -> Option<Proc> {
+    use std::fmt::Write;
+    path.clear();
+    let _ = write!(path, "/proc/{pid}");
+    let base = path.len();
+    let uid = fs::metadata(&*path).map(|m| m.uid()).unwrap_or(0);
+    path.push_str("/stat");
+    buf.clear();
+    File::open(&*path).ok()?.read_to_string(buf).ok()?;
+    let (pid, ppid) = parse_stat(buf)?;
+    let mut ns = [0u64; 8];
+    for (k, kind) in Kind::ALL.into_iter().enumerate() {
+        if !want.kinds[k] {
+            continue;
+        }
+        path.truncate(base);
+        path.push_str("/ns/");
+        path.push_str(kind.name());
+        // Gone (ENOENT, ESRCH) or not ours (EACCES): the process stays,
+        // without this namespace, as in lsns.
+        if let Ok(m) = fs::metadata(&*path) {
+            ns[k] = m.ino();
+        }
+    }
+    if want.held {
+        path.truncate(base);
+        path.push_str("/fd");
+        if let Ok(dir) = fs::read_dir(&*path) {
+            for entry in dir.flatten() {
+                let fd_path = entry.path();
+                let Ok(link) = fs::read_link(&fd_path) else {
+                    continue;
+                };
+                use std::os::unix::ffi::OsStrExt;
+                if let Some((kind, ino)) = parse_ns_link(link.as_os_str().as_bytes()) {
+                    if want.kinds[kind_index(kind)] && !ns.contains(&ino) {
+                        held.push((fd_path, ino));
+                    }
+                }
+            }
+        }
+    }
+    Some(Proc {
+        pid,
+        ppid,
+        uid,
+        ns,
+        parent: None,
+    })
+}
+
+/// The command line of `pid` as lsns shows it: up to 8 KiB of
+/// /proc/PID/cmdline with NULs as spaces and the last byte dropped, else
+/// the name from /proc/PID/comm (kernel threads).
+pub fn command(pid: i32) -> Option<String> {
+    let read = |name: &str| -> Option<String> {
+        let mut bytes = Vec::with_capacity(256);
+        File::open(format!("/proc/{pid}/{name}"))
+            .ok()?
+            .take(8192)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        bytes.pop()?;
+        for b in &mut bytes {
+            if *b == 0 {
+                *b = b' ';
+            }
+        }
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    };
+    read("cmdline").or_else(|| read("comm"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_with_parens_and_spaces_in_the_name() {
+        assert_eq!(parse_stat("42 (a) b) S 7 42 42 0"), Some((42, 7)));
+        assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn ns_links() {
+        assert_eq!(
+            parse_ns_link(b"net:[4026531840]"),
+            Some((Kind::Net, 4026531840))
+        );
+        assert_eq!(parse_ns_link(b"socket:[12]"), None);
+        assert_eq!(parse_ns_link(b"/dev/null"), None);
+    }
+
+    #[test]
+    fn scan_sees_this_process() {
+        let snap = Snapshot::scan(Want {
+            kinds: [true; 8],
+            held: false,
+        })
+        .unwrap();
+        let me = snap.by_pid[&(std::process::id() as i32)];
+        assert_eq!(snap.procs[me].ppid, nix::unistd::getppid().as_raw());
+        let net = fs::metadata("/proc/self/ns/net").unwrap().ino();
+        assert!(snap.nss[snap.by_ino[&net]].procs.contains(&me));
+    }
+}
