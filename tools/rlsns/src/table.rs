@@ -122,7 +122,11 @@ impl Table {
     }
 
     /// Writes the table in `style`.
+    /// An empty table prints nothing, except as JSON (an empty array).
     pub fn print(&self, out: &mut impl Write, style: &Style) -> io::Result<()> {
+        if self.lines.is_empty() && style.format != Format::Json {
+            return Ok(());
+        }
         match style.format {
             Format::Json => self.print_json(out),
             Format::Raw => self.print_raw(out, style),
