@@ -78,8 +78,7 @@ pub fn attach_optional(
                     && t.len() > 1 =>
             {
                 let mut cluster = String::from("-");
-                let mut chars = t[1..].char_indices();
-                while let Some((i, c)) = chars.next() {
+                for (i, c) in t[1..].char_indices() {
                     cluster.push(c);
                     let rest = &t[1 + i + c.len_utf8()..];
                     if required.contains(&c) {

@@ -375,7 +375,6 @@ impl Plan {
         Style {
             format: self.format,
             noheadings: self.noheadings,
-            nowrap: self.nowrap,
             utf8: utf8_locale(),
             term_width: terminal_width(),
         }

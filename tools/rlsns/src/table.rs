@@ -52,8 +52,6 @@ pub struct Table {
 pub struct Style {
     pub format: Format,
     pub noheadings: bool,
-    /// `-W`: never wrap; cut or hide the last columns instead.
-    pub nowrap: bool,
     /// Draw the tree with UTF-8 line art (the locale's codeset is UTF-8).
     pub utf8: bool,
     /// The terminal's width when stdout is a terminal; None means no limit.
@@ -179,9 +177,9 @@ impl Table {
         let inner = "   ".repeat(level + 1);
         for (n, &idx) in rows.iter().enumerate() {
             if n == 0 {
-                write!(out, "{pad}{{\n")?;
+                writeln!(out, "{pad}{{")?;
             } else {
-                write!(out, ",{{\n")?;
+                writeln!(out, ",{{")?;
             }
             let line = &self.lines[idx];
             for (c, col) in self.columns.iter().enumerate() {
@@ -254,28 +252,18 @@ impl Table {
                 widths[c] = col.hint;
             }
         }
-        let mut trunc: Vec<bool> = self
+        let trunc: Vec<bool> = self
             .columns
             .iter()
             .map(|c| c.trunc && !c.multiline)
             .collect();
-        let mut hidden = vec![false; ncols];
         if let Some(term) = style.term_width {
-            fit(
-                &mut widths,
-                &mins,
-                &tree_art,
-                &mut trunc,
-                &mut hidden,
-                term,
-                style.nowrap,
-            );
+            fit(&mut widths, &mins, &tree_art, &trunc, term);
         }
         let layout = Layout {
             columns: &self.columns,
             widths: &widths,
             trunc: &trunc,
-            hidden: &hidden,
         };
         if !style.noheadings {
             let header: Vec<String> = self.columns.iter().map(|c| c.name.to_string()).collect();
@@ -311,17 +299,15 @@ struct Layout<'a> {
     columns: &'a [Column],
     widths: &'a [usize],
     trunc: &'a [bool],
-    hidden: &'a [bool],
 }
 
 impl Layout<'_> {
     /// One printed line: cells padded to their widths, the last one unpadded
     /// unless it is right-aligned.
     fn write_row(&self, out: &mut impl Write, cells: &[String]) -> io::Result<()> {
-        let visible: Vec<usize> = (0..cells.len()).filter(|&c| !self.hidden[c]).collect();
         let mut text = String::new();
-        for (n, &c) in visible.iter().enumerate() {
-            let last = n + 1 == visible.len();
+        for c in 0..cells.len() {
+            let last = c + 1 == cells.len();
             let w = self.widths[c];
             let mut cell = cells[c].as_str();
             if self.trunc[c] && width(cell) > w {
@@ -348,17 +334,9 @@ impl Layout<'_> {
 
 /// Narrows the columns to a terminal of `term` columns as libsmartcols does
 /// for lsns: truncatable columns lose one column each round until the table
-/// fits or they reach their header's width (never eating the tree art);
-/// with `nowrap`, the last columns are then cut or hidden.
-fn fit(
-    widths: &mut [usize],
-    mins: &[usize],
-    tree_art: &[usize],
-    trunc: &mut [bool],
-    hidden: &mut [bool],
-    term: usize,
-    nowrap: bool,
-) {
+/// fits or they reach their header's width (never eating the tree art).
+/// What still does not fit runs past the terminal's edge.
+fn fit(widths: &mut [usize], mins: &[usize], tree_art: &[usize], trunc: &[bool], term: usize) {
     let mut total: usize = widths.iter().sum::<usize>() + widths.len().saturating_sub(1);
     while total > term {
         let before = total;
@@ -374,22 +352,6 @@ fn fit(
         }
         if total == before {
             break;
-        }
-    }
-    if nowrap {
-        for c in (0..widths.len()).rev() {
-            if total <= term {
-                break;
-            }
-            if total - widths[c] < term {
-                let r = total - term;
-                trunc[c] = true;
-                widths[c] -= r;
-                total -= r;
-            } else {
-                hidden[c] = true;
-                total -= widths[c] + 1;
-            }
         }
     }
 }
@@ -451,7 +413,6 @@ mod tests {
         Style {
             format,
             noheadings: false,
-            nowrap: false,
             utf8: false,
             term_width: None,
         }
