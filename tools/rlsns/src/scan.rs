@@ -6,13 +6,23 @@
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+
+use nix::fcntl::{openat, readlinkat, AtFlags, OFlag};
+use nix::sys::stat::{fstat, fstatat, Mode};
 
 use anyhow::Context;
 use common::ns::Kind;
 
 use crate::sys;
+
+/// What one thread read: processes, and descriptors holding namespaces.
+type Part = (Vec<Proc>, Vec<(PathBuf, u64)>);
+
+/// Below this many processes one thread reads them all.
+const PARALLEL_FROM: usize = 512;
 
 /// One process.
 #[derive(Debug, Clone)]
@@ -99,19 +109,42 @@ impl Snapshot {
     /// Reads /proc once. Only failing to list /proc itself is an error.
     pub fn scan(want: Want) -> anyhow::Result<Snapshot> {
         let mut snap = Snapshot::default();
-        let mut held: Vec<(PathBuf, u64)> = Vec::new();
-        let mut path = String::with_capacity(64);
-        let mut buf = String::with_capacity(512);
-        for entry in fs::read_dir("/proc").context("cannot open /proc")? {
-            let Ok(entry) = entry else { continue };
-            let name = entry.file_name();
-            let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
-                continue;
-            };
-            if let Some(proc) = read_process(pid, want, &mut path, &mut buf, &mut held) {
+        let proc_dir = File::open("/proc").context("cannot open /proc")?;
+        let pids: Vec<String> = fs::read_dir("/proc")
+            .context("cannot open /proc")?
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .collect();
+        // procfs lookups run in parallel in the kernel: with many processes,
+        // a thread per CPU (up to 4) reads a slice of /proc each.
+        let threads = if pids.len() < PARALLEL_FROM {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+        };
+        let chunk = pids.len().div_ceil(threads).max(1);
+        let parts: Vec<Part> = std::thread::scope(|scope| {
+            let handles: Vec<_> = pids
+                .chunks(chunk)
+                .skip(1)
+                .map(|part| scope.spawn(|| read_processes(proc_dir.as_fd(), part, want)))
+                .collect();
+            let first = read_processes(
+                proc_dir.as_fd(),
+                pids.chunks(chunk).next().unwrap_or_default(),
+                want,
+            );
+            std::iter::once(first)
+                .chain(handles.into_iter().map(|h| h.join().unwrap_or_default()))
+                .collect()
+        });
+        let mut held = Vec::new();
+        for (procs, h) in parts {
+            for proc in procs {
                 snap.by_pid.insert(proc.pid, snap.procs.len());
                 snap.procs.push(proc);
             }
+            held.extend(h);
         }
         for i in 0..snap.procs.len() {
             snap.procs[i].parent = snap.by_pid.get(&snap.procs[i].ppid).copied();
@@ -264,54 +297,45 @@ impl Snapshot {
     }
 }
 
-/// One process, or None when it vanished or cannot be read.
+/// One process, or None when it vanished or cannot be read. Every file is
+/// opened relative to /proc/PID, so the kernel looks the process up once.
 fn read_process(
-    pid: i32,
+    proc_dir: BorrowedFd,
+    pid: &str,
     want: Want,
-    path: &mut String,
-    buf: &mut String,
     held: &mut Vec<(PathBuf, u64)>,
 ) -> Option<Proc> {
-    use std::fmt::Write;
-    path.clear();
-    let _ = write!(path, "/proc/{pid}");
-    let base = path.len();
-    let uid = fs::metadata(&*path).map(|m| m.uid()).unwrap_or(0);
-    path.push_str("/stat");
-    buf.clear();
-    File::open(&*path).ok()?.read_to_string(buf).ok()?;
-    let (pid, ppid) = parse_stat(buf)?;
+    let dir = openat(
+        proc_dir,
+        pid,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let uid = fstat(&dir).map_or(0, |st| st.st_uid);
+    let stat = openat(
+        &dir,
+        "stat",
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let mut buf = [0u8; 1024];
+    let len = nix::unistd::read(&stat, &mut buf).ok()?;
+    drop(stat);
+    let (pid, ppid) = parse_stat(std::str::from_utf8(&buf[..len]).ok()?)?;
     let mut ns = [0u64; 8];
-    for (k, kind) in Kind::ALL.into_iter().enumerate() {
-        if !want.kinds[k] {
-            continue;
-        }
-        path.truncate(base);
-        path.push_str("/ns/");
-        path.push_str(kind.name());
+    for k in 0..Kind::ALL.len() {
         // Gone (ENOENT, ESRCH) or not ours (EACCES): the process stays,
         // without this namespace, as in lsns.
-        if let Ok(m) = fs::metadata(&*path) {
-            ns[k] = m.ino();
+        if want.kinds[k] {
+            if let Ok(st) = fstatat(&dir, NS_FILES[k], AtFlags::empty()) {
+                ns[k] = st.st_ino;
+            }
         }
     }
     if want.held {
-        path.truncate(base);
-        path.push_str("/fd");
-        if let Ok(dir) = fs::read_dir(&*path) {
-            for entry in dir.flatten() {
-                let fd_path = entry.path();
-                let Ok(link) = fs::read_link(&fd_path) else {
-                    continue;
-                };
-                use std::os::unix::ffi::OsStrExt;
-                if let Some((kind, ino)) = parse_ns_link(link.as_os_str().as_bytes()) {
-                    if want.kinds[kind_index(kind)] && !ns.contains(&ino) {
-                        held.push((fd_path, ino));
-                    }
-                }
-            }
-        }
+        read_held(&dir, pid, &ns, want, held);
     }
     Some(Proc {
         pid,
@@ -320,6 +344,63 @@ fn read_process(
         ns,
         parent: None,
     })
+}
+
+/// /proc/PID/ns/TYPE relative to /proc/PID, in `Kind::ALL` order.
+const NS_FILES: [&str; 8] = [
+    "ns/mnt",
+    "ns/net",
+    "ns/pid",
+    "ns/uts",
+    "ns/ipc",
+    "ns/user",
+    "ns/cgroup",
+    "ns/time",
+];
+
+/// Namespaces open as descriptors of the process (links like `net:[INODE]`)
+/// that it is not a member of.
+fn read_held(dir: &OwnedFd, pid: i32, ns: &[u64; 8], want: Want, held: &mut Vec<(PathBuf, u64)>) {
+    let Ok(fd_dir) = openat(
+        dir,
+        "fd",
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return;
+    };
+    let Ok(mut fds) = nix::dir::Dir::from_fd(fd_dir) else {
+        return;
+    };
+    let fd_dir = fds.as_fd().try_clone_to_owned();
+    let Ok(fd_dir) = fd_dir else { return };
+    for entry in fds.iter().flatten() {
+        let name = entry.file_name();
+        if name.to_bytes().starts_with(b".") {
+            continue;
+        }
+        let Ok(link) = readlinkat(&fd_dir, name) else {
+            continue;
+        };
+        if let Some((kind, ino)) = parse_ns_link(link.as_bytes()) {
+            if want.kinds[kind_index(kind)] && !ns.contains(&ino) {
+                let fd = name.to_string_lossy();
+                held.push((PathBuf::from(format!("/proc/{pid}/fd/{fd}")), ino));
+            }
+        }
+    }
+}
+
+/// Reads the processes named `pids` (in /proc order).
+fn read_processes(proc_dir: BorrowedFd, pids: &[String], want: Want) -> Part {
+    let mut procs = Vec::with_capacity(pids.len());
+    let mut held = Vec::new();
+    for pid in pids {
+        if let Some(p) = read_process(proc_dir, pid, want, &mut held) {
+            procs.push(p);
+        }
+    }
+    (procs, held)
 }
 
 /// The command line of `pid` as lsns shows it: up to 8 KiB of
@@ -365,6 +446,13 @@ mod tests {
     }
 
     #[test]
+    fn ns_files_follow_kind_order() {
+        for (k, kind) in Kind::ALL.into_iter().enumerate() {
+            assert_eq!(NS_FILES[k], format!("ns/{}", kind.name()));
+        }
+    }
+
+    #[test]
     fn scan_sees_this_process() {
         let snap = Snapshot::scan(Want {
             kinds: [true; 8],
@@ -373,6 +461,7 @@ mod tests {
         .unwrap();
         let me = snap.by_pid[&(std::process::id() as i32)];
         assert_eq!(snap.procs[me].ppid, nix::unistd::getppid().as_raw());
+        use std::os::unix::fs::MetadataExt;
         let net = fs::metadata("/proc/self/ns/net").unwrap().ino();
         assert!(snap.nss[snap.by_ino[&net]].procs.contains(&me));
     }
