@@ -313,12 +313,18 @@ fn persistent_netns_shows_its_nsfs_path() {
             "{}",
             held.stdout
         );
-        // With a process in it: the same line as lsns.
+        // With a process in it: the same line as lsns, NETNSID included.
+        let set = run(Command::new("ip").args(["netns", "set", &name, "7"]));
+        assert_eq!(set.code, 0, "{}", set.stderr);
         {
             let s = Held::start(&["ip", "netns", "exec", &name, "sleep", "1000"], false);
             let pid = s.pid().to_string();
             let out = same_as_lsns(&["-t", "net", "-p", &pid]);
-            assert!(out.stdout.contains(&path), "{}", out.stdout);
+            assert!(
+                out.stdout.contains(&format!(" 7 {path} ")),
+                "{}",
+                out.stdout
+            );
             same_as_lsns(&["-t", "net", "-p", &pid, "-J"]);
         }
         let del = run(Command::new("ip").args(["netns", "del", &name]));
