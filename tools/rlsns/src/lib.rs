@@ -610,9 +610,9 @@ impl Builder<'_> {
 }
 
 /// Bind-mounted namespaces: `type:[inode]` → mount points, each once.
-fn nsfs_mounts() -> HashMap<String, Vec<String>> {
+fn nsfs_mounts(mounts: &[common::mountinfo::Mount]) -> HashMap<String, Vec<String>> {
     let mut map: HashMap<String, Vec<String>> = HashMap::new();
-    for m in common::mountinfo::own().unwrap_or_default() {
+    for m in mounts {
         if m.fstype != "nsfs" {
             continue;
         }
@@ -647,7 +647,14 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         // `-p` skips looking for them unless a tree needs their relatives.
         held: plan.pid.is_none() || owner_tree,
     };
-    let mut snap = Snapshot::scan(want)?;
+    let nsfs_column = plan.columns.contains(&Col::Nsfs);
+    // Read once: it names both bind-mounted namespaces and the NSFS column.
+    let mounts = if want.held || nsfs_column {
+        common::mountinfo::own().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mut snap = Snapshot::scan(want, &mounts)?;
     if owner_tree {
         snap.connect(want);
     }
@@ -659,8 +666,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         table: Table::new("namespaces", plan.table_columns()),
         ns_line: vec![None; nss],
         proc_line: vec![None; procs],
-        nsfs: if plan.columns.contains(&Col::Nsfs) {
-            nsfs_mounts()
+        nsfs: if nsfs_column {
+            nsfs_mounts(&mounts)
         } else {
             HashMap::new()
         },

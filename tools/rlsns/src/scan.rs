@@ -14,6 +14,7 @@ use nix::fcntl::{openat, readlinkat, OFlag};
 use nix::sys::stat::{fstat, Mode};
 
 use anyhow::Context;
+use common::mountinfo::Mount;
 use common::ns::Kind;
 
 use crate::sys;
@@ -107,7 +108,7 @@ fn parse_ns_link(link: &[u8]) -> Option<(Kind, u64)> {
 
 impl Snapshot {
     /// Reads /proc once. Only failing to list /proc itself is an error.
-    pub fn scan(want: Want) -> anyhow::Result<Snapshot> {
+    pub fn scan(want: Want, mounts: &[Mount]) -> anyhow::Result<Snapshot> {
         let mut snap = Snapshot::default();
         let proc_dir = File::open("/proc").context("cannot open /proc")?;
         let pids: Vec<String> = fs::read_dir("/proc")
@@ -176,16 +177,13 @@ impl Snapshot {
             for (path, ino) in held {
                 snap.add_file(&path, ino, want);
             }
-            snap.add_mounted(want);
+            snap.add_mounted(mounts, want);
         }
         Ok(snap)
     }
 
     /// Namespaces bind-mounted somewhere (`ip netns add`, `unshare --net=FILE`).
-    fn add_mounted(&mut self, want: Want) {
-        let Ok(mounts) = common::mountinfo::own() else {
-            return;
-        };
+    fn add_mounted(&mut self, mounts: &[Mount], want: Want) {
         for m in mounts.iter().filter(|m| m.fstype == "nsfs") {
             let root = m.root.to_string_lossy();
             let Some((_, ino)) = parse_ns_link(root.as_bytes()) else {
@@ -509,10 +507,13 @@ mod tests {
 
     #[test]
     fn scan_sees_this_process() {
-        let snap = Snapshot::scan(Want {
-            kinds: [true; 8],
-            held: false,
-        })
+        let snap = Snapshot::scan(
+            Want {
+                kinds: [true; 8],
+                held: false,
+            },
+            &[],
+        )
         .unwrap();
         let me = snap.by_pid[&(std::process::id() as i32)];
         assert_eq!(snap.procs[me].ppid, nix::unistd::getppid().as_raw());
