@@ -6,7 +6,9 @@
 #     a network and UTS namespace of their own (`unshare -nu sleep`).
 # Also prints the peak RSS of both tools (/usr/bin/time -v). Everything it
 # starts lives in that PID namespace and dies with its init (this script's
-# inner half), which the outer half waits for. Run as root: bash bench/rlsns.sh
+# inner half), which the outer half waits for. lsns 2.38 sometimes exits 1
+# when a process vanishes mid-scan (util-linux #2799), hence hyperfine -i.
+# Run as root: bash bench/rlsns.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-5000}
@@ -18,7 +20,7 @@ compare() {
     local label=$1
     shift
     echo "== $label"
-    hyperfine -N --warmup 1 --runs "$RUNS" --style basic "$@" 2>&1 | grep -Ev '^\s*$'
+    hyperfine -N -i --warmup 1 --runs "$RUNS" --style basic "$@" 2>&1 | grep -Ev '^\s*$'
     for c in "$@"; do
         local rss
         rss=$(/usr/bin/time -v $c 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ {print $2}')
