@@ -411,7 +411,7 @@ fn fd_numbers(dir: &OwnedFd) -> Vec<u32> {
         let mut at = 0;
         while at + 19 < n {
             let reclen = usize::from(u16::from_ne_bytes([buf[at + 16], buf[at + 17]]));
-            if reclen == 0 || at + reclen > n {
+            if reclen < 20 || at + reclen > n {
                 return numbers;
             }
             let name = &buf[at + 19..at + reclen];
@@ -469,6 +469,21 @@ mod tests {
     fn stat_with_parens_and_spaces_in_the_name() {
         assert_eq!(parse_stat("42 (a) b) S 7 42 42 0"), Some((42, 7)));
         assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn parsers_never_panic_on_generated_input() {
+        let alphabet = b"0123456789 ()[]:Snetmu\\x\n\0\xff";
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            let mut bytes = Vec::new();
+            for _ in 0..(seed % 24) {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                bytes.push(alphabet[(seed >> 33) as usize % alphabet.len()]);
+            }
+            let _ = parse_ns_link(&bytes);
+            let _ = parse_stat(&String::from_utf8_lossy(&bytes));
+        }
     }
 
     #[test]
