@@ -510,7 +510,7 @@ impl Builder<'_> {
     }
 
     fn show_process(&mut self, proc: usize, ns: usize) {
-        let kind = self.snap.nss[ns].kind as usize;
+        let kind = scan::kind_index(self.snap.nss[ns].kind);
         if self.plan.tree == Tree::Process {
             if let Some(parent) = self.snap.procs[proc].parent {
                 if self.proc_line[parent].is_none()
@@ -532,12 +532,11 @@ impl Builder<'_> {
             Tree::Owner => self.related(ns, 1).and_then(|o| self.ns_line[o]),
             Tree::None => None,
         };
-        let cells = self
-            .plan
+        let plan = self.plan;
+        let cells = plan
             .columns
-            .clone()
-            .into_iter()
-            .map(|c| self.cell(c, ns, proc))
+            .iter()
+            .map(|&c| self.cell(c, ns, proc))
             .collect();
         let line = self.table.add(cells, parent);
         match self.plan.tree {
@@ -695,7 +694,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         for ns in order {
             let n = &b.snap.nss[ns];
             if plan.pid.is_some()
-                && pid.is_none_or(|p| b.snap.procs[p].ns[n.kind as usize] != n.ino)
+                && pid.is_none_or(|p| b.snap.procs[p].ns[scan::kind_index(n.kind)] != n.ino)
             {
                 continue;
             }
@@ -720,6 +719,14 @@ mod tests {
         let mut argv = vec!["rlsns"];
         argv.extend(args);
         Plan::new(Cli::try_parse_from(super::args(argv.into_iter().map(Into::into))).unwrap())
+    }
+
+    #[test]
+    fn column_table_follows_the_enum() {
+        for (i, c) in COLUMNS.iter().enumerate() {
+            assert_eq!(c.0 as usize, i);
+            assert_eq!(Col::by_name(c.1), Some(c.0));
+        }
     }
 
     #[test]

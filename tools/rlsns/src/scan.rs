@@ -81,7 +81,8 @@ pub struct Snapshot {
     pub by_pid: HashMap<i32, usize>,
 }
 
-fn kind_index(kind: Kind) -> usize {
+/// The index of `kind` in `Kind::ALL` (and in `Proc::ns`).
+pub fn kind_index(kind: Kind) -> usize {
     Kind::ALL
         .iter()
         .position(|&k| k == kind)
