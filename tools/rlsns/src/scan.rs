@@ -90,13 +90,30 @@ pub fn kind_index(kind: Kind) -> usize {
 }
 
 /// `pid` and `ppid` from /proc/PID/stat; the name may hold ')' and spaces.
-fn parse_stat(text: &str) -> Option<(i32, i32)> {
+fn parse_stat(text: &str) -> Option<Stat> {
     let pid = text.split(' ').next()?.parse().ok()?;
     let rest = &text[text.rfind(')')? + 1..];
     let mut fields = rest.split_ascii_whitespace();
     let _state = fields.next()?;
     let ppid = fields.next()?.parse().ok()?;
-    Some((pid, ppid))
+    // pgrp, session, tty_nr, tpgid, then flags (proc(5))
+    let flags: u64 = fields.nth(4).and_then(|f| f.parse().ok()).unwrap_or(0);
+    Some(Stat {
+        pid,
+        ppid,
+        kernel_thread: flags & PF_KTHREAD != 0,
+    })
+}
+
+/// <linux/sched.h>: the task is a kernel thread.
+const PF_KTHREAD: u64 = 0x0020_0000;
+
+/// What /proc/PID/stat tells.
+#[derive(Debug, PartialEq, Eq)]
+struct Stat {
+    pid: i32,
+    ppid: i32,
+    kernel_thread: bool,
 }
 
 /// `net:[4026531840]` → (net, 4026531840).
@@ -322,7 +339,11 @@ fn read_process(
     let mut buf = [0u8; 1024];
     let len = nix::unistd::read(&stat, &mut buf).ok()?;
     drop(stat);
-    let (pid, ppid) = parse_stat(std::str::from_utf8(&buf[..len]).ok()?)?;
+    let Stat {
+        pid,
+        ppid,
+        kernel_thread,
+    } = parse_stat(std::str::from_utf8(&buf[..len]).ok()?)?;
     let mut ns = [0u64; 8];
     for k in 0..Kind::ALL.len() {
         // Gone (ENOENT, ESRCH) or not ours (EACCES): the process stays,
@@ -334,7 +355,8 @@ fn read_process(
             }
         }
     }
-    if want.held {
+    // Kernel threads (two thirds of an idle machine) open no files.
+    if want.held && !kernel_thread {
         read_held(&dir, pid, &ns, want, held);
     }
     Some(Proc {
@@ -468,7 +490,19 @@ mod tests {
 
     #[test]
     fn stat_with_parens_and_spaces_in_the_name() {
-        assert_eq!(parse_stat("42 (a) b) S 7 42 42 0"), Some((42, 7)));
+        let stat = |pid, ppid, kernel_thread| Stat {
+            pid,
+            ppid,
+            kernel_thread,
+        };
+        assert_eq!(
+            parse_stat("42 (a) b) S 7 42 42 0"),
+            Some(stat(42, 7, false))
+        );
+        assert_eq!(
+            parse_stat("2 (kthreadd) S 0 0 0 0 -1 2129984 0"),
+            Some(stat(2, 0, true))
+        );
         assert_eq!(parse_stat("garbage"), None);
     }
 
