@@ -433,3 +433,34 @@ fn processes_exiting_during_the_scan_are_skipped() {
     }
     drop(churn);
 }
+
+#[test]
+fn command_is_cut_to_the_terminal_only_on_a_terminal() {
+    if !ready("command_is_cut_to_the_terminal_only_on_a_terminal")
+        || !have("command_is_cut", "script")
+    {
+        return;
+    }
+    let s = private_sleeper();
+    let pid = s.pid().to_string();
+    let rlsns = crate::harness::bin("rlsns");
+    // script(1) gives the tool a terminal 50 columns wide.
+    let on_tty = |tool: &str| {
+        let line = format!("stty cols 50; {tool} -p {pid}");
+        run(anchor("script").args(["-qc", &line, "/dev/null"]))
+    };
+    let (o, t) = (on_tty(rlsns.to_str().unwrap()), on_tty("lsns"));
+    assert_eq!(o.stdout, t.stdout);
+    assert!(
+        o.stdout.lines().all(|l| l.trim_end().chars().count() <= 50),
+        "{}",
+        o.stdout
+    );
+    // Piped, nothing is cut.
+    let piped = ours(&["-p", &pid]);
+    assert!(
+        piped.stdout.contains("--mount-proc sleep 1000"),
+        "{}",
+        piped.stdout
+    );
+}
