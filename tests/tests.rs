@@ -5,3 +5,4 @@ mod harness;
 
 mod rchroot;
 mod ripc;
+mod rlsns;

@@ -13,6 +13,16 @@ use clap::Parser;
 /// chroot: 125), not clap's 2. A tool that finds itself set-user-ID or
 /// set-group-ID refuses to run (fail closed: boxutils is never setuid).
 pub fn parse<T: Parser>(tool: &str, usage_code: i32) -> T {
+    parse_from(tool, usage_code, std::env::args_os())
+}
+
+/// [`parse`] of the given arguments (the first is the program name), e.g.
+/// after [`attach_optional`].
+pub fn parse_from<T: Parser>(
+    tool: &str,
+    usage_code: i32,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> T {
     if nix::unistd::getuid() != nix::unistd::geteuid()
         || nix::unistd::getgid() != nix::unistd::getegid()
     {
@@ -22,7 +32,7 @@ pub fn parse<T: Parser>(tool: &str, usage_code: i32) -> T {
         );
         std::process::exit(usage_code);
     }
-    match T::try_parse() {
+    match T::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err)
             if matches!(
@@ -47,6 +57,8 @@ pub fn parse<T: Parser>(tool: &str, usage_code: i32) -> T {
 /// `#![cfg_attr(not(test), no_main)]` (a test build keeps libtest's main):
 /// `common::main!("rlsns", 1, rlsns)` parses `rlsns::Cli`, calls `rlsns::run`
 /// and exits with its code (1: the code of usage and other failures).
+/// `args = f` passes the arguments through `f` first (e.g. a wrapper of
+/// [`attach_optional`]).
 ///
 /// Rust's own start-up is skipped on purpose: its main-thread stack-guard
 /// probe (`pthread_getattr_np`, which parses /proc/self/maps) is a third of
@@ -57,24 +69,87 @@ pub fn parse<T: Parser>(tool: &str, usage_code: i32) -> T {
 #[macro_export]
 macro_rules! main {
     ($tool:literal, $code:literal, $($module:ident)::+) => {
+        $crate::main!($tool, $code, $($module)::+, args = std::iter::IntoIterator::into_iter);
+    };
+    ($tool:literal, $code:literal, $($module:ident)::+, args = $args:path) => {
         #[cfg(not(test))]
         #[unsafe(no_mangle)]
         pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-            $crate::cli::main::<$($module)::+::Cli>($tool, $code, $($module)::+::run)
+            let args = $args(std::env::args_os());
+            $crate::cli::main::<$($module)::+::Cli>($tool, $code, args, $($module)::+::run)
         }
     };
 }
 
 /// The body of [`main!`]: parse, run, report. A panic is caught so that
 /// guards still undo what was done, and reported as a failure.
-pub fn main<T: Parser>(tool: &str, code: u8, run: fn(T) -> anyhow::Result<u8>) -> i32 {
-    let cli = parse::<T>(tool, i32::from(code));
+pub fn main<T: Parser>(
+    tool: &str,
+    code: u8,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    run: fn(T) -> anyhow::Result<u8>,
+) -> i32 {
+    let cli = parse_from::<T>(tool, i32::from(code), args);
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| run(cli))).unwrap_or_else(|_| {
         Err(anyhow::anyhow!(
             "internal error (a bug): see the message above"
         ))
     });
     i32::from(crate::error::report(tool, code, result))
+}
+
+/// getopt takes the optional argument of a short option only attached
+/// (`-Tparent`, `-m/proc/1/ns/mnt`), while clap's `require_equals` (needed so
+/// that a detached word stays an operand) wants `-T=parent`. Rewrites the
+/// arguments so: `optional` are the short options with an optional
+/// argument, `required` those that take one (their argument is skipped, so
+/// `-o-Tx` or `-o -Tx` is left alone). Nothing changes after `--`.
+pub fn attach_optional(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    optional: &[char],
+    required: &[char],
+) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::new();
+    let mut skip_next = false;
+    let mut rest_verbatim = false;
+    for (n, arg) in args.into_iter().enumerate() {
+        let text = arg.to_str().map(str::to_owned);
+        match text {
+            Some(t)
+                if n > 0
+                    && !rest_verbatim
+                    && !skip_next
+                    && t.starts_with('-')
+                    && !t.starts_with("--")
+                    && t.len() > 1 =>
+            {
+                let mut cluster = String::from("-");
+                for (i, c) in t[1..].char_indices() {
+                    cluster.push(c);
+                    let rest = &t[1 + i + c.len_utf8()..];
+                    if required.contains(&c) {
+                        cluster.push_str(rest);
+                        skip_next = rest.is_empty();
+                        break;
+                    }
+                    if optional.contains(&c) {
+                        if !rest.is_empty() && !rest.starts_with('=') {
+                            cluster.push('=');
+                        }
+                        cluster.push_str(rest);
+                        break;
+                    }
+                }
+                out.push(cluster.into());
+            }
+            _ => {
+                rest_verbatim |= n > 0 && !skip_next && arg == "--";
+                skip_next = false;
+                out.push(arg);
+            }
+        }
+    }
+    out
 }
 
 /// clap's error as one line, without its `error: ` prefix and usage block.
@@ -104,6 +179,34 @@ mod tests {
     struct Cli {
         #[arg(long)]
         flag: bool,
+    }
+
+    #[test]
+    fn optional_arguments_are_attached_with_equals() {
+        let args = |v: &[&str]| -> Vec<std::ffi::OsString> { v.iter().map(Into::into).collect() };
+        assert_eq!(
+            attach_optional(
+                args(&["x", "-Tparent", "-nT", "-T", "p", "-oTx", "-o", "-Ty", "--", "-Tz"]),
+                &['T'],
+                &['o']
+            ),
+            args(&[
+                "x",
+                "-T=parent",
+                "-nT",
+                "-T",
+                "p",
+                "-oTx",
+                "-o",
+                "-Ty",
+                "--",
+                "-Tz"
+            ])
+        );
+        assert_eq!(
+            attach_optional(args(&["x", "-nT=a"]), &['T'], &[]),
+            args(&["x", "-nT=a"])
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use anyhow::Context;
 
 /// Every page of every tool.
 fn pages() -> Vec<common::cli::Page> {
-    [rchroot::pages(), ripcmk::pages()]
+    [rchroot::pages(), ripcmk::pages(), rlsns::pages()]
         .into_iter()
         .flatten()
         .collect()

@@ -1,0 +1,466 @@
+//! rlsns against util-linux lsns, always about processes and namespaces the
+//! test itself starts and holds still (`-p PID`, a namespace inode), never
+//! the whole machine, which other tests change meanwhile.
+
+use std::os::unix::fs::MetadataExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use crate::harness::{anchor, cmd, have, in_netns, root, run, unique, Ran};
+
+/// A sleeping process the test started, killed by PID on drop. With `-f`
+/// style commands (`unshare -fp sleep`) the sleeper is the command's child.
+struct Held {
+    child: Child,
+    inner: Option<i32>,
+}
+
+impl Held {
+    /// Starts `argv`.
+    fn spawn(argv: &[&str]) -> Held {
+        let child = Command::new(argv[0])
+            .args(&argv[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {argv:?}: {e}"));
+        Held { child, inner: None }
+    }
+
+    /// Starts `argv` and waits until its sleeper runs `sleep`.
+    fn start(argv: &[&str], forks: bool) -> Held {
+        let mut held = Held::spawn(argv);
+        let top = held.child.id() as i32;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            assert!(Instant::now() < deadline, "{argv:?} did not start sleep");
+            let sleeper = if forks {
+                std::fs::read_to_string(format!("/proc/{top}/task/{top}/children"))
+                    .ok()
+                    .and_then(|c| c.split_whitespace().next()?.parse().ok())
+            } else {
+                Some(top)
+            };
+            let cmdline = sleeper
+                .and_then(|p| std::fs::read(format!("/proc/{p}/cmdline")).ok())
+                .unwrap_or_default();
+            if cmdline.starts_with(b"sleep\0") {
+                held.inner = sleeper.filter(|_| forks);
+                return held;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The sleeping process.
+    fn pid(&self) -> i32 {
+        self.inner.unwrap_or(self.child.id() as i32)
+    }
+
+    /// The inode of one of the sleeper's namespaces.
+    fn ns(&self, kind: &str) -> u64 {
+        std::fs::metadata(format!("/proc/{}/ns/{kind}", self.pid()))
+            .unwrap()
+            .ino()
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner {
+            let _ = kill(Pid::from_raw(inner), Signal::SIGKILL);
+        }
+        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+/// A sleeper in new namespaces of every kind, so that every row about it
+/// holds still while other tests run.
+fn private_sleeper() -> Held {
+    Held::start(
+        &[
+            "unshare",
+            "-U",
+            "-m",
+            "-n",
+            "-u",
+            "-i",
+            "-C",
+            "-T",
+            "-f",
+            "-p",
+            "--mount-proc",
+            "sleep",
+            "1000",
+        ],
+        true,
+    )
+}
+
+fn ours(args: &[&str]) -> Ran {
+    run(cmd("rlsns").args(args))
+}
+
+/// lsns, asked again when it fails silently: 2.38 gives up with exit 1 and
+/// no message when any process on the machine exits during its scan
+/// (util-linux #2799, fixed in 2.40.3), which other tests cause all the time.
+fn theirs(args: &[&str]) -> Ran {
+    let mut ran = run(anchor("lsns").args(args));
+    for _ in 0..10 {
+        if !(ran.code == 1 && ran.stdout.is_empty() && ran.stderr.is_empty()) {
+            break;
+        }
+        ran = run(anchor("lsns").args(args));
+    }
+    ran
+}
+
+/// Same stdout, exit code and message (after the program name) as lsns.
+fn same_as_lsns(args: &[&str]) -> Ran {
+    let (o, t) = (ours(args), theirs(args));
+    assert_eq!(o.stdout, t.stdout, "stdout of {args:?}");
+    assert_eq!(o.code, t.code, "exit code of {args:?}");
+    assert_eq!(
+        o.stderr,
+        t.stderr.replacen("lsns:", "rlsns:", 1),
+        "stderr of {args:?}"
+    );
+    o
+}
+
+fn ready(test: &str) -> bool {
+    root(test) && have(test, "lsns") && have(test, "unshare")
+}
+
+#[test]
+fn default_output_matches_lsns() {
+    if !ready("default_output_matches_lsns") {
+        return;
+    }
+    let s = private_sleeper();
+    let pid = s.pid().to_string();
+    let out = same_as_lsns(&["-p", &pid]);
+    assert_eq!(out.stdout.lines().count(), 9, "{}", out.stdout);
+    assert!(out.stdout.contains(&format!("{} pid ", s.ns("pid"))));
+}
+
+#[test]
+fn json_matches_lsns() {
+    if !ready("json_matches_lsns") {
+        return;
+    }
+    let s = private_sleeper();
+    let pid = s.pid().to_string();
+    for args in [
+        vec!["-J", "-p", &pid],
+        vec!["-J", "--output-all", "-p", &pid],
+    ] {
+        let (o, t) = (ours(&args), theirs(&args));
+        assert_eq!((o.code, t.code), (0, 0), "{}", o.stderr);
+        let ov: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+        let tv: serde_json::Value = serde_json::from_str(&t.stdout).unwrap();
+        assert_eq!(ov, tv, "{args:?}");
+        assert_eq!(o.stdout, t.stdout, "{args:?} byte for byte");
+    }
+    let o = ours(&["-J", "-l", "-p", &pid]);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    let rows = v["namespaces"].as_array().unwrap();
+    assert_eq!(rows.len(), 8);
+    assert!(rows
+        .iter()
+        .all(|r| r["ns"].is_u64() && r["type"].is_string()));
+}
+
+#[test]
+fn raw_matches_lsns() {
+    if !ready("raw_matches_lsns") {
+        return;
+    }
+    let s = private_sleeper();
+    let pid = s.pid().to_string();
+    let out = same_as_lsns(&["-r", "-p", &pid]);
+    assert!(out.stdout.contains("sleep\\x201000"), "{}", out.stdout);
+    same_as_lsns(&["-r", "--output-all", "-p", &pid]);
+}
+
+#[test]
+fn chosen_columns_without_headings_match_lsns() {
+    if !ready("chosen_columns_without_headings_match_lsns") {
+        return;
+    }
+    let s = private_sleeper();
+    let pid = s.pid().to_string();
+    let out = same_as_lsns(&["-n", "-o", "NS,TYPE,NPROCS,PID", "-p", &pid]);
+    assert!(!out.stdout.contains("NS"));
+    same_as_lsns(&["-o", "+PPID,PATH,UID,PNS,ONS", "-p", &pid]);
+    same_as_lsns(&["-u", "-W", "-l", "-p", &pid]);
+}
+
+#[test]
+fn net_type_matches_lsns() {
+    if !ready("net_type_matches_lsns") {
+        return;
+    }
+    let s = private_sleeper();
+    let pid = s.pid().to_string();
+    let out = same_as_lsns(&["-t", "net", "-p", &pid]);
+    assert!(
+        out.stdout.starts_with("        NS TYPE NPROCS"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("NETNSID NSFS COMMAND"));
+    same_as_lsns(&["-t", "net", "-t", "uts", "-J", "-p", &pid]);
+}
+
+#[test]
+fn pid_type_matches_lsns() {
+    if !ready("pid_type_matches_lsns") {
+        return;
+    }
+    let s = private_sleeper();
+    let pid = s.pid().to_string();
+    let out = same_as_lsns(&["-t", "pid", "-p", &pid]);
+    assert!(out.stdout.contains(&s.ns("pid").to_string()));
+    // The owner tree reaches the host's user namespace, whose process count
+    // moves meanwhile: leave NPROCS out.
+    let tree = same_as_lsns(&[
+        "-t",
+        "pid",
+        "-t",
+        "user",
+        "-T",
+        "-o",
+        "NS,TYPE,PID",
+        "-p",
+        &pid,
+    ]);
+    assert!(tree.stdout.contains("  `-"), "{}", tree.stdout);
+}
+
+#[test]
+fn namespace_argument_lists_its_processes_like_lsns() {
+    if !ready("namespace_argument_lists_its_processes_like_lsns") {
+        return;
+    }
+    let s = private_sleeper();
+    let mnt = s.ns("mnt").to_string();
+    let out = same_as_lsns(&[&mnt]);
+    // unshare and its sleeping child, drawn as a tree
+    assert_eq!(out.stdout.lines().count(), 3, "{}", out.stdout);
+    assert!(out.stdout.contains("`-sleep 1000"), "{}", out.stdout);
+    same_as_lsns(&["-l", "-J", &mnt]);
+}
+
+#[test]
+fn after_unshare_m_the_new_mount_namespace_is_listed() {
+    if !ready("after_unshare_m_the_new_mount_namespace_is_listed") {
+        return;
+    }
+    let s = Held::start(&["unshare", "-m", "sleep", "1000"], false);
+    let pid = s.pid().to_string();
+    // The other rows are the host's, whose process counts move meanwhile.
+    same_as_lsns(&["-p", &pid, "-o", "NS,TYPE,PID,USER,COMMAND"]);
+    let out = ours(&["-p", &pid]);
+    let row = out
+        .stdout
+        .lines()
+        .find(|l| l.contains(" mnt "))
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(row, format!("{} mnt 1 {pid} root sleep 1000", s.ns("mnt")));
+}
+
+/// Lab 13: the PID namespace seen from inside and from the host.
+#[test]
+fn pid_namespace_is_the_same_inside_and_outside() {
+    if !ready("pid_namespace_is_the_same_inside_and_outside") || !have("lab13", "nsenter") {
+        return;
+    }
+    let mut s = Held::start(&["unshare", "-fp", "--mount-proc", "sleep", "1000"], true);
+    let host_pid = s.pid().to_string();
+    let rlsns = crate::harness::bin("rlsns");
+    let inside = run(anchor("nsenter")
+        .args(["-t", &host_pid, "-p", "-m", "--"])
+        .arg(&rlsns)
+        .args(["-t", "pid", "-p", "1", "-n", "-o", "NS"]));
+    let outside = ours(&["-t", "pid", "-p", &host_pid, "-n", "-o", "NS"]);
+    assert_eq!(inside.code, 0, "{}", inside.stderr);
+    assert_eq!(inside.stdout, outside.stdout);
+    assert_eq!(outside.stdout.trim(), s.ns("pid").to_string());
+    let lsns_inside = run(anchor("nsenter")
+        .args(["-t", &host_pid, "-p", "-m", "lsns"])
+        .args(["-t", "pid", "-p", "1", "-n", "-o", "NS"]));
+    assert_eq!(inside.stdout, lsns_inside.stdout);
+    // Killing the host PID ends the container: unshare sees its child die.
+    kill(Pid::from_raw(s.pid()), Signal::SIGKILL).unwrap();
+    let status = s.child.wait().unwrap();
+    assert!(!status.success());
+    assert!(ours(&["-t", "pid", "-p", &host_pid]).stdout.is_empty());
+}
+
+#[test]
+fn persistent_netns_shows_its_nsfs_path() {
+    if !ready("persistent_netns_shows_its_nsfs_path") || !have("persistent", "ip") {
+        return;
+    }
+    let name = unique("lsns");
+    in_netns(move || {
+        let add = run(Command::new("ip").args(["netns", "add", &name]));
+        assert_eq!(add.code, 0, "{}", add.stderr);
+        let path = format!("/run/netns/{name}");
+        let ino = std::fs::metadata(&path).unwrap().ino();
+        // Without processes: only rlsns sees it (lsns 2.38 has no -P).
+        let held = ours(&["-P", "-t", "net", "-n", "-r", "-o", "NS,NPROCS,NSFS"]);
+        assert!(
+            held.stdout.lines().any(|l| l == format!("{ino} 0 {path}")),
+            "{}",
+            held.stdout
+        );
+        // With a process in it: the same line as lsns, NETNSID included.
+        let set = run(Command::new("ip").args(["netns", "set", &name, "7"]));
+        assert_eq!(set.code, 0, "{}", set.stderr);
+        {
+            let s = Held::start(&["ip", "netns", "exec", &name, "sleep", "1000"], false);
+            let pid = s.pid().to_string();
+            let out = same_as_lsns(&["-t", "net", "-p", &pid]);
+            assert!(
+                out.stdout.contains(&format!(" 7 {path} ")),
+                "{}",
+                out.stdout
+            );
+            same_as_lsns(&["-t", "net", "-p", &pid, "-J"]);
+        }
+        let del = run(Command::new("ip").args(["netns", "del", &name]));
+        assert_eq!(del.code, 0, "{}", del.stderr);
+    });
+}
+
+#[test]
+fn namespace_held_by_a_descriptor_is_listed() {
+    if !ready("namespace_held_by_a_descriptor_is_listed") {
+        return;
+    }
+    let owner = Held::start(&["unshare", "-n", "sleep", "1000"], false);
+    let ino = owner.ns("net");
+    let net = format!("/proc/{}/ns/net", owner.pid());
+    let script = format!("exec 3<{net}; exec sleep 1000");
+    let holder = Held::start(&["sh", "-c", &script], false);
+    drop(owner);
+    let out = ours(&["-P", "-t", "net", "-n", "-r", "-o", "NS,NPROCS"]);
+    assert!(
+        out.stdout.lines().any(|l| l == format!("{ino} 0")),
+        "{}",
+        out.stdout
+    );
+    drop(holder);
+}
+
+#[test]
+fn bad_inputs_fail_like_lsns() {
+    if !ready("bad_inputs_fail_like_lsns") {
+        return;
+    }
+    for args in [
+        vec!["-o", "NS,BOGUS"],
+        vec!["-t", "bogus"],
+        vec!["-T", "parent"],
+        vec!["-Tbogus"],
+        vec!["-p", "abc"],
+        vec!["-J", "-r"],
+        vec!["-p", "1", "4026531836"],
+        vec!["18446744073709551615"],
+    ] {
+        let out = same_as_lsns(&args);
+        assert_eq!(out.code, 1, "{args:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(
+        ours(&["-T", "parent"]).stderr,
+        "rlsns: invalid namespace argument: 'parent'\n"
+    );
+}
+
+#[test]
+fn a_pid_that_does_not_exist_lists_nothing_like_lsns() {
+    if !ready("a_pid_that_does_not_exist_lists_nothing_like_lsns") {
+        return;
+    }
+    // A PID beyond pid_max never exists; lsns prints nothing and exits 0.
+    let out = same_as_lsns(&["-p", "2147483647"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, ""));
+    let json = same_as_lsns(&["-J", "-p", "2147483647"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["namespaces"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn list_columns_names_every_column() {
+    let out = ours(&["-H"]);
+    assert_eq!(out.code, 0);
+    let names: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "NS", "TYPE", "PATH", "NPROCS", "PID", "PPID", "COMMAND", "UID", "USER", "NETNSID",
+            "NSFS", "PNS", "ONS"
+        ]
+    );
+    assert!(out.stdout.contains("<integer>"));
+}
+
+#[test]
+fn processes_exiting_during_the_scan_are_skipped() {
+    if !ready("processes_exiting_during_the_scan_are_skipped") {
+        return;
+    }
+    let churn = Held::spawn(&["sh", "-c", "while :; do /bin/true; done"]);
+    for _ in 0..20 {
+        let out = ours(&["-r"]);
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+        assert!(out.stdout.starts_with("NS TYPE NPROCS PID USER COMMAND\n"));
+    }
+    drop(churn);
+}
+
+#[test]
+fn command_is_cut_to_the_terminal_only_on_a_terminal() {
+    if !ready("command_is_cut_to_the_terminal_only_on_a_terminal")
+        || !have("command_is_cut", "script")
+    {
+        return;
+    }
+    let s = private_sleeper();
+    let pid = s.pid().to_string();
+    let rlsns = crate::harness::bin("rlsns");
+    // script(1) gives the tool a terminal 50 columns wide.
+    let on_tty = |tool: &str| {
+        let line = format!("stty cols 50; {tool} -p {pid}");
+        run(anchor("script").args(["-qc", &line, "/dev/null"]))
+    };
+    let (o, t) = (on_tty(rlsns.to_str().unwrap()), on_tty("lsns"));
+    assert_eq!(o.stdout, t.stdout);
+    assert!(
+        o.stdout.lines().all(|l| l.trim_end().chars().count() <= 50),
+        "{}",
+        o.stdout
+    );
+    // Piped, nothing is cut.
+    let piped = ours(&["-p", &pid]);
+    assert!(
+        piped.stdout.contains("--mount-proc sleep 1000"),
+        "{}",
+        piped.stdout
+    );
+}
