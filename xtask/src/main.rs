@@ -9,7 +9,10 @@ use anyhow::Context;
 
 /// Every page of every tool.
 fn pages() -> Vec<common::cli::Page> {
-    [rchroot::pages()].into_iter().flatten().collect()
+    [rchroot::pages(), runshare::pages()]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 fn main() -> anyhow::Result<()> {
