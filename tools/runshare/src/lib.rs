@@ -290,14 +290,6 @@ impl Plan {
         if let Some(group) = &cli.map_group {
             own_gid = Some(group_id(group)?);
         }
-        let caller = idmap::User {
-            uid: euid.as_raw(),
-            name: nix::unistd::User::from_uid(euid)
-                .ok()
-                .flatten()
-                .map(|u| u.name)
-                .with_context(|| format!("you (user {euid}) don't exist."))?,
-        };
         let mut user_specs = cli
             .map_users
             .iter()
@@ -312,6 +304,26 @@ impl Plan {
             user_specs.push(Spec::Auto);
             group_specs.push(Spec::Auto);
         }
+        // The passwd lookup costs (NSS): only `auto` needs the caller's name.
+        let caller = if user_specs
+            .iter()
+            .chain(&group_specs)
+            .any(|s| *s == Spec::Auto)
+        {
+            idmap::User {
+                uid: euid.as_raw(),
+                name: nix::unistd::User::from_uid(euid)
+                    .ok()
+                    .flatten()
+                    .map(|u| u.name)
+                    .with_context(|| format!("you (user {euid}) don't exist."))?,
+            }
+        } else {
+            idmap::User {
+                uid: euid.as_raw(),
+                name: String::new(),
+            }
+        };
         let ranges = |specs: &[Spec], subid: &str, kernel: &str| -> anyhow::Result<Vec<Range>> {
             let mut all = Vec::new();
             for spec in specs {
@@ -609,12 +621,11 @@ impl Plan {
         // in the same process group, gets them from the terminal anyway);
         // --forward-signals passes them on.
         let pass_on = [Signal::SIGINT, Signal::SIGTERM];
-        let mask = common::process::block(if self.forward_signals { &pass_on } else { &[] })
-            .context("sigprocmask block failed")?;
-        let mut held = SigSet::empty();
-        if !self.forward_signals {
-            pass_on.iter().for_each(|&s| held.add(s));
-            held.thread_block().context("sigprocmask block failed")?;
+        let mask = common::process::block(&pass_on).context("sigprocmask block failed")?;
+        let mut wait_for = SigSet::empty();
+        wait_for.add(Signal::SIGCHLD);
+        if self.forward_signals {
+            wait_for = mask;
         }
         let parent_fd = match self.kill_child {
             Some(_) => Some(pidfd_open(getpid()).context("pidfd_open failed")?),
@@ -624,7 +635,6 @@ impl Plan {
         match unsafe { fork() }.context("fork failed")? {
             ForkResult::Child => {
                 common::process::unblock(&mask).context("sigprocmask restore failed")?;
-                common::process::unblock(&held).context("sigprocmask restore failed")?;
                 drop(bind_helper);
                 if let (Some(sig), Some(fd)) = (self.kill_child, parent_fd) {
                     if parent_gone(sig, fd)? {
@@ -645,7 +655,8 @@ impl Plan {
                         return outcome.map(|c| c.unwrap_or(1));
                     }
                 }
-                let status = common::process::supervise(child, &mask).context("waitpid failed")?;
+                let status =
+                    common::process::supervise(child, &wait_for).context("waitpid failed")?;
                 Ok(common::process::exit_code(status))
             }
         }
