@@ -316,6 +316,20 @@ fn persistent_mount_namespace_needs_a_private_mount() {
             None::<&str>,
         )
         .unwrap();
+        // Linux 6.18 numbers namespaces per CPU: start runshare on each CPU
+        // in turn (then let it run anywhere) so that a namespace numbered
+        // below ours is met; every bind must still succeed.
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for i in 0..2 * cpus {
+            let ran = sh(&format!(
+                "taskset -c {} sh -c 'taskset -pc 0-{} $$ >/dev/null; exec \"$R\" {arg} true' \
+                 && umount {}",
+                i % cpus,
+                cpus - 1,
+                file.display()
+            ));
+            assert_eq!(ran.code, 0, "start on cpu {}: {}", i % cpus, ran.stderr);
+        }
         let private = run(cmd("runshare").args([arg.as_str(), "true"]));
         let _bound = Mounted(file.clone());
         let entered = run(anchor("nsenter")
@@ -693,4 +707,162 @@ fn forward_signals_passes_sigterm_to_the_child() {
     .unwrap();
     let status = tool.wait().unwrap();
     assert_eq!(status.code(), Some(7));
+}
+
+#[test]
+fn sigterm_is_ignored_while_waiting_without_forward_signals() {
+    if !root("sigterm_is_ignored_while_waiting_without_forward_signals") {
+        return;
+    }
+    for mut tool in [cmd("runshare"), anchor("unshare")] {
+        let mut proc = tool
+            .args(["-f", "sh", "-c", "echo up; read line; exit 5"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut up = [0u8; 3];
+        std::io::Read::read_exact(proc.stdout.as_mut().unwrap(), &mut up).unwrap();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(proc.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        std::io::Write::write_all(proc.stdin.as_mut().unwrap(), b"go\n").unwrap();
+        assert_eq!(proc.wait().unwrap().code(), Some(5), "{tool:?}");
+    }
+}
+
+#[test]
+fn ordinary_user_gets_the_same_as_with_unshare() {
+    if !root("ordinary_user_gets_the_same_as_with_unshare") || !have("user", "setpriv") {
+        return;
+    }
+    let args = [
+        "-U",
+        "--map-root-user",
+        "--keep-caps",
+        "sh",
+        "-c",
+        "id -u; id -g; grep CapAmb /proc/self/status; cat /proc/self/uid_map",
+    ];
+    let ours = run(&mut as_nobody(&[], &args));
+    let mut theirs = anchor("setpriv");
+    theirs.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "unshare",
+    ]);
+    let theirs = run(theirs.args(args));
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    assert!(
+        ours.stdout.starts_with("0\n0\nCapAmb:\t"),
+        "{}",
+        ours.stdout
+    );
+    assert!(!ours.stdout.contains("CapAmb:\t0000000000000000"));
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn ordinary_user_without_user_namespace_is_told_why() {
+    if !root("ordinary_user_without_user_namespace_is_told_why") || !have("cap", "setpriv") {
+        return;
+    }
+    let ran = run(&mut as_nobody(&[], &["-n", "true"]));
+    assert_eq!(ran.code, 1);
+    assert_eq!(
+        ran.stderr,
+        "runshare: unshare failed: Operation not permitted (needs CAP_SYS_ADMIN: \
+         run as root, or add --user to unshare as a user)\n"
+    );
+}
+
+#[test]
+fn setuid_and_setgid_like_unshare() {
+    if !root("setuid_and_setgid_like_unshare") {
+        return;
+    }
+    let (ours, theirs) = both(&["-S", "65534", "-G", "65534", "id"]);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    assert!(ours.stdout.starts_with("uid=65534"), "{}", ours.stdout);
+    assert_eq!(ours, theirs);
+    let (ours, theirs) = both(&["-S", "abc", "true"]);
+    assert_eq!(ours.stderr, "runshare: failed to parse uid: 'abc'\n");
+    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+}
+
+#[test]
+fn propagation_like_unshare() {
+    if !root("propagation_like_unshare") || !have("propagation", "findmnt") {
+        return;
+    }
+    for mode in ["private", "slave", "shared", "unchanged"] {
+        let args = [
+            "-m",
+            "--propagation",
+            mode,
+            "findmnt",
+            "-no",
+            "PROPAGATION",
+            "/",
+        ];
+        let (ours, theirs) = both(&args);
+        assert_eq!(ours.code, 0, "{mode}: {}", ours.stderr);
+        assert_eq!(ours, theirs, "{mode}");
+    }
+    let (ours, theirs) = both(&["--propagation", "bogus", "true"]);
+    assert_eq!(
+        ours.stderr,
+        "runshare: unsupported propagation mode: bogus\n"
+    );
+    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+}
+
+#[test]
+fn new_root_and_directory_like_unshare() {
+    if !root("new_root_and_directory_like_unshare") || !have("root", "busybox") {
+        return;
+    }
+    let dir = tempdir("newroot");
+    std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+    std::fs::create_dir_all(dir.path().join("proc")).unwrap();
+    std::fs::copy("/bin/busybox", dir.path().join("bin/busybox")).unwrap();
+    let newroot = dir.path().to_str().unwrap();
+    let (ours, theirs) = both(&["-R", newroot, "-w", "/bin", "/bin/busybox", "pwd"]);
+    assert_eq!(
+        (ours.code, ours.stdout.as_str()),
+        (0, "/bin\n"),
+        "{}",
+        ours.stderr
+    );
+    assert_eq!(ours, theirs);
+    let args = [
+        "-R",
+        newroot,
+        "-fp",
+        "--mount-proc",
+        "/bin/busybox",
+        "ps",
+        "-o",
+        "pid,comm",
+    ];
+    let (ours, theirs) = both(&args);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    assert!(
+        ours.stdout.contains("1 busybox") || ours.stdout.contains("1 ps"),
+        "{}",
+        ours.stdout
+    );
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn default_command_is_the_shell_like_unshare() {
+    // SHELL=/bin/echo: the "shell" prints its arguments (none) and exits.
+    let ours = run(cmd("runshare").env("SHELL", "/bin/echo"));
+    let theirs = run(anchor("unshare").env("SHELL", "/bin/echo"));
+    assert_eq!((ours.code, ours.stdout.as_str()), (0, "\n"));
+    assert_eq!(ours, theirs);
 }

@@ -577,7 +577,11 @@ impl Plan {
             None
         };
 
-        sys::unshare(self.flags)?;
+        if self.persist.iter().any(|(name, _)| *name == "mnt") {
+            sys::unshare_bindable_mnt(self.flags)?;
+        } else {
+            sys::unshare(self.flags)?;
+        }
 
         if let Some(h) = map_helper {
             match h.go()? {

@@ -215,3 +215,104 @@ fn cause(flags: CloneFlags, errno: Errno) -> Option<String> {
         _ => None,
     }
 }
+
+/// unshare(2) for a mount namespace that will be bound onto a file.
+///
+/// Linux 6.18 numbers namespaces from per-CPU batches, so one made later
+/// on another CPU can carry a lower id than the binder's, and the bind is
+/// then refused as a namespace loop (`mnt_ns_loop`: EINVAL; unshare(1)
+/// fails the same way at random). When that happens, the mount namespace
+/// is copied again on each CPU in turn until one numbers it above the old.
+pub fn unshare_bindable_mnt(flags: CloneFlags) -> anyhow::Result<()> {
+    let id = || {
+        File::open("/proc/self/ns/mnt")
+            .ok()
+            .and_then(|f| mnt_ns_id(&f))
+    };
+    let old = id();
+    unshare(flags)?;
+    let Some(old) = old else {
+        return Ok(()); // no ids before Linux 6.10, and no batches either
+    };
+    if id().is_some_and(|new| new > old) {
+        return Ok(());
+    }
+    let pid = Pid::from_raw(0);
+    let saved = nix::sched::sched_getaffinity(pid).context("sched_getaffinity failed")?;
+    for cpu in (0..nix::sched::CpuSet::count()).filter(|&c| saved.is_set(c).unwrap_or(false)) {
+        let mut one = nix::sched::CpuSet::new();
+        one.set(cpu).context("sched_setaffinity failed")?;
+        nix::sched::sched_setaffinity(pid, &one).context("sched_setaffinity failed")?;
+        nix::sched::unshare(CloneFlags::CLONE_NEWNS).context("unshare failed")?;
+        if id().is_some_and(|new| new > old) {
+            break;
+        }
+    }
+    nix::sched::sched_setaffinity(pid, &saved).context("sched_setaffinity failed")
+}
+
+/// The id of the mount namespace `file` refers to (NS_GET_MNTNS_ID, Linux
+/// 6.10+); None when the kernel has no such ioctl.
+fn mnt_ns_id(file: &File) -> Option<u64> {
+    const NS_GET_MNTNS_ID: libc::c_ulong = (2 << 30) | (8 << 16) | (0xb7 << 8) | 5;
+    let mut id = 0u64;
+    // SAFETY: the ioctl writes one u64 into `id`, which outlives the call.
+    let rc = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(file),
+            NS_GET_MNTNS_ID as _,
+            &mut id,
+        )
+    };
+    (rc == 0).then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_second_map_write_says_why_it_failed() {
+        if !nix::unistd::geteuid().is_root() {
+            let _ = writeln!(std::io::stderr(), "SKIP a_second_map_write: needs root");
+            return;
+        }
+        let mut child = std::process::Command::new("unshare")
+            .args(["-U", "sleep", "100"])
+            .spawn()
+            .unwrap();
+        let path = PathBuf::from(format!("/proc/{}/uid_map", child.id()));
+        // Wait until the child is in its user namespace (the map is empty).
+        while std::fs::read_link(format!("/proc/{}/ns/user", child.id())).ok()
+            == std::fs::read_link("/proc/self/ns/user").ok()
+        {
+            std::thread::yield_now();
+        }
+        let first = write_proc(&path, "0 100000 1", "cannot open", "write failed");
+        let second = write_proc(&path, "0 100000 1", "cannot open", "write failed");
+        let _ = child.kill();
+        let _ = child.wait();
+        first.unwrap();
+        assert_eq!(
+            second.unwrap_err().to_string(),
+            format!(
+                "write failed {}: Operation not permitted (a map can be written only once, \
+                 and without CAP_SETUID/CAP_SETGID in the parent namespace only for one's own ID)",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_file_off_procfs_is_refused() {
+        let file = File::open("/").unwrap();
+        let err = on_procfs(&file, Path::new("/")).unwrap_err();
+        assert_eq!(err.to_string(), "/ is not on procfs");
+        on_procfs(
+            &File::open("/proc/self/status").unwrap(),
+            Path::new("/proc"),
+        )
+        .unwrap();
+    }
+}
