@@ -31,7 +31,14 @@ fn sh(script: &str) -> Ran {
 /// A command run as nobody (uid/gid 65534, no supplementary groups but
 /// `groups`), for the rows about an ordinary user.
 fn as_nobody(groups: &[u32], args: &[&str]) -> Command {
+    nobody(&bin("runshare"), groups, args)
+}
+
+/// `program` run as nobody (see [`as_nobody`]).
+fn nobody(program: &Path, groups: &[u32], args: &[&str]) -> Command {
     let mut c = anchor("setpriv");
+    // A PATH nobody may search (no /root/.cargo/bin): EACCES would mask ENOENT.
+    c.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
     c.args(["--reuid=65534", "--regid=65534"]);
     if groups.is_empty() {
         c.arg("--clear-groups");
@@ -39,7 +46,7 @@ fn as_nobody(groups: &[u32], args: &[&str]) -> Command {
         let list: Vec<String> = groups.iter().map(u32::to_string).collect();
         c.arg(format!("--groups={}", list.join(",")));
     }
-    c.arg(bin("runshare")).args(args);
+    c.arg(program).args(args);
     c
 }
 
@@ -747,14 +754,7 @@ fn ordinary_user_gets_the_same_as_with_unshare() {
         "id -u; id -g; grep CapAmb /proc/self/status; cat /proc/self/uid_map",
     ];
     let ours = run(&mut as_nobody(&[], &args));
-    let mut theirs = anchor("setpriv");
-    theirs.args([
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "unshare",
-    ]);
-    let theirs = run(theirs.args(args));
+    let theirs = run(&mut nobody(Path::new("unshare"), &[], &args));
     assert_eq!(ours.code, 0, "{}", ours.stderr);
     assert!(
         ours.stdout.starts_with("0\n0\nCapAmb:\t"),
@@ -865,4 +865,55 @@ fn default_command_is_the_shell_like_unshare() {
     let theirs = run(anchor("unshare").env("SHELL", "/bin/echo"));
     assert_eq!((ours.code, ours.stdout.as_str()), (0, "\n"));
     assert_eq!(ours, theirs);
+}
+
+#[test]
+fn ordinary_user_maps_own_ids_from_outside() {
+    // An own-ID range needs no newuidmap: written from the parent
+    // namespace, setgroups denied first for the gid map.
+    if !root("ordinary_user_maps_own_ids_from_outside") || !have("own", "setpriv") {
+        return;
+    }
+    let ran = run(&mut as_nobody(
+        &[],
+        &[
+            "--map-users=0:65534:1",
+            "--map-groups=65534,0,1",
+            "sh",
+            "-c",
+            "id -u; id -g; cat /proc/self/setgroups",
+        ],
+    ));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(ran.stdout, "0\n0\ndeny\n");
+}
+
+#[test]
+fn ordinary_user_wider_ranges_go_through_newuidmap() {
+    if !root("ordinary_user_wider_ranges_go_through_newuidmap") || !have("wide", "setpriv") {
+        return;
+    }
+    if Path::new("/usr/bin/newuidmap").exists() {
+        crate::harness::skip("wide", "newuidmap is installed: the refusal is not reached");
+        return;
+    }
+    let dir = tempdir("wide");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let marker = dir.path().join("ran");
+    let ran = run(&mut as_nobody(
+        &[],
+        &["--map-users=0:100000:10", "touch", marker.to_str().unwrap()],
+    ));
+    assert_eq!(ran.code, 127);
+    assert_eq!(
+        ran.stderr,
+        "runshare: failed to execute newuidmap: No such file or directory\n"
+    );
+    assert!(!marker.exists());
+    // The same in the form unshare 2.38 reads, compared.
+    let args = ["--map-users=100000,0,10", "true"];
+    let ours = run(&mut as_nobody(&[], &args));
+    let theirs = run(&mut nobody(Path::new("unshare"), &[], &args));
+    assert_eq!(ours.code, theirs.code);
+    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
 }
