@@ -64,11 +64,17 @@ impl Spec {
     }
 
     /// The ranges this asks for; `subid` is /etc/subuid or /etc/subgid,
-    /// `kernel` /proc/self/uid_map or gid_map, `user` the caller.
-    pub fn ranges(&self, subid: &Path, kernel: &Path, user: &User) -> anyhow::Result<Vec<Range>> {
+    /// `kernel` /proc/self/uid_map or gid_map, `user` finds the caller
+    /// (only `auto` asks: a passwd lookup costs).
+    pub fn ranges(
+        &self,
+        subid: &Path,
+        kernel: &Path,
+        user: &dyn Fn() -> anyhow::Result<User>,
+    ) -> anyhow::Result<Vec<Range>> {
         match self {
             Spec::Range(r) => Ok(vec![*r]),
-            Spec::Auto => Ok(vec![subid_range(subid, user)?]),
+            Spec::Auto => Ok(vec![subid_range(subid, &user()?)?]),
             Spec::All => kernel_map(kernel),
         }
     }

@@ -304,25 +304,15 @@ impl Plan {
             user_specs.push(Spec::Auto);
             group_specs.push(Spec::Auto);
         }
-        // The passwd lookup costs (NSS): only `auto` needs the caller's name.
-        let caller = if user_specs
-            .iter()
-            .chain(&group_specs)
-            .any(|s| *s == Spec::Auto)
-        {
-            idmap::User {
+        let caller = || {
+            Ok(idmap::User {
                 uid: euid.as_raw(),
                 name: nix::unistd::User::from_uid(euid)
                     .ok()
                     .flatten()
                     .map(|u| u.name)
                     .with_context(|| format!("you (user {euid}) don't exist."))?,
-            }
-        } else {
-            idmap::User {
-                uid: euid.as_raw(),
-                name: String::new(),
-            }
+            })
         };
         let ranges = |specs: &[Spec], subid: &str, kernel: &str| -> anyhow::Result<Vec<Range>> {
             let mut all = Vec::new();
@@ -429,7 +419,7 @@ impl Plan {
     fn root_is_real_root(&self) -> bool {
         let maps_root = |map: &[Range]| {
             map.iter()
-                .any(|r| u64::from(r.inner) == 0 && r.outer == 0 && r.count > 0)
+                .any(|r| r.inner == 0 && r.outer == 0 && r.count > 0)
         };
         self.euid.is_root() && (self.own_uid == Some(0) || maps_root(&self.uid_map))
     }
