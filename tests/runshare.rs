@@ -34,6 +34,19 @@ fn as_nobody(groups: &[u32], args: &[&str]) -> Command {
     nobody(&bin("runshare"), groups, args)
 }
 
+/// True when root, setpriv is there and nobody can run the binary under
+/// test (not so when the workspace sits below /root); else a visible skip.
+fn as_nobody_possible(test: &str) -> bool {
+    if !root(test) || !have(test, "setpriv") {
+        return false;
+    }
+    let ok = run(&mut as_nobody(&[], &["--version"])).code == 0;
+    if !ok {
+        crate::harness::skip(test, "nobody cannot run the binary under test");
+    }
+    ok
+}
+
 /// `program` run as nobody (see [`as_nobody`]).
 fn nobody(program: &Path, groups: &[u32], args: &[&str]) -> Command {
     let mut c = anchor("setpriv");
@@ -179,7 +192,7 @@ fn mount_namespace_differs_from_the_callers() {
 
 #[test]
 fn ordinary_user_maps_root_and_stays_itself_on_the_host() {
-    if !root("ordinary_user_maps_root_and_stays_itself_on_the_host") || !have("lab15", "setpriv") {
+    if !as_nobody_possible("ordinary_user_maps_root_and_stays_itself_on_the_host") {
         return;
     }
     let dir = tempdir("lab15");
@@ -207,7 +220,7 @@ fn ordinary_user_maps_root_and_stays_itself_on_the_host() {
 #[test]
 fn setgroups_is_denied_so_a_group_cannot_be_dropped() {
     // CVE-2014-8989: a file root:G 0604 must stay unreadable to a member of G.
-    if !root("setgroups_is_denied_so_a_group_cannot_be_dropped") || !have("cve", "setpriv") {
+    if !as_nobody_possible("setgroups_is_denied_so_a_group_cannot_be_dropped") {
         return;
     }
     let group = 40000 + std::process::id() % 20000;
@@ -742,7 +755,7 @@ fn sigterm_is_ignored_while_waiting_without_forward_signals() {
 
 #[test]
 fn ordinary_user_gets_the_same_as_with_unshare() {
-    if !root("ordinary_user_gets_the_same_as_with_unshare") || !have("user", "setpriv") {
+    if !as_nobody_possible("ordinary_user_gets_the_same_as_with_unshare") {
         return;
     }
     let args = [
@@ -767,7 +780,7 @@ fn ordinary_user_gets_the_same_as_with_unshare() {
 
 #[test]
 fn ordinary_user_without_user_namespace_is_told_why() {
-    if !root("ordinary_user_without_user_namespace_is_told_why") || !have("cap", "setpriv") {
+    if !as_nobody_possible("ordinary_user_without_user_namespace_is_told_why") {
         return;
     }
     let ran = run(&mut as_nobody(&[], &["-n", "true"]));
@@ -871,7 +884,7 @@ fn default_command_is_the_shell_like_unshare() {
 fn ordinary_user_maps_own_ids_from_outside() {
     // An own-ID range needs no newuidmap: written from the parent
     // namespace, setgroups denied first for the gid map.
-    if !root("ordinary_user_maps_own_ids_from_outside") || !have("own", "setpriv") {
+    if !as_nobody_possible("ordinary_user_maps_own_ids_from_outside") {
         return;
     }
     let ran = run(&mut as_nobody(
@@ -890,7 +903,7 @@ fn ordinary_user_maps_own_ids_from_outside() {
 
 #[test]
 fn ordinary_user_wider_ranges_go_through_newuidmap() {
-    if !root("ordinary_user_wider_ranges_go_through_newuidmap") || !have("wide", "setpriv") {
+    if !as_nobody_possible("ordinary_user_wider_ranges_go_through_newuidmap") {
         return;
     }
     if Path::new("/usr/bin/newuidmap").exists() {
@@ -916,4 +929,56 @@ fn ordinary_user_wider_ranges_go_through_newuidmap() {
     let theirs = run(&mut nobody(Path::new("unshare"), &[], &args));
     assert_eq!(ours.code, theirs.code);
     assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+}
+
+#[test]
+fn every_namespace_kind_is_kept_and_entered() {
+    if !root("every_namespace_kind_is_kept_and_entered") || !have("all", "nsenter") {
+        return;
+    }
+    let dir = tempdir("persist-all");
+    let base = dir.path().to_path_buf();
+    let (made, seen, kept) = in_mountns(move || {
+        nix::mount::mount(
+            Some("tmpfs"),
+            &base,
+            Some("tmpfs"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        )
+        .unwrap();
+        let _tmpfs = Mounted(base.clone());
+        let kinds = [
+            "user", "cgroup", "ipc", "uts", "net", "pid", "mount", "time",
+        ];
+        let mut made = cmd("runshare");
+        made.current_dir(&base);
+        for kind in kinds {
+            std::fs::write(base.join(kind), "").unwrap();
+            made.arg(format!("--{kind}={kind}"));
+        }
+        let made = run(made.args(["-f", "-r", "--monotonic=50", "hostname", "bxt-all"]));
+        let kept = run(anchor("findmnt")
+            .args(["-n", "-o", "FSTYPE", "-R"])
+            .arg(&base))
+        .stdout;
+        let seen = run(anchor("nsenter")
+            .current_dir(&base)
+            .args(["--user=user", "--uts=uts", "--mount=mount", "--time=time"])
+            .args([
+                "sh",
+                "-c",
+                "hostname; cat /proc/self/uid_map /proc/self/timens_offsets",
+            ]));
+        (made, seen, kept)
+    });
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    assert_eq!(kept.matches("nsfs").count(), 8, "{kept}");
+    let words: Vec<&str> = seen.stdout.split_whitespace().collect();
+    assert_eq!(
+        words[..6],
+        ["bxt-all", "0", "0", "1", "monotonic", "50"],
+        "{}",
+        seen.stderr
+    );
 }
