@@ -534,6 +534,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 
 impl Plan {
     fn execute(self) -> anyhow::Result<u8> {
+        // Descriptors inherited from the caller reach neither the command
+        // nor newuidmap/newgidmap (runc CVE-2024-21626).
+        common::process::cloexec_from(3).context("close_range failed")?;
         let unsharer = getpid();
         // After unshare(2) of a mount or user namespace, this process can no
         // longer bind into the old mount namespace: a helper forked now does.
