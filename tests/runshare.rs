@@ -205,15 +205,16 @@ fn ordinary_user_maps_root_and_stays_itself_on_the_host() {
             "--map-root-user",
             "sh",
             "-c",
-            &format!("id -u && touch {}", made.display()),
+            &format!(
+                "id -u && touch {} && readlink /proc/self/ns/user",
+                made.display()
+            ),
         ],
     ));
-    assert_eq!(
-        (ran.code, ran.stdout.as_str()),
-        (0, "0\n"),
-        "{}",
-        ran.stderr
-    );
+    let lines: Vec<&str> = ran.stdout.lines().collect();
+    assert_eq!((ran.code, lines[0]), (0, "0"), "{}", ran.stderr);
+    let host_ns = std::fs::read_link("/proc/thread-self/ns/user").unwrap();
+    assert_ne!(Path::new(lines[1]), host_ns);
     assert_eq!(std::fs::metadata(&made).unwrap().uid(), 65534);
 }
 
@@ -980,5 +981,39 @@ fn every_namespace_kind_is_kept_and_entered() {
         ["bxt-all", "0", "0", "1", "monotonic", "50"],
         "{}",
         seen.stderr
+    );
+}
+
+#[test]
+fn sigkill_of_pid_1_from_the_host_ends_the_container() {
+    if !root("sigkill_of_pid_1_from_the_host_ends_the_container") {
+        return;
+    }
+    use std::os::unix::process::ExitStatusExt;
+    let mut tool = cmd("runshare")
+        .args([
+            "-fp",
+            "--mount-proc",
+            "sh",
+            "-c",
+            "sleep 1000 & echo up; wait",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut up = [0u8; 3];
+    std::io::Read::read_exact(tool.stdout.as_mut().unwrap(), &mut up).unwrap();
+    let init = children(tool.id())[0];
+    let sleeper = children(init)[0];
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(init as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert_eq!(tool.wait().unwrap().signal(), Some(libc::SIGKILL));
+    assert!(
+        eventually(|| ended(sleeper)),
+        "{sleeper} outlived its PID 1"
     );
 }
