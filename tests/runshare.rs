@@ -668,7 +668,11 @@ fn kill_child_kills_the_child_when_runshare_dies() {
     if !root("kill_child_kills_the_child_when_runshare_dies") {
         return;
     }
-    for (opts, dies) in [(&["--kill-child"][..], true), (&["-f"][..], false)] {
+    for (opts, dies) in [
+        (&["--kill-child"][..], true),
+        (&["--kill-child=term"][..], true),
+        (&["-f"][..], false),
+    ] {
         let mut tool = cmd("runshare")
             .args(opts)
             .args(["sleep", "1000"])
@@ -1016,4 +1020,34 @@ fn sigkill_of_pid_1_from_the_host_ends_the_container() {
         eventually(|| ended(sleeper)),
         "{sleeper} outlived its PID 1"
     );
+}
+
+#[test]
+fn map_user_and_group_by_name_like_unshare() {
+    if !root("map_user_and_group_by_name_like_unshare") {
+        return;
+    }
+    let args = [
+        "--map-user=nobody",
+        "--map-group=65534",
+        "cat",
+        "/proc/self/uid_map",
+        "/proc/self/gid_map",
+        "/proc/self/setgroups",
+    ];
+    let (ours, theirs) = both(&args);
+    let words: Vec<&str> = ours.stdout.split_whitespace().collect();
+    assert_eq!(
+        words,
+        ["65534", "0", "1", "65534", "0", "1", "deny"],
+        "{}",
+        ours.stderr
+    );
+    assert_eq!(ours, theirs);
+    let (ours, theirs) = both(&["--map-user=bxt-nosuchuser", "true"]);
+    assert_eq!(
+        ours.stderr,
+        "runshare: failed to parse uid: 'bxt-nosuchuser'\n"
+    );
+    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
 }
