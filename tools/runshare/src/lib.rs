@@ -152,12 +152,17 @@ pub fn pages() -> Vec<common::cli::Page> {
                 "A namespace kept with --TYPE=FILE stays until FILE is unmounted \
                  (umount FILE). For --mount=FILE the mount holding FILE must be private \
                  (mount --bind DIR DIR; mount --make-private DIR), which runshare checks \
-                 before anything is created.\n\n\
+                 before anything is created. Kernels that number namespaces per CPU \
+                 (Linux 6.18) can refuse that bind at random (EINVAL, a false namespace \
+                 loop; unshare fails so): runshare then copies the mount namespace again \
+                 until the new one is numbered above the old.\n\n\
                  Before anything is created runshare refuses: overlapping map ranges, a \
                  map of more than 340 lines, a --mount-proc target that is not a \
                  directory, a FILE that does not exist. With --root, a --wd outside the \
                  new root (such as /proc/self/fd/N of an inherited descriptor) is refused. \
-                 Writes to /proc are refused when /proc is not procfs. Run as root, \
+                 Writes to /proc are refused when /proc is not procfs. When a namespace \
+                 cannot be made, the error says why when the system is the reason \
+                 (user.max_user_namespaces, AppArmor, a missing capability). Run as root, \
                  --map-root-user maps the namespace's root to the real root: runshare \
                  warns. The command keeps the terminal (as unshare does) and gets only \
                  descriptors 0, 1 and 2.",
