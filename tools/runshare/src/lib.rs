@@ -630,7 +630,7 @@ impl Plan {
             wait_for = mask;
         }
         let parent_fd = match self.kill_child {
-            Some(_) => Some(pidfd_open(getpid()).context("pidfd_open failed")?),
+            Some(_) => Some(sys::pidfd_open(getpid()).context("pidfd_open failed")?),
             None => None,
         };
         // SAFETY: runshare is single-threaded, so the child may do anything.
@@ -639,7 +639,7 @@ impl Plan {
                 common::process::unblock(&mask).context("sigprocmask restore failed")?;
                 drop(bind_helper);
                 if let (Some(sig), Some(fd)) = (self.kill_child, parent_fd) {
-                    if parent_gone(sig, fd)? {
+                    if sys::parent_gone(sig, fd)? {
                         return Ok(1);
                     }
                 }
@@ -907,31 +907,6 @@ fn set_time(clock: libc::clockid_t, offset: i64) -> anyhow::Result<()> {
         "failed to open",
         "failed to write to",
     )
-}
-
-/// A pidfd of `pid`, to learn later whether it is still there.
-fn pidfd_open(pid: Pid) -> nix::Result<std::os::fd::OwnedFd> {
-    use std::os::fd::FromRawFd;
-    // SAFETY: pidfd_open takes integers and returns a new descriptor (CLOEXEC).
-    let fd =
-        nix::errno::Errno::result(unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) })?;
-    // SAFETY: the descriptor was just returned to us and is owned by no one else.
-    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
-}
-
-/// `--kill-child`: asks for `sig` when the parent dies, then checks that
-/// the parent did not die before the ask (it would never come).
-fn parent_gone(sig: Signal, parent: std::os::fd::OwnedFd) -> anyhow::Result<bool> {
-    nix::sys::prctl::set_pdeathsig(sig).context("prctl failed")?;
-    let mut fds = [libc::pollfd {
-        fd: std::os::fd::AsRawFd::as_raw_fd(&parent),
-        events: libc::POLLIN,
-        revents: 0,
-    }];
-    // SAFETY: poll reads and writes the one pollfd of `fds`, with no wait.
-    let ready = nix::errno::Errno::result(unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) })
-        .context("poll parent pidfd failed")?;
-    Ok(ready > 0)
 }
 
 /// The default command: $SHELL, else the passwd shell, else /bin/sh, as a

@@ -1,7 +1,8 @@
 //! The system calls runshare makes beyond unshare(2) itself: writes to
 //! /proc that must reach procfs, a helper process that acts from the
 //! parent's namespaces once told to, capabilities kept into the command,
-//! and why a namespace could not be made.
+//! the parent watched by `--kill-child`, and why a namespace could not be
+//! made.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -265,6 +266,34 @@ fn mnt_ns_id(file: &File) -> Option<u64> {
         )
     };
     (rc == 0).then_some(id)
+}
+
+/// A pidfd of `pid`, to learn later whether it is still there.
+pub fn pidfd_open(pid: Pid) -> nix::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: pidfd_open takes integers and returns a new descriptor (CLOEXEC).
+    let fd =
+        nix::errno::Errno::result(unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) })?;
+    // SAFETY: the descriptor was just returned to us and is owned by no one else.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// `--kill-child`: asks for `sig` when the parent dies, then checks that
+/// the parent did not die before the ask (it would never come).
+pub fn parent_gone(
+    sig: nix::sys::signal::Signal,
+    parent: std::os::fd::OwnedFd,
+) -> anyhow::Result<bool> {
+    nix::sys::prctl::set_pdeathsig(sig).context("prctl failed")?;
+    let mut fds = [libc::pollfd {
+        fd: std::os::fd::AsRawFd::as_raw_fd(&parent),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    // SAFETY: poll reads and writes the one pollfd of `fds`, with no wait.
+    let ready = nix::errno::Errno::result(unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) })
+        .context("poll parent pidfd failed")?;
+    Ok(ready > 0)
 }
 
 #[cfg(test)]
