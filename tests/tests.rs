@@ -6,3 +6,4 @@ mod harness;
 mod rchroot;
 mod ripc;
 mod rlsns;
+mod runshare;

@@ -9,10 +9,15 @@ use anyhow::Context;
 
 /// Every page of every tool.
 fn pages() -> Vec<common::cli::Page> {
-    [rchroot::pages(), ripcmk::pages(), rlsns::pages()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        rchroot::pages(),
+        ripcmk::pages(),
+        rlsns::pages(),
+        runshare::pages(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn main() -> anyhow::Result<()> {

@@ -1,0 +1,1053 @@
+//! runshare against util-linux unshare: the labs' namespaces, persistence,
+//! exit codes and signals, and the SECURITY.md rows (setgroups, user-ns
+//! maps, /proc not on procfs, descriptor leaks, cwd outside the new root).
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{
+    anchor, bin, cmd, have, in_mountns, root, run, tempdir, unique, Mounted, Ran,
+};
+
+/// The same command line under runshare and under unshare.
+fn both(args: &[&str]) -> (Ran, Ran) {
+    (
+        run(cmd("runshare").args(args)),
+        run(anchor("unshare").args(args)),
+    )
+}
+
+/// `sh -c SCRIPT` with `$R` set to the runshare under test.
+fn sh(script: &str) -> Ran {
+    run(Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .env("R", bin("runshare"))
+        .env("LC_ALL", "C"))
+}
+
+/// A command run as nobody (uid/gid 65534, no supplementary groups but
+/// `groups`), for the rows about an ordinary user.
+fn as_nobody(groups: &[u32], args: &[&str]) -> Command {
+    nobody(&bin("runshare"), groups, args)
+}
+
+/// True when root, setpriv is there and nobody can run the binary under
+/// test (not so when the workspace sits below /root); else a visible skip.
+fn as_nobody_possible(test: &str) -> bool {
+    if !root(test) || !have(test, "setpriv") {
+        return false;
+    }
+    let ok = run(&mut as_nobody(&[], &["--version"])).code == 0;
+    if !ok {
+        crate::harness::skip(test, "nobody cannot run the binary under test");
+    }
+    ok
+}
+
+/// `program` run as nobody (see [`as_nobody`]).
+fn nobody(program: &Path, groups: &[u32], args: &[&str]) -> Command {
+    let mut c = anchor("setpriv");
+    // A PATH nobody may search (no /root/.cargo/bin): EACCES would mask ENOENT.
+    c.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+    c.args(["--reuid=65534", "--regid=65534"]);
+    if groups.is_empty() {
+        c.arg("--clear-groups");
+    } else {
+        let list: Vec<String> = groups.iter().map(u32::to_string).collect();
+        c.arg(format!("--groups={}", list.join(",")));
+    }
+    c.arg(program).args(args);
+    c
+}
+
+/// Waits (bounded) until `done` holds; false if it never did.
+fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// True when `pid` has ended (gone, or a zombie nobody reaped yet).
+fn ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z')),
+    }
+}
+
+/// The children of `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+#[test]
+fn pid_namespace_makes_the_command_pid_1_like_unshare() {
+    if !root("pid_namespace_makes_the_command_pid_1_like_unshare") {
+        return;
+    }
+    let (ours, theirs) = both(&["-fp", "--mount-proc", "ps", "-eo", "pid,comm"]);
+    assert_eq!(ours.stdout, "    PID COMMAND\n      1 ps\n");
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn without_pid_namespace_host_processes_show() {
+    if !root("without_pid_namespace_host_processes_show") {
+        return;
+    }
+    let me = std::process::id().to_string();
+    let (ours, theirs) = both(&["-f", "--mount-proc", "ps", "-eo", "pid="]);
+    for ran in [&ours, &theirs] {
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        assert!(ran.stdout.lines().any(|l| l.trim() == me), "{}", ran.stdout);
+    }
+}
+
+#[test]
+fn uts_namespace_keeps_the_host_hostname() {
+    if !root("uts_namespace_keeps_the_host_hostname") {
+        return;
+    }
+    let host_name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let host_ns = std::fs::read_link("/proc/thread-self/ns/uts").unwrap();
+    let script = "hostname bxt-uts && hostname && readlink /proc/self/ns/uts";
+    let (ours, theirs) = both(&["-u", "sh", "-c", script]);
+    let lines: Vec<&str> = ours.stdout.lines().collect();
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    assert_eq!(lines[0], "bxt-uts");
+    assert_ne!(Path::new(lines[1]), host_ns);
+    assert_eq!(theirs.stdout.lines().next(), Some("bxt-uts"));
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap(),
+        host_name
+    );
+}
+
+/// A SysV shared memory segment of the host, removed on drop.
+struct Segment(i32);
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        // SAFETY: IPC_RMID takes no buffer.
+        unsafe { libc::shmctl(self.0, libc::IPC_RMID, std::ptr::null_mut()) };
+    }
+}
+
+#[test]
+fn ipc_namespace_hides_segments_both_ways() {
+    if !root("ipc_namespace_hides_segments_both_ways") || !have("ipc", "ipcs") {
+        return;
+    }
+    let key = 0x6278_0000 | (std::process::id() as i32 & 0xffff);
+    // SAFETY: shmget takes only integers.
+    let id = unsafe { libc::shmget(key, 4096, libc::IPC_CREAT | libc::IPC_EXCL | 0o600) };
+    assert!(id >= 0, "shmget: {}", std::io::Error::last_os_error());
+    let _segment = Segment(id);
+    let host_key = format!("0x{key:08x}");
+    assert!(run(anchor("ipcs").arg("-m")).stdout.contains(&host_key));
+
+    let inside = run(cmd("runshare").args([
+        "-i",
+        "sh",
+        "-c",
+        "ipcs -m; ipcmk -M 4096 >/dev/null && ipcs -m",
+    ]));
+    assert_eq!(inside.code, 0, "{}", inside.stderr);
+    assert!(!inside.stdout.contains(&host_key), "{}", inside.stdout);
+    let made: Vec<&str> = inside
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("0x"))
+        .collect();
+    assert_eq!(made.len(), 1, "{}", inside.stdout);
+    let inner_key = made[0].split_whitespace().next().unwrap();
+    assert!(!run(anchor("ipcs").arg("-m")).stdout.contains(inner_key));
+}
+
+#[test]
+fn mount_namespace_differs_from_the_callers() {
+    if !root("mount_namespace_differs_from_the_callers") {
+        return;
+    }
+    let mine = std::fs::read_link("/proc/thread-self/ns/mnt").unwrap();
+    let (ours, theirs) = both(&["-m", "readlink", "/proc/self/ns/mnt"]);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    assert_ne!(Path::new(ours.stdout.trim()), mine);
+    assert_ne!(Path::new(theirs.stdout.trim()), mine);
+}
+
+#[test]
+fn ordinary_user_maps_root_and_stays_itself_on_the_host() {
+    if !as_nobody_possible("ordinary_user_maps_root_and_stays_itself_on_the_host") {
+        return;
+    }
+    let dir = tempdir("lab15");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let made = dir.path().join("made");
+    let ran = run(&mut as_nobody(
+        &[],
+        &[
+            "-U",
+            "--map-root-user",
+            "sh",
+            "-c",
+            &format!(
+                "id -u && touch {} && readlink /proc/self/ns/user",
+                made.display()
+            ),
+        ],
+    ));
+    let lines: Vec<&str> = ran.stdout.lines().collect();
+    assert_eq!((ran.code, lines[0]), (0, "0"), "{}", ran.stderr);
+    let host_ns = std::fs::read_link("/proc/thread-self/ns/user").unwrap();
+    assert_ne!(Path::new(lines[1]), host_ns);
+    assert_eq!(std::fs::metadata(&made).unwrap().uid(), 65534);
+}
+
+#[test]
+fn setgroups_is_denied_so_a_group_cannot_be_dropped() {
+    // CVE-2014-8989: a file root:G 0604 must stay unreadable to a member of G.
+    if !as_nobody_possible("setgroups_is_denied_so_a_group_cannot_be_dropped") {
+        return;
+    }
+    let group = 40000 + std::process::id() % 20000;
+    let dir = tempdir("setgroups");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = dir.path().join("secret");
+    std::fs::write(&file, "secret\n").unwrap();
+    std::os::unix::fs::chown(&file, Some(0), Some(group)).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o604)).unwrap();
+    let file = file.to_str().unwrap();
+
+    let cat = run(&mut as_nobody(
+        &[group],
+        &["-U", "--map-root-user", "cat", file],
+    ));
+    assert_eq!(cat.code, 1);
+    assert_eq!(cat.stderr, format!("cat: {file}: Permission denied\n"));
+    let state = run(&mut as_nobody(
+        &[group],
+        &["-U", "--map-root-user", "cat", "/proc/self/setgroups"],
+    ));
+    assert_eq!(state.stdout, "deny\n", "{}", state.stderr);
+    let drop = run(&mut as_nobody(
+        &[group],
+        &[
+            "-U",
+            "--map-root-user",
+            "setpriv",
+            "--clear-groups",
+            "cat",
+            file,
+        ],
+    ));
+    assert_ne!(drop.code, 0);
+    assert!(
+        drop.stderr.contains("Operation not permitted"),
+        "{}",
+        drop.stderr
+    );
+    assert!(!drop.stdout.contains("secret"));
+}
+
+#[test]
+fn setgroups_allow_with_a_group_map_is_refused_like_unshare() {
+    let (ours, theirs) = both(&["-r", "--setgroups", "allow", "true"]);
+    assert_eq!(ours.code, 1);
+    assert_eq!(
+        ours.stderr,
+        "runshare: options --setgroups=allow and --map-group are mutually exclusive\n"
+    );
+    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+}
+
+#[test]
+fn persistent_uts_namespace_is_entered_by_nsenter() {
+    if !root("persistent_uts_namespace_is_entered_by_nsenter") || !have("persist", "nsenter") {
+        return;
+    }
+    let dir = tempdir("persist-uts");
+    let file = dir.path().join("uts");
+    std::fs::write(&file, "").unwrap();
+    let (made, seen) = in_mountns(move || {
+        let made = run(cmd("runshare")
+            .arg(format!("--uts={}", file.display()))
+            .args(["hostname", "bxt-kept"]));
+        let _bound = Mounted(file.clone());
+        let seen = run(anchor("nsenter")
+            .arg(format!("--uts={}", file.display()))
+            .arg("hostname"));
+        (made, seen)
+    });
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    assert_eq!(seen.stdout, "bxt-kept\n", "{}", seen.stderr);
+}
+
+#[test]
+fn persistent_mount_namespace_needs_a_private_mount() {
+    if !root("persistent_mount_namespace_needs_a_private_mount") {
+        return;
+    }
+    let dir = tempdir("persist-mnt");
+    let base = dir.path().to_path_buf();
+    let (shared, private, entered, before, after) = in_mountns(move || {
+        nix::mount::mount(
+            Some("tmpfs"),
+            &base,
+            Some("tmpfs"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        )
+        .unwrap();
+        let _tmpfs = Mounted(base.clone());
+        nix::mount::mount(
+            None::<&str>,
+            &base,
+            None::<&str>,
+            nix::mount::MsFlags::MS_SHARED,
+            None::<&str>,
+        )
+        .unwrap();
+        let file = base.join("mnt");
+        std::fs::write(&file, "").unwrap();
+        let mounts = || std::fs::read_to_string("/proc/thread-self/mountinfo").unwrap();
+        let before = mounts();
+        let arg = format!("--mount={}", file.display());
+        let shared = run(cmd("runshare").args([arg.as_str(), "true"]));
+        let after = mounts();
+        nix::mount::mount(
+            None::<&str>,
+            &base,
+            None::<&str>,
+            nix::mount::MsFlags::MS_PRIVATE,
+            None::<&str>,
+        )
+        .unwrap();
+        // Linux 6.18 numbers namespaces per CPU: start runshare on each CPU
+        // in turn (then let it run anywhere) so that a namespace numbered
+        // below ours is met; every bind must still succeed.
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for i in 0..2 * cpus {
+            let ran = sh(&format!(
+                "taskset -c {} sh -c 'taskset -pc 0-{} $$ >/dev/null; exec \"$R\" {arg} true' \
+                 && umount {}",
+                i % cpus,
+                cpus - 1,
+                file.display()
+            ));
+            assert_eq!(ran.code, 0, "start on cpu {}: {}", i % cpus, ran.stderr);
+        }
+        let private = run(cmd("runshare").args([arg.as_str(), "true"]));
+        let _bound = Mounted(file.clone());
+        let entered = run(anchor("nsenter")
+            .arg(&arg)
+            .args(["readlink", "/proc/self/ns/mnt"]));
+        (shared, private, entered, before, after)
+    });
+    assert_eq!(shared.code, 1);
+    assert_eq!(shared.stderr.lines().count(), 1, "{}", shared.stderr);
+    assert!(shared.stderr.contains("is shared"), "{}", shared.stderr);
+    assert_eq!(before, after, "a refused --mount=FILE left a mount");
+    assert_eq!(private.code, 0, "{}", private.stderr);
+    assert!(entered.stdout.starts_with("mnt:["), "{}", entered.stderr);
+}
+
+#[test]
+fn missing_persistence_file_is_refused_before_anything() {
+    if !root("missing_persistence_file_is_refused_before_anything") {
+        return;
+    }
+    let dir = tempdir("persist-missing");
+    let file = dir.path().join("nope");
+    let marker = dir.path().join("ran");
+    let ran = run(cmd("runshare")
+        .arg(format!("--uts={}", file.display()))
+        .args(["touch", marker.to_str().unwrap()]));
+    assert_eq!(ran.code, 1);
+    assert_eq!(
+        ran.stderr,
+        format!(
+            "runshare: cannot keep the uts namespace on {}: No such file or directory\n",
+            file.display()
+        )
+    );
+    assert!(!marker.exists());
+    assert!(!file.exists());
+}
+
+#[test]
+fn mount_proc_on_a_file_is_refused_with_unshares_words() {
+    if !root("mount_proc_on_a_file_is_refused_with_unshares_words") {
+        return;
+    }
+    let dir = tempdir("proc-file");
+    let marker = dir.path().join("ran");
+    let args = [
+        "--mount-proc=/etc/passwd",
+        "touch",
+        marker.to_str().unwrap(),
+    ];
+    let (ours, theirs) = both(&args);
+    assert_eq!(ours.code, 1);
+    assert_eq!(
+        ours.stderr,
+        "runshare: mount /etc/passwd failed: Not a directory\n"
+    );
+    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    assert_eq!(theirs.code, 1);
+    assert!(!marker.exists());
+}
+
+#[test]
+fn overlapping_maps_are_refused_before_any_write() {
+    let dir = tempdir("overlap");
+    let marker = dir.path().join("ran");
+    let ran = run(cmd("runshare").args([
+        "--map-users=0:100000:10",
+        "--map-users=5:200000:10",
+        "touch",
+        marker.to_str().unwrap(),
+    ]));
+    assert_eq!(ran.code, 1);
+    assert_eq!(
+        ran.stderr,
+        "runshare: uid ranges 0:100000:10 and 5:200000:10 overlap inside the namespace\n"
+    );
+    assert!(!marker.exists());
+}
+
+#[test]
+fn a_map_of_341_lines_is_refused() {
+    let args: Vec<String> = (0..341)
+        .map(|i| format!("--map-groups={}:{}:1", i * 2, 100000 + i * 2))
+        .collect();
+    let ran = run(cmd("runshare").args(&args).arg("true"));
+    assert_eq!(ran.code, 1);
+    assert_eq!(
+        ran.stderr,
+        "runshare: gid map has 341 ranges, the kernel takes at most 340\n"
+    );
+}
+
+#[test]
+fn whole_maps_are_written_from_outside_as_root() {
+    if !root("whole_maps_are_written_from_outside_as_root") {
+        return;
+    }
+    let ran = run(cmd("runshare").args([
+        "--map-users=0:100000:10",
+        "--map-groups=100000,0,10",
+        "--map-user=5",
+        "sh",
+        "-c",
+        "cat /proc/self/uid_map /proc/self/gid_map",
+    ]));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let lines: Vec<Vec<&str>> = ran
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            vec!["5", "0", "1"],
+            vec!["0", "100000", "5"],
+            vec!["6", "100005", "4"],
+            vec!["0", "100000", "10"],
+        ]
+    );
+}
+
+#[test]
+fn maps_never_race_the_unshare() {
+    // The helper writes only after the unshare: 1000 runs, no EPERM.
+    if !root("maps_never_race_the_unshare") {
+        return;
+    }
+    let ran = sh("i=0; while [ $i -lt 1000 ]; do \
+         \"$R\" --map-users=0:100000:65536 --map-groups=0:100000:65536 true || exit 1; \
+         i=$((i+1)); done; echo $i");
+    assert_eq!(
+        (ran.code, ran.stdout.as_str()),
+        (0, "1000\n"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn map_root_user_as_root_warns_that_root_is_real_root() {
+    if !root("map_root_user_as_root_warns_that_root_is_real_root") {
+        return;
+    }
+    let ran = run(cmd("runshare").args(["--map-root-user", "cat", "/proc/self/uid_map"]));
+    assert_eq!(ran.code, 0);
+    assert_eq!(
+        ran.stderr,
+        "runshare: warning: root in the new user namespace is the real root \
+         (uid 0 mapped to uid 0): no isolation from the host\n"
+    );
+    let map: Vec<&str> = ran.stdout.split_whitespace().collect();
+    assert_eq!(map, ["0", "0", "1"]);
+}
+
+#[test]
+fn proc_not_on_procfs_is_refused() {
+    // runc CVE-2019-16884: a fake /proc must not take the map writes.
+    if !root("proc_not_on_procfs_is_refused") {
+        return;
+    }
+    // Made now: finding the binary needs the real /proc.
+    let mut tool = cmd("runshare");
+    tool.args(["-Ur", "true"]);
+    let ran = in_mountns(move || {
+        nix::mount::mount(
+            Some("tmpfs"),
+            "/proc",
+            Some("tmpfs"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        )
+        .unwrap();
+        let _fake = Mounted("/proc".into());
+        std::fs::create_dir_all("/proc/self").unwrap();
+        for f in ["uid_map", "gid_map", "setgroups"] {
+            std::fs::write(Path::new("/proc/self").join(f), "").unwrap();
+        }
+        run(&mut tool)
+    });
+    assert_eq!(ran.code, 1);
+    assert!(
+        ran.stderr
+            .ends_with("/proc/self/uid_map is not on procfs\n"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn no_user_namespaces_left_names_the_sysctl() {
+    if !root("no_user_namespaces_left_names_the_sysctl") {
+        return;
+    }
+    // max_user_namespaces is per user namespace: set it to 0 in one of our own.
+    let ran = sh("exec \"$R\" -r sh -c \
+         'echo 0 > /proc/sys/user/max_user_namespaces && exec \"$R\" -U true'");
+    assert_eq!(ran.code, 1);
+    assert!(
+        ran.stderr.ends_with(
+            "runshare: unshare failed: No space left on device (user.max_user_namespaces is 0)\n"
+        ),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn command_gets_only_descriptors_0_1_2() {
+    if !root("command_gets_only_descriptors_0_1_2") {
+        return;
+    }
+    for opts in ["-f", "--kill-child --map-users=1:100000:10 -r"] {
+        let ran = sh(&format!(
+            "exec 7</etc/hostname; exec \"$R\" {opts} sh -c 'ls /proc/$$/fd'"
+        ));
+        assert_eq!(ran.stdout, "0\n1\n2\n", "{opts}: {}", ran.stderr);
+    }
+}
+
+#[test]
+fn wd_outside_the_new_root_is_refused() {
+    // runc CVE-2024-21626: -w /proc/self/fd/N of an inherited descriptor.
+    if !root("wd_outside_the_new_root_is_refused") || !have("wd", "busybox") {
+        return;
+    }
+    let dir = tempdir("wd-escape");
+    let newroot = dir.path().to_path_buf();
+    let ran = in_mountns(move || {
+        std::fs::create_dir_all(newroot.join("bin")).unwrap();
+        std::fs::create_dir_all(newroot.join("proc")).unwrap();
+        std::fs::copy("/bin/busybox", newroot.join("bin/busybox")).unwrap();
+        nix::mount::mount(
+            Some("proc"),
+            &newroot.join("proc"),
+            Some("proc"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        )
+        .unwrap();
+        let _proc = Mounted(newroot.join("proc"));
+        sh(&format!(
+            "exec 9</tmp; exec \"$R\" -R {} -w /proc/self/fd/9 /bin/busybox pwd",
+            newroot.display()
+        ))
+    });
+    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert_eq!(
+        ran.stderr,
+        "runshare: cannot chdir to '/proc/self/fd/9': it is outside the new root\n"
+    );
+    assert_eq!(ran.stdout, "");
+}
+
+#[test]
+fn child_killed_by_sigkill_gives_137() {
+    // The 2.40 contract; unshare 2.38.1 -f fails here ("sigprocmask unblock
+    // failed", 1), so only the form without -f is compared.
+    let script = |tool: &str, opts: &str| format!("{tool} {opts} sh -c 'kill -9 $$'; echo $?");
+    assert_eq!(sh(&script("\"$R\"", "-f")).stdout, "137\n");
+    let ours = sh(&script("\"$R\"", ""));
+    assert_eq!(ours.stdout, "137\n");
+    assert_eq!(ours.stdout, sh(&script("unshare", "")).stdout);
+}
+
+#[test]
+fn exec_failures_give_126_and_127_like_unshare() {
+    let (ours, theirs) = both(&["/nonexistent/bxt"]);
+    assert_eq!(ours.code, 127);
+    assert_eq!(
+        ours.stderr,
+        "runshare: failed to execute /nonexistent/bxt: No such file or directory\n"
+    );
+    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    let (ours, theirs) = both(&["/etc/passwd"]);
+    assert_eq!((ours.code, theirs.code), (126, 126));
+    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+}
+
+#[test]
+fn exit_status_and_arguments_pass_through_like_unshare() {
+    let (ours, theirs) = both(&["sh", "-c", "echo \"$@\"; exit 3", "x", "-4", "a"]);
+    assert_eq!((ours.code, ours.stdout.as_str()), (3, "-4 a\n"));
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn time_offsets_like_unshare() {
+    if !root("time_offsets_like_unshare") {
+        return;
+    }
+    let args = [
+        "-Tf",
+        "--monotonic",
+        "100",
+        "--boottime=-7",
+        "cat",
+        "/proc/self/timens_offsets",
+    ];
+    let (ours, theirs) = both(&args);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    assert!(
+        ours.stdout.contains("monotonic         100"),
+        "{}",
+        ours.stdout
+    );
+    assert_eq!(ours, theirs);
+    let (ours, theirs) = both(&["--monotonic", "5", "true"]);
+    assert_eq!(ours.code, 1);
+    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+}
+
+#[test]
+fn kill_child_kills_the_child_when_runshare_dies() {
+    if !root("kill_child_kills_the_child_when_runshare_dies") {
+        return;
+    }
+    for (opts, dies) in [
+        (&["--kill-child"][..], true),
+        (&["--kill-child=term"][..], true),
+        (&["-f"][..], false),
+    ] {
+        let mut tool = cmd("runshare")
+            .args(opts)
+            .args(["sleep", "1000"])
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = tool.id();
+        let mut child = 0;
+        assert!(eventually(|| {
+            child = children(pid).first().copied().unwrap_or(0);
+            child != 0
+                && std::fs::read_link(format!("/proc/{child}/exe"))
+                    .is_ok_and(|e| e.ends_with("sleep"))
+        }));
+        tool.kill().unwrap();
+        tool.wait().unwrap();
+        if dies {
+            assert!(
+                eventually(|| ended(child)),
+                "child {child} outlived runshare"
+            );
+        } else {
+            // Without --kill-child the child runs on: end it ourselves.
+            std::thread::sleep(Duration::from_millis(100));
+            assert!(!ended(child));
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(child as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn forward_signals_passes_sigterm_to_the_child() {
+    if !root("forward_signals_passes_sigterm_to_the_child") {
+        return;
+    }
+    let name = unique("fwd");
+    let mut tool = cmd("runshare")
+        .args(["--forward-signals", "sh", "-c"])
+        .arg(format!(
+            "trap 'exit 7' TERM; echo {name}; while :; do sleep 0.05; done"
+        ))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = tool.stdout.take().unwrap();
+    let mut first = [0u8; 4];
+    std::io::Read::read_exact(&mut out, &mut first).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(tool.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = tool.wait().unwrap();
+    assert_eq!(status.code(), Some(7));
+}
+
+#[test]
+fn sigterm_is_ignored_while_waiting_without_forward_signals() {
+    if !root("sigterm_is_ignored_while_waiting_without_forward_signals") {
+        return;
+    }
+    for mut tool in [cmd("runshare"), anchor("unshare")] {
+        let mut proc = tool
+            .args(["-f", "sh", "-c", "echo up; read line; exit 5"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut up = [0u8; 3];
+        std::io::Read::read_exact(proc.stdout.as_mut().unwrap(), &mut up).unwrap();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(proc.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        std::io::Write::write_all(proc.stdin.as_mut().unwrap(), b"go\n").unwrap();
+        assert_eq!(proc.wait().unwrap().code(), Some(5), "{tool:?}");
+    }
+}
+
+#[test]
+fn ordinary_user_gets_the_same_as_with_unshare() {
+    if !as_nobody_possible("ordinary_user_gets_the_same_as_with_unshare") {
+        return;
+    }
+    let args = [
+        "-U",
+        "--map-root-user",
+        "--keep-caps",
+        "sh",
+        "-c",
+        "id -u; id -g; grep CapAmb /proc/self/status; cat /proc/self/uid_map",
+    ];
+    let ours = run(&mut as_nobody(&[], &args));
+    let theirs = run(&mut nobody(Path::new("unshare"), &[], &args));
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    assert!(
+        ours.stdout.starts_with("0\n0\nCapAmb:\t"),
+        "{}",
+        ours.stdout
+    );
+    assert!(!ours.stdout.contains("CapAmb:\t0000000000000000"));
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn ordinary_user_without_user_namespace_is_told_why() {
+    if !as_nobody_possible("ordinary_user_without_user_namespace_is_told_why") {
+        return;
+    }
+    let ran = run(&mut as_nobody(&[], &["-n", "true"]));
+    assert_eq!(ran.code, 1);
+    assert_eq!(
+        ran.stderr,
+        "runshare: unshare failed: Operation not permitted (needs CAP_SYS_ADMIN: \
+         run as root, or add --user to unshare as a user)\n"
+    );
+}
+
+#[test]
+fn setuid_and_setgid_like_unshare() {
+    if !root("setuid_and_setgid_like_unshare") {
+        return;
+    }
+    let (ours, theirs) = both(&["-S", "65534", "-G", "65534", "id"]);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    assert!(ours.stdout.starts_with("uid=65534"), "{}", ours.stdout);
+    assert_eq!(ours, theirs);
+    let (ours, theirs) = both(&["-S", "abc", "true"]);
+    assert_eq!(ours.stderr, "runshare: failed to parse uid: 'abc'\n");
+    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+}
+
+#[test]
+fn propagation_like_unshare() {
+    if !root("propagation_like_unshare") || !have("propagation", "findmnt") {
+        return;
+    }
+    for mode in ["private", "slave", "shared", "unchanged"] {
+        let args = [
+            "-m",
+            "--propagation",
+            mode,
+            "findmnt",
+            "-no",
+            "PROPAGATION",
+            "/",
+        ];
+        let (ours, theirs) = both(&args);
+        assert_eq!(ours.code, 0, "{mode}: {}", ours.stderr);
+        assert_eq!(ours, theirs, "{mode}");
+    }
+    let (ours, theirs) = both(&["--propagation", "bogus", "true"]);
+    assert_eq!(
+        ours.stderr,
+        "runshare: unsupported propagation mode: bogus\n"
+    );
+    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+}
+
+#[test]
+fn new_root_and_directory_like_unshare() {
+    if !root("new_root_and_directory_like_unshare") || !have("root", "busybox") {
+        return;
+    }
+    let dir = tempdir("newroot");
+    std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+    std::fs::create_dir_all(dir.path().join("proc")).unwrap();
+    std::fs::copy("/bin/busybox", dir.path().join("bin/busybox")).unwrap();
+    let newroot = dir.path().to_str().unwrap();
+    let (ours, theirs) = both(&["-R", newroot, "-w", "/bin", "/bin/busybox", "pwd"]);
+    assert_eq!(
+        (ours.code, ours.stdout.as_str()),
+        (0, "/bin\n"),
+        "{}",
+        ours.stderr
+    );
+    assert_eq!(ours, theirs);
+    let args = [
+        "-R",
+        newroot,
+        "-fp",
+        "--mount-proc",
+        "/bin/busybox",
+        "ps",
+        "-o",
+        "pid,comm",
+    ];
+    let (ours, theirs) = both(&args);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    assert!(
+        ours.stdout.contains("1 busybox") || ours.stdout.contains("1 ps"),
+        "{}",
+        ours.stdout
+    );
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn default_command_is_the_shell_like_unshare() {
+    // SHELL=/bin/echo: the "shell" prints its arguments (none) and exits.
+    let ours = run(cmd("runshare").env("SHELL", "/bin/echo"));
+    let theirs = run(anchor("unshare").env("SHELL", "/bin/echo"));
+    assert_eq!((ours.code, ours.stdout.as_str()), (0, "\n"));
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn ordinary_user_maps_own_ids_from_outside() {
+    // An own-ID range needs no newuidmap: written from the parent
+    // namespace, setgroups denied first for the gid map.
+    if !as_nobody_possible("ordinary_user_maps_own_ids_from_outside") {
+        return;
+    }
+    let ran = run(&mut as_nobody(
+        &[],
+        &[
+            "--map-users=0:65534:1",
+            "--map-groups=65534,0,1",
+            "sh",
+            "-c",
+            "id -u; id -g; cat /proc/self/setgroups",
+        ],
+    ));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(ran.stdout, "0\n0\ndeny\n");
+}
+
+#[test]
+fn ordinary_user_wider_ranges_go_through_newuidmap() {
+    if !as_nobody_possible("ordinary_user_wider_ranges_go_through_newuidmap") {
+        return;
+    }
+    if Path::new("/usr/bin/newuidmap").exists() {
+        crate::harness::skip("wide", "newuidmap is installed: the refusal is not reached");
+        return;
+    }
+    let dir = tempdir("wide");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let marker = dir.path().join("ran");
+    let ran = run(&mut as_nobody(
+        &[],
+        &["--map-users=0:100000:10", "touch", marker.to_str().unwrap()],
+    ));
+    assert_eq!(ran.code, 127);
+    assert_eq!(
+        ran.stderr,
+        "runshare: failed to execute newuidmap: No such file or directory\n"
+    );
+    assert!(!marker.exists());
+    // The same in the form unshare 2.38 reads, compared.
+    let args = ["--map-users=100000,0,10", "true"];
+    let ours = run(&mut as_nobody(&[], &args));
+    let theirs = run(&mut nobody(Path::new("unshare"), &[], &args));
+    assert_eq!(ours.code, theirs.code);
+    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+}
+
+#[test]
+fn every_namespace_kind_is_kept_and_entered() {
+    if !root("every_namespace_kind_is_kept_and_entered") || !have("all", "nsenter") {
+        return;
+    }
+    let dir = tempdir("persist-all");
+    let base = dir.path().to_path_buf();
+    let (made, seen, kept) = in_mountns(move || {
+        nix::mount::mount(
+            Some("tmpfs"),
+            &base,
+            Some("tmpfs"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        )
+        .unwrap();
+        let _tmpfs = Mounted(base.clone());
+        let kinds = [
+            "user", "cgroup", "ipc", "uts", "net", "pid", "mount", "time",
+        ];
+        let mut made = cmd("runshare");
+        made.current_dir(&base);
+        for kind in kinds {
+            std::fs::write(base.join(kind), "").unwrap();
+            made.arg(format!("--{kind}={kind}"));
+        }
+        let made = run(made.args(["-f", "-r", "--monotonic=50", "hostname", "bxt-all"]));
+        let kept = run(anchor("findmnt")
+            .args(["-n", "-o", "FSTYPE", "-R"])
+            .arg(&base))
+        .stdout;
+        let seen = run(anchor("nsenter")
+            .current_dir(&base)
+            .args(["--user=user", "--uts=uts", "--mount=mount", "--time=time"])
+            .args([
+                "sh",
+                "-c",
+                "hostname; cat /proc/self/uid_map /proc/self/timens_offsets",
+            ]));
+        (made, seen, kept)
+    });
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    assert_eq!(kept.matches("nsfs").count(), 8, "{kept}");
+    let words: Vec<&str> = seen.stdout.split_whitespace().collect();
+    assert_eq!(
+        words[..6],
+        ["bxt-all", "0", "0", "1", "monotonic", "50"],
+        "{}",
+        seen.stderr
+    );
+}
+
+#[test]
+fn sigkill_of_pid_1_from_the_host_ends_the_container() {
+    if !root("sigkill_of_pid_1_from_the_host_ends_the_container") {
+        return;
+    }
+    use std::os::unix::process::ExitStatusExt;
+    let mut tool = cmd("runshare")
+        .args([
+            "-fp",
+            "--mount-proc",
+            "sh",
+            "-c",
+            "sleep 1000 & echo up; wait",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut up = [0u8; 3];
+    std::io::Read::read_exact(tool.stdout.as_mut().unwrap(), &mut up).unwrap();
+    let init = children(tool.id())[0];
+    let sleeper = children(init)[0];
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(init as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert_eq!(tool.wait().unwrap().signal(), Some(libc::SIGKILL));
+    assert!(
+        eventually(|| ended(sleeper)),
+        "{sleeper} outlived its PID 1"
+    );
+}
+
+#[test]
+fn map_user_and_group_by_name_like_unshare() {
+    if !root("map_user_and_group_by_name_like_unshare") {
+        return;
+    }
+    let args = [
+        "--map-user=nobody",
+        "--map-group=65534",
+        "cat",
+        "/proc/self/uid_map",
+        "/proc/self/gid_map",
+        "/proc/self/setgroups",
+    ];
+    let (ours, theirs) = both(&args);
+    let words: Vec<&str> = ours.stdout.split_whitespace().collect();
+    assert_eq!(
+        words,
+        ["65534", "0", "1", "65534", "0", "1", "deny"],
+        "{}",
+        ours.stderr
+    );
+    assert_eq!(ours, theirs);
+    let (ours, theirs) = both(&["--map-user=bxt-nosuchuser", "true"]);
+    assert_eq!(
+        ours.stderr,
+        "runshare: failed to parse uid: 'bxt-nosuchuser'\n"
+    );
+    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+}
