@@ -669,3 +669,83 @@ fn netns_del_with_a_process_inside_warns_with_its_pid() {
         eventually("v0 gone with RED", || link_names(None) == ["lo"]);
     });
 }
+
+#[test]
+fn list_prints_a_table() {
+    if !ready("list_prints_a_table") {
+        return;
+    }
+    harness::in_netns(|| {
+        // Down: no link-local address appears, the state holds still.
+        ok(rv(&[
+            "add",
+            "d0",
+            "d1",
+            "--down",
+            "--addr",
+            "10.200.15.1/24",
+            "--peer-addr",
+            "10.200.15.2/24",
+        ]));
+        // The kernel registers the peer first, so d1 has the lower ifindex.
+        assert_eq!(
+            ok(rv(&["list"])).stdout,
+            "NAME PEER PEER-NETNS STATE MTU  ADDRESSES\n\
+             d1   d0   -          DOWN  1500 10.200.15.2/24\n\
+             d0   d1   -          DOWN  1500 10.200.15.1/24\n"
+        );
+    });
+}
+
+#[test]
+fn batch_deletes_a_run_of_links_together() {
+    if !ready("batch_deletes_a_run_of_links_together") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        ok(ip(&["link", "add", "keep", "type", "bridge"]));
+        pair_to_red("a0", "a1", "10.200.16.1/30", "10.200.16.2/30", &[]);
+        pair_to_red("c0", "c1", "10.200.16.5/30", "10.200.16.6/30", &[]);
+        ok(rv(&["add", "w0", "w1"]));
+        let mut child = harness::cmd("rvethpair")
+            .args(["batch"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"del a0\ndel c0\ndel w0\n")
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+        // Only the named pairs went; a link of another kind stays as it was.
+        assert_eq!(link_names(None), ["lo", "keep"]);
+        assert_eq!(link_names(Some("RED")), ["lo"]);
+        let keep = json(ip(&["-j", "link", "show", "keep"]));
+        assert_eq!(keep[0]["group"], "default");
+    });
+}
+
+#[test]
+fn batch_del_of_both_ends_fails_as_one_by_one_would() {
+    if !ready("batch_del_of_both_ends_fails_as_one_by_one_would") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["add", "d0", "d1"]));
+        let dir = harness::tempdir("batch_del_of_both_ends");
+        let file = dir.path().join("batch");
+        std::fs::write(&file, "del d0\ndel d1\n").unwrap();
+        let ran = rv(&["batch", file.to_str().unwrap()]);
+        refused(&ran);
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: batch line 2: cannot find device d1 in the current network namespace (stopped: 1 of 2 commands done before this line)\n"
+        );
+        // What came before the failed line is done.
+        assert_eq!(link_names(None), ["lo"]);
+    });
+}

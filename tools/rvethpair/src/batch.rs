@@ -57,11 +57,29 @@ pub async fn run(nl: &mut Netlink, args: &BatchArgs) -> anyhow::Result<u8> {
         }
     }
     let total = plans.len();
+    // The first line of a run of `del`/`netns del` lines not flushed yet.
+    let mut deferred: Option<usize> = None;
     for (done, (line, plan)) in plans.iter().enumerate() {
-        if let Err(err) = nl.execute(plan).await {
+        if !plan.defers() {
+            if let Err(err) = flush(nl, &mut deferred, *line - 1).await {
+                complain_flush(&err, &mut failed, args.force, done, total);
+                if !args.force {
+                    return Ok(1);
+                }
+            }
+        }
+        let result = nl.execute(plan).await;
+        if plan.defers() && result.is_ok() {
+            deferred.get_or_insert(*line);
+        }
+        if let Err(err) = result {
             failed = true;
             let mut text = common::error::one_line(&err);
             if !args.force {
+                // What was done before this line is really done.
+                if let Err(err) = flush(nl, &mut deferred, *line - 1).await {
+                    complain_flush(&err, &mut failed, true, done, total);
+                }
                 text.push_str(&format!(
                     " (stopped: {done} of {total} commands done before this line)"
                 ));
@@ -71,5 +89,30 @@ pub async fn run(nl: &mut Netlink, args: &BatchArgs) -> anyhow::Result<u8> {
             complain(*line, &text);
         }
     }
+    let last = plans.last().map_or(0, |(line, _)| *line);
+    if let Err(err) = flush(nl, &mut deferred, last).await {
+        complain_flush(&err, &mut failed, true, total, total);
+    }
     Ok(u8::from(failed))
+}
+
+/// Finishes the deferred run of lines `first..=last`, naming them on error.
+async fn flush(nl: &mut Netlink, deferred: &mut Option<usize>, last: usize) -> anyhow::Result<()> {
+    let first = deferred.take();
+    nl.flush().await.with_context(|| match first {
+        Some(first) if first < last => format!("lines {first}-{last}"),
+        Some(first) => format!("line {first}"),
+        None => "deletions".to_string(),
+    })
+}
+
+fn complain_flush(err: &anyhow::Error, failed: &mut bool, force: bool, done: usize, total: usize) {
+    *failed = true;
+    let mut text = format!("rvethpair: batch {}", common::error::one_line(err));
+    if !force {
+        text.push_str(&format!(
+            " (stopped: {done} of {total} commands done before)"
+        ));
+    }
+    let _ = writeln!(std::io::stderr(), "{text}");
 }

@@ -225,6 +225,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             command => {
                 let plan = Plan::new(command)?;
                 nl.execute(&plan).await?;
+                nl.flush().await?;
                 Ok(0)
             }
         }

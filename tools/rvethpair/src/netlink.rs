@@ -20,7 +20,7 @@ use rtnetlink::packet_route::link::{
 };
 use rtnetlink::packet_route::nsid::{NsidAttribute, NsidMessage};
 use rtnetlink::packet_route::RouteNetlinkMessage;
-use rtnetlink::{Handle, LinkUnspec, LinkVeth, RouteMessageBuilder};
+use rtnetlink::{Handle, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 use serde::Serialize;
 
 use crate::netns::{self, Key, Ns};
@@ -52,11 +52,27 @@ impl Drop for Session {
     }
 }
 
-/// Every session this process has, by namespace.
+/// Every session this process has, by namespace, and the deletions that
+/// wait for [`Netlink::flush`].
 pub struct Netlink {
     origin: Ns,
     sessions: HashMap<Key, Session>,
     run_dir_ready: bool,
+    /// Links to delete, by namespace: deleting many at once costs the
+    /// kernel one RCU grace period instead of one per link.
+    doomed_links: HashMap<Key, Doomed>,
+    /// Namespaces whose names are gone, for one /proc scan of their pids.
+    doomed_netns: Vec<(String, Key)>,
+    /// Sessions of deleted namespaces, kept until the flush needs no more.
+    retired: Vec<Session>,
+}
+
+/// The links of one namespace that wait to be deleted.
+struct Doomed {
+    handle: Handle,
+    /// ifindex and name of each, with the ifindex of a peer in the same
+    /// namespace (deleting either end deletes both).
+    links: Vec<(u32, String, Option<u32>)>,
 }
 
 impl fmt::Display for Ns {
@@ -89,9 +105,14 @@ impl Netlink {
             origin,
             sessions: HashMap::new(),
             run_dir_ready: false,
+            doomed_links: HashMap::new(),
+            doomed_netns: Vec::new(),
+            retired: Vec::new(),
         })
     }
 
+    /// Runs one plan. `del` and `netns del` finish in [`Netlink::flush`],
+    /// which must come before any other plan and before the end.
     pub async fn execute(&mut self, plan: &Plan) -> anyhow::Result<()> {
         match plan {
             Plan::Add(add) => self
@@ -292,21 +313,65 @@ impl Netlink {
         Ok(())
     }
 
+    /// Checks that NAME is a veth and queues it for deletion.
     async fn del(&mut self, name: &str, netns: Option<&str>) -> anyhow::Result<()> {
         let ns = self.open(netns)?;
         let h = self.handle(&ns)?;
-        let Some(link) = link_by_name(&h, name).await? else {
+        let link = link_by_name(&h, name).await?;
+        let doomed = self.doomed_links.entry(ns.key).or_insert_with(|| Doomed {
+            handle: h,
+            links: Vec::new(),
+        });
+        // An end of a pair queued already is as good as gone.
+        let queued = |index: u32| {
+            doomed
+                .links
+                .iter()
+                .any(|(i, _, peer)| *i == index || *peer == Some(index))
+        };
+        let Some(link) = link.filter(|l| !queued(l.header.index)) else {
             bail!("cannot find device {name} in {ns}");
         };
         if !is_veth(&link) {
             bail!("{name} is not a veth link");
         }
-        h.link()
-            .del(link.header.index)
-            .execute()
-            .await
-            .map_err(nl)
-            .with_context(|| format!("cannot delete {name}"))
+        let same_ns_peer = match (peer_index(&link), peer_netnsid(&link)) {
+            (Some(peer), None) => Some(peer),
+            _ => None,
+        };
+        doomed
+            .links
+            .push((link.header.index, name.to_string(), same_ns_peer));
+        Ok(())
+    }
+
+    /// Deletes the queued links, all of a namespace in one request, and
+    /// names the processes that keep deleted namespaces alive.
+    pub async fn flush(&mut self) -> anyhow::Result<()> {
+        let doomed: Vec<Doomed> = self.doomed_links.drain().map(|(_, d)| d).collect();
+        let result = async {
+            for d in &doomed {
+                delete_all(d).await?;
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        self.retired.clear();
+        let names = std::mem::take(&mut self.doomed_netns);
+        if !names.is_empty() {
+            let keys: Vec<Key> = names.iter().map(|(_, key)| *key).collect();
+            let pids = netns::pids(&keys)?;
+            for (name, key) in &names {
+                if let Some(pids) = pids.get(key).filter(|p| !p.is_empty()) {
+                    let list: Vec<String> = pids.iter().map(u32::to_string).collect();
+                    warn(&format!(
+                        "network namespace {name} is still used by pid {}: it and its links live until they exit",
+                        list.join(" ")
+                    ));
+                }
+            }
+        }
+        result
     }
 
     async fn list(&mut self, netns: Option<&str>, json: bool) -> anyhow::Result<()> {
@@ -330,14 +395,8 @@ impl Netlink {
                     LinkAttribute::OperState(s) => Some(s.to_string()),
                     _ => None,
                 }),
-                link_index: link.attributes.iter().find_map(|a| match a {
-                    LinkAttribute::Link(i) => Some(*i),
-                    _ => None,
-                }),
-                link_netnsid: link.attributes.iter().find_map(|a| match a {
-                    LinkAttribute::LinkNetNsId(i) => Some(*i),
-                    _ => None,
-                }),
+                link_index: peer_index(link),
+                link_netnsid: peer_netnsid(link),
                 link: None,
                 peer: None,
                 peer_netns: None,
@@ -475,14 +534,19 @@ impl Netlink {
         Ok(path)
     }
 
-    /// Closes the session in the namespace at `path` and removes the name.
+    /// Retires the session in the namespace at `path` (closed at the next
+    /// flush: queued deletions may still need it) and removes the name.
     fn forget_and_remove(&mut self, path: &std::path::Path) -> anyhow::Result<()> {
         if let Ok(meta) = path.metadata() {
-            self.sessions.remove(&(meta.dev(), meta.ino()));
+            if let Some(session) = self.sessions.remove(&(meta.dev(), meta.ino())) {
+                self.retired.push(session);
+            }
         }
         netns::remove(path)
     }
 
+    /// Removes the names now; the pids that keep a namespace alive are
+    /// looked up by the flush, in one scan of /proc for all of them.
     fn netns_del(&mut self, names: &[String]) -> anyhow::Result<()> {
         for name in names {
             let path = named(name);
@@ -496,15 +560,9 @@ impl Netlink {
             let meta = path
                 .metadata()
                 .with_context(|| format!("cannot stat {}", path.display()))?;
-            let pids = netns::pids((meta.dev(), meta.ino()))?;
             self.forget_and_remove(&path)?;
-            if !pids.is_empty() {
-                let list: Vec<String> = pids.iter().map(u32::to_string).collect();
-                warn(&format!(
-                    "network namespace {name} is still used by pid {}: it and its links live until they exit",
-                    list.join(" ")
-                ));
-            }
+            self.doomed_netns
+                .push((name.clone(), (meta.dev(), meta.ino())));
         }
         Ok(())
     }
@@ -632,6 +690,74 @@ fn ifname(link: &LinkMessage) -> Option<&str> {
         LinkAttribute::IfName(name) => Some(name.as_str()),
         _ => None,
     })
+}
+
+fn peer_index(link: &LinkMessage) -> Option<u32> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::Link(i) => Some(*i),
+        _ => None,
+    })
+}
+
+fn peer_netnsid(link: &LinkMessage) -> Option<i32> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::LinkNetNsId(i) => Some(*i),
+        _ => None,
+    })
+}
+
+/// The first group number from here on that no link of a namespace uses.
+const SPARE_GROUP: u32 = 0x7276_6574;
+
+/// Deletes the queued links of one namespace. Several go in one RTM_DELLINK
+/// by device group (as `ip link del group N`), so the kernel unregisters
+/// them together: first each gets a group no other link there has.
+async fn delete_all(d: &Doomed) -> anyhow::Result<()> {
+    let names: Vec<&str> = d.links.iter().map(|(_, name, _)| name.as_str()).collect();
+    let what = || format!("cannot delete {}", names.join(" "));
+    let gone = |r: Result<(), rtnetlink::Error>| match r {
+        // A peer whose pair went first in another namespace is gone already.
+        Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -libc::ENODEV => Ok(()),
+        other => other.map_err(nl),
+    };
+    if let [(index, _, _)] = d.links[..] {
+        return gone(d.handle.link().del(index).execute().await).with_context(what);
+    }
+    let used: Vec<u32> = links(&d.handle)
+        .await?
+        .iter()
+        .filter_map(|l| {
+            l.attributes.iter().find_map(|a| match a {
+                LinkAttribute::Group(g) => Some(*g),
+                _ => None,
+            })
+        })
+        .collect();
+    let group = (SPARE_GROUP..)
+        .find(|g| !used.contains(g))
+        .context("no spare link group")?;
+    for (index, _, _) in &d.links {
+        gone(
+            d.handle
+                .link()
+                .set(LinkUnspec::new_with_index(*index).link_group(group).build())
+                .execute()
+                .await,
+        )
+        .with_context(what)?;
+    }
+    gone(
+        d.handle
+            .link()
+            .del_with_message(
+                LinkMessageBuilder::<LinkUnspec>::new()
+                    .link_group(group)
+                    .build(),
+            )
+            .execute()
+            .await,
+    )
+    .with_context(what)
 }
 
 fn is_veth(link: &LinkMessage) -> bool {

@@ -2,6 +2,7 @@
 //! namespaces made and removed exactly as iproute2's ipnetns.c does, so that
 //! `ip netns` and rvethpair work on each other's.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -155,9 +156,10 @@ pub fn remove(path: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot remove namespace file {}", path.display()))
 }
 
-/// The processes whose network namespace is `key` (as `ip netns pids`).
-pub fn pids(key: Key) -> anyhow::Result<Vec<u32>> {
-    let mut pids = Vec::new();
+/// The processes in each of the network namespaces `keys` (as `ip netns
+/// pids`), from one scan of /proc.
+pub fn pids(keys: &[Key]) -> anyhow::Result<HashMap<Key, Vec<u32>>> {
+    let mut pids: HashMap<Key, Vec<u32>> = HashMap::new();
     for entry in fs::read_dir("/proc").context("cannot list /proc")? {
         let Ok(entry) = entry else { continue };
         let Some(pid) = entry
@@ -169,7 +171,9 @@ pub fn pids(key: Key) -> anyhow::Result<Vec<u32>> {
         };
         // A process that exits mid-scan, or is not ours to see, is skipped.
         match fs::metadata(format!("/proc/{pid}/ns/net")) {
-            Ok(meta) if (meta.dev(), meta.ino()) == key => pids.push(pid),
+            Ok(meta) if keys.contains(&(meta.dev(), meta.ino())) => {
+                pids.entry((meta.dev(), meta.ino())).or_default().push(pid);
+            }
             Ok(_) => {}
             Err(e)
                 if matches!(
@@ -179,7 +183,10 @@ pub fn pids(key: Key) -> anyhow::Result<Vec<u32>> {
             Err(e) => return Err(e).context(format!("cannot stat /proc/{pid}/ns/net")),
         }
     }
-    pids.sort_unstable();
+    // /proc lists in pid order already; sorted anyway for a stable report.
+    for list in pids.values_mut() {
+        list.sort_unstable();
+    }
     Ok(pids)
 }
 

@@ -204,6 +204,12 @@ pub enum Plan {
 }
 
 impl Plan {
+    /// True for the plans that finish in the next flush (`del`, `netns
+    /// del`): a run of them in a batch is done together.
+    pub fn defers(&self) -> bool {
+        matches!(self, Plan::Del { .. } | Plan::NetnsDel(_))
+    }
+
     /// The plan of any command but `batch`.
     pub fn new(command: &Command) -> anyhow::Result<Plan> {
         Ok(match command {
