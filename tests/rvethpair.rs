@@ -749,3 +749,65 @@ fn batch_del_of_both_ends_fails_as_one_by_one_would() {
         assert_eq!(link_names(None), ["lo"]);
     });
 }
+
+#[test]
+fn netns_add_cleans_up_after_an_interrupted_add() {
+    if !ready("netns_add_cleans_up_after_an_interrupted_add") {
+        return;
+    }
+    harness::in_netns(|| {
+        // What `netns add` leaves when killed between O_EXCL and the bind.
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0)
+            .open("/run/netns/RED")
+            .unwrap();
+        let ran = ok(rv(&["netns", "add", "RED"]));
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: warning: removed /run/netns/RED: an empty file left by an interrupted netns add\n"
+        );
+        ok(harness::run(
+            harness::anchor("ip").args(["netns", "exec", "RED", "true"]),
+        ));
+        // A real namespace is never taken for a leftover.
+        let again = rv(&["netns", "add", "RED"]);
+        refused(&again);
+    });
+}
+
+#[test]
+fn a_namespace_by_pid_or_path() {
+    if !ready("a_namespace_by_pid_or_path") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        let mut inside = Command::new("ip")
+            .args(["netns", "exec", "RED", "sleep", "600"])
+            .spawn()
+            .unwrap();
+        let pid = inside.id().to_string();
+        let red = std::fs::metadata("/run/netns/RED").unwrap();
+        use std::os::unix::fs::MetadataExt;
+        eventually("the child entered RED", || {
+            std::fs::metadata(format!("/proc/{pid}/ns/net")).is_ok_and(|m| m.ino() == red.ino())
+        });
+        pair("v0", "v1", &pid, "10.200.17.1/30", "10.200.17.2/30", &[]);
+        pair(
+            "w0",
+            "w1",
+            "/run/netns/RED",
+            "10.200.17.5/30",
+            "10.200.17.6/30",
+            &[],
+        );
+        assert_eq!(link_names(Some("RED")), ["lo", "v1", "w1"]);
+        ok(rv(&["del", "v1", "--netns", &pid]));
+        assert_eq!(link_names(Some("RED")), ["lo", "w1"]);
+        inside.kill().unwrap();
+        inside.wait().unwrap();
+    });
+}

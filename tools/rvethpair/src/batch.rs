@@ -116,3 +116,67 @@ fn complain_flush(err: &anyhow::Error, failed: &mut bool, force: bool, done: usi
     }
     let _ = writeln!(std::io::stderr(), "{text}");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_comments_and_mistakes() {
+        assert!(parse_line("   # only a comment").is_none());
+        assert!(parse_line("").is_none());
+        assert!(matches!(
+            parse_line("netns add RED # and a comment"),
+            Some(Ok(Plan::NetnsAdd(names))) if names == ["RED"]
+        ));
+        let err = parse_line("frobnicate x").unwrap().unwrap_err();
+        assert_eq!(err.to_string(), "unrecognized subcommand 'frobnicate'");
+        assert!(parse_line("batch x").unwrap().is_err(), "no nesting");
+        assert!(
+            parse_line("add a b --addr 10.200.1.1/24 --peer-addr 10.200.1.1/24")
+                .unwrap()
+                .is_err()
+        );
+    }
+
+    /// Generated lines from the batch vocabulary never panic the parser.
+    #[test]
+    fn any_line_parses_or_is_refused() {
+        let words = [
+            "add",
+            "del",
+            "list",
+            "netns",
+            "batch",
+            "-J",
+            "--netns",
+            "--peer-netns",
+            "--addr",
+            "--peer-addr",
+            "--mtu",
+            "--master",
+            "--peer-gateway",
+            "--down",
+            "--force",
+            "RED",
+            "v0",
+            "10.200.1.1/24",
+            "fd00:200::1/64",
+            "1500",
+            "#",
+            "-",
+            "--",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..5_000 {
+            let mut line = Vec::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            for i in 0..(seed % 9) {
+                line.push(words[((seed >> (i * 5)) as usize) % words.len()]);
+            }
+            let _ = parse_line(&line.join(" "));
+        }
+    }
+}

@@ -191,7 +191,13 @@ fn main_page() -> common::cli::Page {
                  A batch file holds one command per line without the program name; `#` starts \
                  a comment. Every line is checked before the first runs, so a line that cannot \
                  be read changes nothing. Without --force the batch stops at the first failure \
-                 and says how many lines were done.",
+                 and says how many lines were done. A run of del lines is carried out together: \
+                 the links of each namespace get a device group no other link there has and go \
+                 in one request, as `ip link del group` does, so the kernel waits for one RCU \
+                 grace period instead of one per link. Processes keeping deleted namespaces \
+                 alive are looked up once, at the end of a run of netns del lines.\n\n\
+                 A name under /run/netns that is an empty mode-0 file is what an interrupted \
+                 `netns add` leaves; `netns add` removes it and says so.",
             ),
             (
                 "EXIT STATUS",

@@ -472,11 +472,20 @@ impl Netlink {
     async fn netns_add(&mut self, names: &[String]) -> anyhow::Result<()> {
         for name in names {
             let path = named(name);
-            if path.symlink_metadata().is_ok() {
-                bail!(
+            match path.symlink_metadata() {
+                Err(_) => {}
+                Ok(meta) if netns::is_leftover(&meta) => {
+                    std::fs::remove_file(&path)
+                        .with_context(|| format!("cannot remove {}", path.display()))?;
+                    warn(&format!(
+                        "removed {}: an empty file left by an interrupted netns add",
+                        path.display()
+                    ));
+                }
+                Ok(_) => bail!(
                     "cannot create namespace file {}: File exists",
                     path.display()
-                );
+                ),
             }
         }
         if !self.run_dir_ready {

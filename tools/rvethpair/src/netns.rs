@@ -133,6 +133,13 @@ pub fn create_file(name: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// True for what a killed `netns add` (ours or iproute2's) leaves: the
+/// empty mode-0 file made before the bind. A bound name shows the nsfs
+/// inode instead (mode 0444).
+pub fn is_leftover(meta: &fs::Metadata) -> bool {
+    meta.is_file() && meta.len() == 0 && meta.mode() & 0o7777 == 0
+}
+
 /// Moves this thread into a new network namespace and binds it onto `path`.
 /// The caller returns the thread to its namespace afterwards.
 pub fn unshare_onto(path: &Path) -> anyhow::Result<()> {

@@ -352,6 +352,27 @@ mod tests {
         assert!(p.warnings.is_empty());
     }
 
+    /// Generated input (a fixed-seed generator, no extra crate): the CIDR
+    /// parser never panics, and what it accepts prints back as it reads.
+    #[test]
+    fn cidr_parser_takes_any_input() {
+        let alphabet = b"0123456789./:abcdefx -+";
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            for i in 0..(seed % 24) {
+                let pick = (seed >> (i % 48)) as usize ^ (i as usize * 7);
+                text.push(alphabet[pick % alphabet.len()] as char);
+            }
+            if let Ok(cidr) = Cidr::parse(&text) {
+                assert_eq!(Cidr::parse(&cidr.to_string()).unwrap(), cidr, "{text}");
+            }
+        }
+    }
+
     #[test]
     fn different_subnets_warn() {
         let Plan::Add(p) = plan(&[
