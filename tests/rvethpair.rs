@@ -761,7 +761,7 @@ fn netns_add_cleans_up_after_an_interrupted_add() {
         std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .mode(0)
+            .mode(0o000)
             .open("/run/netns/RED")
             .unwrap();
         let ran = ok(rv(&["netns", "add", "RED"]));
