@@ -302,11 +302,12 @@ impl Netlink {
                 .execute()
                 .await;
             if let Err(undo) = undo {
-                return Err(err.context(format!(
-                    "and cannot delete {} again: {}",
-                    plan.name,
-                    nl(undo)
-                )));
+                let undo = nl(undo).context(format!("cannot delete {} again", plan.name));
+                bail!(
+                    "{}; {}",
+                    common::error::one_line(&err),
+                    common::error::one_line(&undo)
+                );
             }
             return Err(err);
         }
@@ -318,16 +319,13 @@ impl Netlink {
         let ns = self.open(netns)?;
         let h = self.handle(&ns)?;
         let link = link_by_name(&h, name).await?;
-        let doomed = self.doomed_links.entry(ns.key).or_insert_with(|| Doomed {
-            handle: h,
-            links: Vec::new(),
-        });
         // An end of a pair queued already is as good as gone.
         let queued = |index: u32| {
-            doomed
-                .links
-                .iter()
-                .any(|(i, _, peer)| *i == index || *peer == Some(index))
+            self.doomed_links.get(&ns.key).is_some_and(|d| {
+                d.links
+                    .iter()
+                    .any(|(i, _, peer)| *i == index || *peer == Some(index))
+            })
         };
         let Some(link) = link.filter(|l| !queued(l.header.index)) else {
             bail!("cannot find device {name} in {ns}");
@@ -339,7 +337,12 @@ impl Netlink {
             (Some(peer), None) => Some(peer),
             _ => None,
         };
-        doomed
+        self.doomed_links
+            .entry(ns.key)
+            .or_insert_with(|| Doomed {
+                handle: h,
+                links: Vec::new(),
+            })
             .links
             .push((link.header.index, name.to_string(), same_ns_peer));
         Ok(())
