@@ -811,3 +811,30 @@ fn a_namespace_by_pid_or_path() {
         inside.wait().unwrap();
     });
 }
+
+#[test]
+fn ends_in_different_subnets_are_warned_about() {
+    if !ready("ends_in_different_subnets_are_warned_about") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        let ran = rv(&[
+            "add",
+            "v0",
+            "v1",
+            "--peer-netns",
+            "RED",
+            "--addr",
+            "10.200.18.1/24",
+            "--peer-addr",
+            "10.200.19.1/24",
+        ]);
+        assert_eq!(ran.code, 0, "{ran:?}");
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: warning: 10.200.18.1/24 and 10.200.19.1/24 are in different subnets: the ends cannot reach each other without a route\n"
+        );
+        assert_eq!(addrs_of(Some("RED"), "v1")[0], "10.200.19.1/24");
+    });
+}

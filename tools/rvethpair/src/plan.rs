@@ -314,6 +314,10 @@ mod tests {
             "invalid link name 'a/b': contains '/'"
         );
         assert_eq!(
+            err(&["add", "a b", "b"]),
+            "invalid link name 'a b': contains whitespace"
+        );
+        assert_eq!(
             err(&["add", "a", "a"]),
             "both ends are named 'a' in one namespace"
         );
