@@ -19,7 +19,7 @@ use rtnetlink::packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
 };
 use rtnetlink::packet_route::nsid::{NsidAttribute, NsidMessage};
-use rtnetlink::packet_route::RouteNetlinkMessage;
+use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::{Handle, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 use serde::Serialize;
 
@@ -184,23 +184,33 @@ impl Netlink {
                 bail!("a link named {name} already exists in {ns}");
             }
         }
+        let planned: Vec<IpAddr> = plan
+            .addrs
+            .iter()
+            .chain(&plan.peer_addrs)
+            .map(|c| c.addr)
+            .collect();
+        // Only the families planned are dumped: the host side of a hundred
+        // pairs holds hundreds of link-local addresses.
+        let family = match (
+            planned.iter().any(IpAddr::is_ipv4),
+            planned.iter().any(IpAddr::is_ipv6),
+        ) {
+            (false, false) => None,
+            (true, false) => Some(AddressFamily::Inet),
+            (false, true) => Some(AddressFamily::Inet6),
+            (true, true) => Some(AddressFamily::Unspec),
+        };
         let spaces = if a.key == b.key {
             vec![(&ha, &a)]
         } else {
             vec![(&ha, &a), (&hb, &b)]
         };
         for (h, ns) in spaces {
-            for (ip, index) in addresses(h)
-                .await?
-                .into_iter()
-                .map(|(m, ip)| (ip, m.header.index))
-            {
-                if plan
-                    .addrs
-                    .iter()
-                    .chain(&plan.peer_addrs)
-                    .any(|c| c.addr == ip)
-                {
+            let Some(family) = family else { break };
+            for (m, ip) in addresses(h, family).await? {
+                if planned.contains(&ip) {
+                    let index = m.header.index;
                     let dev = link_by_index(h, index)
                         .await?
                         .and_then(|l| ifname(&l).map(str::to_string))
@@ -381,7 +391,7 @@ impl Netlink {
         let ns = self.open(netns)?;
         let h = self.handle(&ns)?;
         let links = links(&h).await?;
-        let addrs = addresses(&h).await?;
+        let addrs = addresses(&h, AddressFamily::Unspec).await?;
         // The namespaces a peer may be in, found by the nsid `ns` gives them.
         let mut places: Option<Vec<(i32, Ns)>> = None;
         let mut rows = Vec::new();
@@ -818,12 +828,17 @@ async fn links(h: &Handle) -> anyhow::Result<Vec<LinkMessage>> {
         .context("cannot list links")
 }
 
-/// Every address in the session's namespace with its IP (IFA_LOCAL, else
-/// IFA_ADDRESS as for IPv6), in the kernel's order (IPv4 first, as ip).
-async fn addresses(h: &Handle) -> anyhow::Result<Vec<(AddressMessage, IpAddr)>> {
-    let msgs: Vec<AddressMessage> = h
-        .address()
-        .get()
+/// The addresses of the session's namespace (of one family, or all for
+/// `Unspec`) with their IP (IFA_LOCAL, else IFA_ADDRESS as for IPv6), in
+/// the kernel's order (IPv4 first, as ip).
+async fn addresses(
+    h: &Handle,
+    family: AddressFamily,
+) -> anyhow::Result<Vec<(AddressMessage, IpAddr)>> {
+    let mut request = h.address().get();
+    // The kernel dumps only the family asked for.
+    request.message_mut().header.family = family;
+    let msgs: Vec<AddressMessage> = request
         .execute()
         .try_collect()
         .await
