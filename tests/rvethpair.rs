@@ -838,3 +838,53 @@ fn ends_in_different_subnets_are_warned_about() {
         assert_eq!(addrs_of(Some("RED"), "v1")[0], "10.200.19.1/24");
     });
 }
+
+/// True when the name is a whole namespace: bound, with lo up.
+fn whole(name: &str) -> bool {
+    let lo = json(ip(&["-j", "-n", name, "link", "show", "lo"]));
+    lo[0]["flags"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("UP"))
+}
+
+#[test]
+fn killed_netns_add_leaves_nothing_half_made() {
+    if !ready("killed_netns_add_leaves_nothing_half_made") {
+        return;
+    }
+    harness::in_netns(|| {
+        use std::os::unix::fs::MetadataExt;
+        let names: Vec<String> = (0..6).map(|i| format!("k{i}")).collect();
+        for round in 0..20u64 {
+            let mut child = harness::cmd("rvethpair")
+                .args(["netns", "add"])
+                .args(&names)
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_micros(round * 300));
+            let _ = child.kill();
+            child.wait().unwrap();
+            for name in netns_files() {
+                let meta = std::fs::metadata(format!("/run/netns/{name}")).unwrap();
+                if meta.len() == 0 && meta.mode() & 0o7777 == 0 {
+                    // Killed before the bind: the next add clears it and says so.
+                    let again = ok(rv(&["netns", "add", &name]));
+                    assert_eq!(
+                        again.stderr,
+                        format!("rvethpair: warning: removed /run/netns/{name}: an empty file left by an interrupted netns add\n")
+                    );
+                }
+                assert!(whole(&name), "round {round}: {name} is half made");
+            }
+            let mut del = vec!["netns", "del"];
+            let left = netns_files();
+            if !left.is_empty() {
+                del.extend(left.iter().map(String::as_str));
+                ok(rv(&del));
+            }
+            assert!(netns_files().is_empty());
+        }
+    });
+}

@@ -526,34 +526,40 @@ impl Netlink {
     async fn netns_add_one(&mut self, name: &str) -> anyhow::Result<PathBuf> {
         let what = || format!("cannot add network namespace {name}");
         let path = netns::create_file(name).with_context(what)?;
-        // This thread enters the new namespace to bind it and to open the
-        // session that will act in it, then returns.
-        let inside = netns::unshare_onto(&path).and_then(|()| {
-            let mut ns = Ns::current()?;
-            ns.label = name.to_string();
-            Ok((ns, Session::open()?))
-        });
+        let inside = Self::make_inside(&path, name).await;
         let back = self.back();
-        let (ns, session) = match inside.and_then(|made| back.map(|()| made)) {
-            Ok(made) => made,
+        match inside.and_then(|made| back.map(|()| made)) {
+            Ok((ns, session)) => {
+                self.sessions.insert(ns.key, session);
+                Ok(path)
+            }
             Err(err) => {
                 let _ = netns::remove(&path);
-                return Err(err).with_context(what);
+                Err(err).with_context(what)
             }
-        };
-        let handle = session.handle.clone();
-        self.sessions.insert(ns.key, session);
-        // iproute2 leaves lo down; a namespace is of little use that way.
-        let lo = handle
+        }
+    }
+
+    /// Moves this thread into a new namespace, opens the session that will
+    /// act in it, brings lo up (iproute2 leaves it down; a namespace is of
+    /// little use that way) and binds the namespace onto `path` last: a
+    /// name is never a half-made namespace, even if the tool is killed.
+    /// The caller returns the thread to its namespace, whatever happened.
+    async fn make_inside(path: &std::path::Path, name: &str) -> anyhow::Result<(Ns, Session)> {
+        netns::unshare_net()?;
+        let mut ns = Ns::current()?;
+        ns.label = name.to_string();
+        let session = Session::open()?;
+        session
+            .handle
             .link()
             .set(LinkUnspec::new_with_index(LOOPBACK_IFINDEX).up().build())
             .execute()
-            .await;
-        if let Err(err) = lo {
-            let _ = self.forget_and_remove(&path);
-            return Err(nl(err)).context("cannot set lo up").with_context(what);
-        }
-        Ok(path)
+            .await
+            .map_err(nl)
+            .context("cannot set lo up")?;
+        netns::bind_current(path)?;
+        Ok((ns, session))
     }
 
     /// Retires the session in the namespace at `path` (closed at the next

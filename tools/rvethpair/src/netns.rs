@@ -140,10 +140,14 @@ pub fn is_leftover(meta: &fs::Metadata) -> bool {
     meta.is_file() && meta.len() == 0 && meta.mode() & 0o7777 == 0
 }
 
-/// Moves this thread into a new network namespace and binds it onto `path`.
-/// The caller returns the thread to its namespace afterwards.
-pub fn unshare_onto(path: &Path) -> anyhow::Result<()> {
-    unshare(CloneFlags::CLONE_NEWNET).context("cannot create a network namespace")?;
+/// Moves this thread into a new network namespace.
+pub fn unshare_net() -> anyhow::Result<()> {
+    unshare(CloneFlags::CLONE_NEWNET).context("cannot create a network namespace")
+}
+
+/// Binds the network namespace of this thread onto `path`, as iproute2
+/// does (`/proc/thread-self`: other threads may be elsewhere).
+pub fn bind_current(path: &Path) -> anyhow::Result<()> {
     mount(
         Some("/proc/thread-self/ns/net"),
         path,
