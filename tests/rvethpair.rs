@@ -888,3 +888,58 @@ fn killed_netns_add_leaves_nothing_half_made() {
         }
     });
 }
+
+#[test]
+fn killed_add_is_cleared_by_the_next_add() {
+    if !ready("killed_add_is_cleared_by_the_next_add") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        let add = [
+            "add",
+            "v0",
+            "v1",
+            "--peer-netns",
+            "RED",
+            "--addr",
+            "10.200.20.1/30",
+            "--peer-addr",
+            "10.200.20.2/30",
+            "--peer-gateway",
+        ];
+        for round in 0..20u64 {
+            let mut child = harness::cmd("rvethpair")
+                .args(add)
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_micros(round * 200));
+            let _ = child.kill();
+            child.wait().unwrap();
+            // The same command again: it finds nothing, a whole pair (and
+            // refuses), or a half-made one that it removes and says so.
+            let again = rv(&add);
+            match again.code {
+                0 => assert!(
+                    again.stderr.is_empty()
+                        || again.stderr
+                            == "rvethpair: warning: removed v0 in the current network namespace: a pair left by an interrupted add\n",
+                    "{again:?}"
+                ),
+                _ => assert_eq!(
+                    again.stderr,
+                    "rvethpair: cannot add v0/v1: a link named v0 already exists in the current network namespace\n"
+                ),
+            }
+            // Either way the pair is whole now.
+            assert_eq!(addrs_of(None, "v0")[0], "10.200.20.1/30", "round {round}");
+            assert_eq!(addrs_of(Some("RED"), "v1")[0], "10.200.20.2/30");
+            let route = json(ip(&["-j", "-n", "RED", "route", "show", "default"]));
+            assert_eq!(route[0]["gateway"], "10.200.20.1");
+            let v0 = json(ip(&["-j", "link", "show", "v0"]));
+            assert_eq!(v0[0]["group"], "default");
+            ok(rv(&["del", "v0"]));
+        }
+    });
+}

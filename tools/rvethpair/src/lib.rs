@@ -197,7 +197,11 @@ fn main_page() -> common::cli::Page {
                  grace period instead of one per link. Processes keeping deleted namespaces \
                  alive are looked up once, at the end of a run of netns del lines.\n\n\
                  A name under /run/netns that is an empty mode-0 file is what an interrupted \
-                 `netns add` leaves; `netns add` removes it and says so.",
+                 `netns add` leaves; `netns add` removes it and says so (a name is bound only once \
+                 its namespace is whole, lo up). Likewise a pair is made in device group \
+                 0x72766570 and moved to the default group as the last step of `add`: a pair \
+                 still in that group was left by an interrupted add, and the next `add` of either \
+                 name deletes it and says so.",
             ),
             (
                 "EXIT STATUS",

@@ -178,10 +178,23 @@ impl Netlink {
         let hb = self.handle(&b)?;
         let ho = self.handle(&self.open(None)?)?;
 
-        // Refusals, before anything is made.
+        // Refusals, before anything is made. A pair still marked as being
+        // made is what a killed add left: it goes, and the user is told.
         for (h, ns, name) in [(&ha, &a, &plan.name), (&hb, &b, &plan.peer)] {
-            if link_by_name(h, name).await?.is_some() {
-                bail!("a link named {name} already exists in {ns}");
+            match link_by_name(h, name).await? {
+                None => {}
+                Some(link) if is_veth(&link) && group(&link) == Some(INCOMPLETE_GROUP) => {
+                    h.link()
+                        .del(link.header.index)
+                        .execute()
+                        .await
+                        .map_err(nl)
+                        .with_context(|| format!("cannot delete the leftover {name}"))?;
+                    warn(&format!(
+                        "removed {name} in {ns}: a pair left by an interrupted add"
+                    ));
+                }
+                Some(_) => bail!("a link named {name} already exists in {ns}"),
             }
         }
         let planned: Vec<IpAddr> = plan
@@ -234,8 +247,13 @@ impl Netlink {
 
         // One request makes both ends, each directly in its namespace:
         // a link moved later would lose its addresses.
-        let mut peer = LinkUnspec::new_with_name(&plan.peer).setns_by_fd(b.fd.as_raw_fd());
-        let mut link = LinkVeth::new(&plan.name, &plan.peer).setns_by_fd(a.fd.as_raw_fd());
+        // Both ends carry INCOMPLETE_GROUP until the last step.
+        let mut peer = LinkUnspec::new_with_name(&plan.peer)
+            .setns_by_fd(b.fd.as_raw_fd())
+            .link_group(INCOMPLETE_GROUP);
+        let mut link = LinkVeth::new(&plan.name, &plan.peer)
+            .setns_by_fd(a.fd.as_raw_fd())
+            .link_group(INCOMPLETE_GROUP);
         if let Some(mtu) = plan.mtu {
             peer = peer.mtu(mtu);
             link = link.mtu(mtu);
@@ -262,14 +280,16 @@ impl Netlink {
         let rest = async {
             let index_a = index_of(&ha, &plan.name, &a).await?;
             let index_b = index_of(&hb, &plan.peer, &b).await?;
+            let mut peer = LinkUnspec::new_with_index(index_b).link_group(DEFAULT_GROUP);
             if plan.up {
-                hb.link()
-                    .set(LinkUnspec::new_with_index(index_b).up().build())
-                    .execute()
-                    .await
-                    .map_err(nl)
-                    .with_context(|| format!("cannot set {} up", plan.peer))?;
+                peer = peer.up();
             }
+            hb.link()
+                .set(peer.build())
+                .execute()
+                .await
+                .map_err(nl)
+                .with_context(|| format!("cannot set up {}", plan.peer))?;
             for (h, index, addrs, name) in [
                 (&ha, index_a, &plan.addrs, &plan.name),
                 (&hb, index_b, &plan.peer_addrs, &plan.peer),
@@ -301,6 +321,17 @@ impl Netlink {
                     .map_err(nl)
                     .with_context(|| format!("cannot add a default route via {gateway} in {b}"))?;
             }
+            // Last: NAME leaves INCOMPLETE_GROUP, and the pair is whole.
+            ha.link()
+                .set(
+                    LinkUnspec::new_with_index(index_a)
+                        .link_group(DEFAULT_GROUP)
+                        .build(),
+                )
+                .execute()
+                .await
+                .map_err(nl)
+                .with_context(|| format!("cannot set up {}", plan.name))?;
             anyhow::Ok(())
         }
         .await;
@@ -737,6 +768,21 @@ fn peer_netnsid(link: &LinkMessage) -> Option<i32> {
 /// The first group number from here on that no link of a namespace uses.
 const SPARE_GROUP: u32 = 0x7276_6574;
 
+/// The device group of a pair `add` has not finished: set in the request
+/// that makes it (rtnl_create_link() applies IFLA_GROUP), cleared last, so
+/// a pair left by a killed add is known by it.
+const INCOMPLETE_GROUP: u32 = 0x7276_6570;
+
+/// Where links are unless put elsewhere (`ip link` shows "group default").
+const DEFAULT_GROUP: u32 = 0;
+
+fn group(link: &LinkMessage) -> Option<u32> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::Group(g) => Some(*g),
+        _ => None,
+    })
+}
+
 /// Deletes the queued links of one namespace. Several go in one RTM_DELLINK
 /// by device group (as `ip link del group N`), so the kernel unregisters
 /// them together: first each gets a group no other link there has.
@@ -751,16 +797,7 @@ async fn delete_all(d: &Doomed) -> anyhow::Result<()> {
     if let [(index, _, _)] = d.links[..] {
         return gone(d.handle.link().del(index).execute().await).with_context(what);
     }
-    let used: Vec<u32> = links(&d.handle)
-        .await?
-        .iter()
-        .filter_map(|l| {
-            l.attributes.iter().find_map(|a| match a {
-                LinkAttribute::Group(g) => Some(*g),
-                _ => None,
-            })
-        })
-        .collect();
+    let used: Vec<u32> = links(&d.handle).await?.iter().filter_map(group).collect();
     let group = (SPARE_GROUP..)
         .find(|g| !used.contains(g))
         .context("no spare link group")?;
