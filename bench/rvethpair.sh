@@ -8,7 +8,8 @@
 #
 # Runs inside `unshare -nm` of its own with a private tmpfs on /run/netns;
 # addresses are from 10.200.0.0/16 only. Needs root, ip, hyperfine, python3.
-# RUNS=N sets hyperfine's runs per command (default 5).
+# RUNS=N sets hyperfine's runs per command (default 5); SETTLE=S the pause
+# after each reset for the kernel's netns cleanup (default 1 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,18 +48,23 @@ for ((i = 0; i < n; i++)); do
     echo "link del h$i" >>"$d/ip-linkdel"
     echo "netns del ns$i" >>"$d/ip-nsdel"
 done
-# Setup and teardown as one file each, in the order a user would write them.
-paste -d'\n' "$d/ours-nsadd" "$d/ours-links" >"$d/ours-setup"
+# Setup and teardown as one file each, the same order for both tools: every
+# namespace first (ip's namespace sides need them all before they run), and
+# each link deleted just before its namespace.
+cat "$d/ours-nsadd" "$d/ours-links" >"$d/ours-setup"
 paste -d'\n' "$d/ours-linkdel" "$d/ours-nsdel" >"$d/ours-teardown"
 cat "$d/ip-nsadd" "$d/ip-links" >"$d/ip-setup"
 paste -d'\n' "$d/ip-linkdel" "$d/ip-nsdel" >"$d/ip-teardown"
 
 # Helpers hyperfine runs (bash -c).
 cat >"$d/lib.sh" <<LIB
+SETTLE=${SETTLE:-1}
 bin=$bin; d=$d
 # Deleted netns die in a kernel worker: a teardown is done when the links are gone.
 gone() { while [ "\$(ip -o link | wc -l)" -gt 1 ]; do sleep 0.005; done; }
-reset() { ip -all netns delete 2>/dev/null || true; gone; sleep 0.3; }
+# The worker goes on (holding rtnl at times) after the links are gone; a run
+# that starts while it works waits for it, so give it a second first.
+reset() { ip -all netns delete 2>/dev/null || true; gone; sleep \${SETTLE:-1}; }
 ip_ns_sides() { for f in \$d/ipns/*; do ip -n "\${f##*/}" -batch "\$f" || return 1; done; }
 ours_setup() { \$bin batch \$d/ours-setup; }
 ip_setup() { ip -batch \$d/ip-setup && ip_ns_sides; }
