@@ -7,3 +7,4 @@ mod rchroot;
 mod ripc;
 mod rlsns;
 mod runshare;
+mod rvethpair;

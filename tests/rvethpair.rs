@@ -1,0 +1,945 @@
+//! rvethpair against iproute2: labs 7 and 14, the refusals, rollback,
+//! interop with `ip netns`, and the netns lifetime row of SECURITY.md. Every
+//! test runs in a fresh network and mount namespace of its own (with a
+//! private /run/netns), on 10.200.0.0/16 and fd00:200::/64 only.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::{self, Ran};
+
+/// Root, `ip` and `ping` present, and the binary built before any test
+/// thread leaves the host's namespaces.
+fn ready(test: &str) -> bool {
+    if !harness::root(test) || !harness::have(test, "ip") || !harness::have(test, "ping") {
+        return false;
+    }
+    harness::bin("rvethpair");
+    true
+}
+
+fn rv(args: &[&str]) -> Ran {
+    harness::run(harness::cmd("rvethpair").args(args))
+}
+
+fn ip(args: &[&str]) -> Ran {
+    harness::run(harness::anchor("ip").args(args))
+}
+
+#[track_caller]
+fn ok(ran: Ran) -> Ran {
+    assert_eq!(ran.code, 0, "{ran:?}");
+    ran
+}
+
+/// A refusal: exit 1 and one line on stderr naming the tool.
+#[track_caller]
+fn refused(ran: &Ran) {
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(ran.stderr.starts_with("rvethpair: "), "{ran:?}");
+    assert_eq!(ran.stderr.lines().count(), 1, "{ran:?}");
+    assert_eq!(ran.stdout, "");
+}
+
+fn json(ran: Ran) -> Value {
+    serde_json::from_str(&ok(ran).stdout).expect("JSON")
+}
+
+/// The link names of a namespace (None: the test's own), as ip sees them.
+fn link_names(netns: Option<&str>) -> Vec<String> {
+    let mut args = vec!["-j"];
+    if let Some(ns) = netns {
+        args.extend(["-n", ns]);
+    }
+    args.push("link");
+    json(ip(&args))
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|l| l["ifname"].as_str().expect("ifname").to_string())
+        .collect()
+}
+
+/// `local/prefixlen` of each address of `dev`, as ip sees them.
+fn addrs_of(netns: Option<&str>, dev: &str) -> Vec<String> {
+    let mut args = vec!["-j"];
+    if let Some(ns) = netns {
+        args.extend(["-n", ns]);
+    }
+    args.extend(["addr", "show", "dev", dev]);
+    json(ip(&args))[0]["addr_info"]
+        .as_array()
+        .expect("addr_info")
+        .iter()
+        .map(|a| format!("{}/{}", a["local"].as_str().unwrap(), a["prefixlen"]))
+        .collect()
+}
+
+fn netns_files() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir("/run/netns")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Waits (up to 20 s) for something the kernel does in its own time.
+#[track_caller]
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(20), "never: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A pair between the test's namespace (NAME) and RED (PEER).
+fn pair_to_red(name: &str, peer: &str, addr: &str, peer_addr: &str, extra: &[&str]) {
+    pair(name, peer, "RED", addr, peer_addr, extra);
+}
+
+/// A pair between the test's namespace (NAME) and `netns` (PEER).
+fn pair(name: &str, peer: &str, netns: &str, addr: &str, peer_addr: &str, extra: &[&str]) {
+    let mut args = vec![
+        "add",
+        name,
+        peer,
+        "--peer-netns",
+        netns,
+        "--addr",
+        addr,
+        "--peer-addr",
+        peer_addr,
+    ];
+    args.extend(extra);
+    ok(rv(&args));
+}
+
+#[test]
+fn lab14_red_blue_one_to_one() {
+    if !ready("lab14_red_blue_one_to_one") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED", "BLUE"]));
+        let added = ok(rv(&[
+            "add",
+            "veth0",
+            "veth1",
+            "--netns",
+            "RED",
+            "--peer-netns",
+            "BLUE",
+            "--addr",
+            "10.200.1.1/24",
+            "--peer-addr",
+            "10.200.1.2/24",
+        ]));
+        assert_eq!(added.stderr, "");
+        assert_eq!(link_names(Some("RED")), ["lo", "veth0"]);
+        assert_eq!(link_names(Some("BLUE")), ["lo", "veth1"]);
+        assert_eq!(addrs_of(Some("RED"), "veth0")[0], "10.200.1.1/24");
+        assert_eq!(
+            addrs_of(Some("RED"), "veth0")
+                .iter()
+                .filter(|a| !a.starts_with("fe80:"))
+                .count(),
+            1
+        );
+        // The test's own namespace got neither end.
+        assert_eq!(link_names(None), ["lo"]);
+        ok(harness::run(harness::anchor("ip").args([
+            "netns",
+            "exec",
+            "RED",
+            "ping",
+            "-c1",
+            "-W1",
+            "10.200.1.2",
+        ])));
+        let deleted = ok(rv(&["netns", "del", "RED", "BLUE"]));
+        assert_eq!(deleted.stderr, "", "nothing kept them alive");
+        assert!(netns_files().is_empty());
+        assert_eq!(ok(ip(&["netns", "list"])).stdout, "");
+    });
+}
+
+#[test]
+fn lab7_same_address_on_both_ends_is_refused() {
+    if !ready("lab7_same_address_on_both_ends_is_refused") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "guestnet"]));
+        let ran = rv(&[
+            "add",
+            "host",
+            "guest",
+            "--peer-netns",
+            "guestnet",
+            "--addr",
+            "10.200.7.1/24",
+            "--peer-addr",
+            "10.200.7.1/24",
+        ]);
+        refused(&ran);
+        assert_eq!(ran.stderr, "rvethpair: 10.200.7.1 given to both ends\n");
+        assert_eq!(link_names(None), ["lo"]);
+        assert_eq!(link_names(Some("guestnet")), ["lo"]);
+        // The lab done right: the ping crosses.
+        pair(
+            "host",
+            "guest",
+            "guestnet",
+            "10.200.7.1/24",
+            "10.200.7.2/24",
+            &[],
+        );
+        ok(harness::run(harness::anchor("ping").args([
+            "-c1",
+            "-W1",
+            "10.200.7.2",
+        ])));
+    });
+}
+
+#[test]
+fn address_in_use_is_refused() {
+    if !ready("address_in_use_is_refused") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        pair_to_red("a0", "a1", "10.200.2.1/24", "10.200.2.2/24", &[]);
+        let ran = rv(&[
+            "add",
+            "b0",
+            "b1",
+            "--peer-netns",
+            "RED",
+            "--addr",
+            "10.200.3.1/24",
+            "--peer-addr",
+            "10.200.2.2/24",
+        ]);
+        refused(&ran);
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: cannot add b0/b1: address 10.200.2.2 is already in use on a1 in network namespace 'RED'\n"
+        );
+        assert_eq!(link_names(None), ["lo", "a0"]);
+        assert_eq!(link_names(Some("RED")), ["lo", "a1"]);
+    });
+}
+
+#[test]
+fn ip_netns_exec_enters_ours() {
+    if !ready("ip_netns_exec_enters_ours") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        let inside = json(harness::run(
+            harness::anchor("ip").args(["netns", "exec", "RED", "ip", "-j", "link"]),
+        ));
+        let inside = inside.as_array().unwrap();
+        assert_eq!(inside.len(), 1, "{inside:?}");
+        assert_eq!(inside[0]["ifname"], "lo");
+        let flags = inside[0]["flags"].as_array().unwrap();
+        assert!(flags.contains(&Value::from("UP")), "lo is up: {flags:?}");
+        // Another namespace: the file is a namespace of its own.
+        let ours = ok(harness::run(harness::anchor("ip").args([
+            "netns",
+            "exec",
+            "RED",
+            "readlink",
+            "/proc/self/ns/net",
+        ])));
+        let host = std::fs::read_link("/proc/thread-self/ns/net").unwrap();
+        assert_ne!(ours.stdout.trim(), host.to_str().unwrap());
+    });
+}
+
+#[test]
+fn ours_works_on_ip_netns_add() {
+    if !ready("ours_works_on_ip_netns_add") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&["netns", "add", "RED"]));
+        pair_to_red("v0", "v1", "10.200.4.1/24", "10.200.4.2/24", &[]);
+        assert_eq!(addrs_of(Some("RED"), "v1")[0], "10.200.4.2/24");
+        ok(harness::run(harness::anchor("ping").args([
+            "-c1",
+            "-W1",
+            "10.200.4.2",
+        ])));
+        let deleted = ok(rv(&["netns", "del", "RED"]));
+        assert_eq!(deleted.stderr, "");
+        assert_eq!(ok(ip(&["netns", "list"])).stdout, "");
+    });
+}
+
+#[test]
+fn netns_list_matches_ip() {
+    if !ready("netns_list_matches_ip") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED", "BLUE"]));
+        ok(ip(&["netns", "add", "GREEN"]));
+        // A pair across assigns RED an nsid here: both print it.
+        pair_to_red("v0", "v1", "10.200.8.1/24", "10.200.8.2/24", &[]);
+        let ours = ok(rv(&["netns", "list"])).stdout;
+        assert_eq!(ours, ok(ip(&["netns", "list"])).stdout);
+        assert!(ours.contains("RED (id: "), "{ours}");
+        assert_eq!(
+            json(rv(&["netns", "list", "-J"])),
+            json(ip(&["-j", "netns", "list"]))
+        );
+    });
+}
+
+/// The fields `rvethpair list -J` shares with `ip -j addr`.
+fn comparable(link: &Value) -> Value {
+    let addrs: Vec<Value> = link["addr_info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| serde_json::json!([a["family"], a["local"], a["prefixlen"]]))
+        .collect();
+    serde_json::json!({
+        "ifname": link["ifname"],
+        "ifindex": link["ifindex"],
+        "mtu": link["mtu"],
+        "operstate": link["operstate"],
+        "link": link["link"],
+        "link_index": link["link_index"],
+        "link_netnsid": link["link_netnsid"],
+        "addr_info": addrs,
+    })
+}
+
+fn veths_seen_by_ip(netns: Option<&str>) -> Vec<Value> {
+    let mut args = vec!["-j", "-d"];
+    if let Some(ns) = netns {
+        args.extend(["-n", ns]);
+    }
+    args.push("addr");
+    json(ip(&args))
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["linkinfo"]["info_kind"] == "veth")
+        .map(comparable)
+        .collect()
+}
+
+#[test]
+fn list_json_matches_ip() {
+    if !ready("list_json_matches_ip") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        pair_to_red(
+            "v0",
+            "v1",
+            "10.200.9.1/24",
+            "10.200.9.2/24",
+            &["--mtu", "1400"],
+        );
+        ok(rv(&[
+            "add",
+            "w0",
+            "w1",
+            "--addr",
+            "10.200.10.1/30",
+            "--peer-addr",
+            "10.200.10.2/30",
+        ]));
+        // Operstate follows carrier a moment later (linkwatch); hold still first.
+        eventually("every end UP", || {
+            [None, Some("RED")]
+                .iter()
+                .all(|ns| veths_seen_by_ip(*ns).iter().all(|l| l["operstate"] == "UP"))
+        });
+        for ns in [None, Some("RED")] {
+            let mut args = vec!["list", "-J"];
+            if let Some(ns) = ns {
+                args.extend(["--netns", ns]);
+            }
+            let ours = json(rv(&args));
+            let ours: Vec<Value> = ours.as_array().unwrap().iter().map(comparable).collect();
+            assert_eq!(ours, veths_seen_by_ip(ns), "in {ns:?}");
+        }
+        let here = json(rv(&["list", "-J"]));
+        let v0 = here
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["ifname"] == "v0")
+            .unwrap();
+        assert_eq!(v0["peer"], "v1");
+        assert_eq!(v0["peer_netns"], "RED");
+        assert_eq!(v0["mtu"], 1400);
+        let w0 = here
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["ifname"] == "w0")
+            .unwrap();
+        assert_eq!(w0["peer"], "w1");
+        assert_eq!(w0["peer_netns"], Value::Null);
+    });
+}
+
+#[test]
+fn peer_gateway_is_the_default_route() {
+    if !ready("peer_gateway_is_the_default_route") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        pair_to_red(
+            "v0",
+            "v1",
+            "10.200.5.1/24",
+            "10.200.5.2/24",
+            &["--peer-gateway"],
+        );
+        let routes = json(ip(&["-j", "-n", "RED", "route", "show", "default"]));
+        assert_eq!(routes.as_array().unwrap().len(), 1, "{routes}");
+        assert_eq!(routes[0]["gateway"], "10.200.5.1");
+        assert_eq!(routes[0]["dev"], "v1");
+    });
+}
+
+#[test]
+fn master_enslaves_to_a_bridge() {
+    if !ready("master_enslaves_to_a_bridge") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&["link", "add", "br0", "type", "bridge"]));
+        ok(rv(&["netns", "add", "RED"]));
+        ok(rv(&[
+            "add",
+            "v0",
+            "v1",
+            "--peer-netns",
+            "RED",
+            "--master",
+            "br0",
+        ]));
+        let v0 = json(ip(&["-j", "link", "show", "v0"]));
+        assert_eq!(v0[0]["master"], "br0");
+        let refused_ran = rv(&["add", "x0", "x1", "--master", "br9"]);
+        refused(&refused_ran);
+        assert_eq!(
+            refused_ran.stderr,
+            "rvethpair: cannot add x0/x1: cannot find bridge br9 in the current network namespace\n"
+        );
+    });
+}
+
+/// True once no address of `dev` is tentative (IPv6 DAD done).
+fn dad_done(netns: Option<&str>, dev: &str) -> bool {
+    let mut args = vec!["-j", "-6"];
+    if let Some(ns) = netns {
+        args.extend(["-n", ns]);
+    }
+    args.extend(["addr", "show", "dev", dev]);
+    json(ip(&args))[0]["addr_info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a.get("tentative").is_none())
+}
+
+#[test]
+fn ipv6_addresses_work() {
+    if !ready("ipv6_addresses_work") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        pair_to_red(
+            "v0",
+            "v1",
+            "fd00:200::1/64",
+            "fd00:200::2/64",
+            &["--peer-gateway"],
+        );
+        assert!(addrs_of(None, "v0").contains(&"fd00:200::1/64".to_string()));
+        assert!(addrs_of(Some("RED"), "v1").contains(&"fd00:200::2/64".to_string()));
+        eventually("DAD done", || {
+            dad_done(None, "v0") && dad_done(Some("RED"), "v1")
+        });
+        ok(harness::run(harness::anchor("ip").args([
+            "netns",
+            "exec",
+            "RED",
+            "ping",
+            "-6",
+            "-c1",
+            "-W1",
+            "fd00:200::1",
+        ])));
+        let routes = json(ip(&["-j", "-6", "-n", "RED", "route", "show", "default"]));
+        assert_eq!(routes[0]["gateway"], "fd00:200::1");
+    });
+}
+
+#[test]
+fn a_failed_step_leaves_no_link() {
+    if !ready("a_failed_step_leaves_no_link") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        // The kernel refuses a multicast address, after the pair exists.
+        let ran = rv(&[
+            "add",
+            "x0",
+            "x1",
+            "--peer-netns",
+            "RED",
+            "--addr",
+            "10.200.6.1/24",
+            "--peer-addr",
+            "ff02::1/64",
+        ]);
+        refused(&ran);
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: cannot add x0/x1: cannot add address ff02::1/64 to x1: Invalid argument\n"
+        );
+        assert_eq!(link_names(None), ["lo"]);
+        assert_eq!(link_names(Some("RED")), ["lo"]);
+    });
+}
+
+#[test]
+fn bad_inputs_change_nothing() {
+    if !ready("bad_inputs_change_nothing") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        ok(ip(&["link", "add", "taken", "type", "bridge"]));
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &["add", "a0", "a1", "--addr", "10.200.1/24"],
+                "rvethpair: invalid address '10.200.1/24': invalid IP address syntax\n",
+            ),
+            (
+                &["add", "a0", "a1", "--addr", "10.200.1.1/33"],
+                "rvethpair: invalid prefix length '33' in '10.200.1.1/33' (0 to 32)\n",
+            ),
+            (
+                &["add", "a0", "a1", "--peer-netns", "NOPE"],
+                "rvethpair: cannot add a0/a1: cannot open network namespace 'NOPE': No such file or directory\n",
+            ),
+            (
+                &["add", "a0123456789abcdef", "a1"],
+                "rvethpair: invalid link name 'a0123456789abcdef': longer than 15 bytes\n",
+            ),
+            (
+                &["add", "a/0", "a1"],
+                "rvethpair: invalid link name 'a/0': contains '/'\n",
+            ),
+            (
+                &["add", "taken", "a1", "--peer-netns", "RED"],
+                "rvethpair: cannot add taken/a1: a link named taken already exists in the current network namespace\n",
+            ),
+            (
+                &["netns", "add", "RED"],
+                "rvethpair: cannot create namespace file /run/netns/RED: File exists\n",
+            ),
+            (
+                &["del", "taken"],
+                "rvethpair: taken is not a veth link\n",
+            ),
+        ];
+        for (args, stderr) in cases {
+            let ran = rv(args);
+            refused(&ran);
+            assert_eq!(ran.stderr, *stderr, "{args:?}");
+        }
+        let dir = harness::tempdir("bad_inputs_change_nothing");
+        let file = dir.path().join("batch");
+        std::fs::write(&file, "netns add BLUE\nfrobnicate x\n").unwrap();
+        let ran = rv(&["batch", file.to_str().unwrap()]);
+        refused(&ran);
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: batch line 2: unrecognized subcommand 'frobnicate'\n"
+        );
+        assert_eq!(link_names(None), ["lo", "taken"]);
+        assert_eq!(link_names(Some("RED")), ["lo"]);
+        assert_eq!(netns_files(), ["RED"]);
+    });
+}
+
+#[test]
+fn batch_stops_at_a_failure_unless_forced() {
+    if !ready("batch_stops_at_a_failure_unless_forced") {
+        return;
+    }
+    harness::in_netns(|| {
+        let dir = harness::tempdir("batch_stops_at_a_failure_unless_forced");
+        let file = dir.path().join("batch");
+        std::fs::write(
+            &file,
+            "# one namespace, two pairs, one mistake\n\
+             netns add RED\n\
+             add a0 a1 --peer-netns RED --addr 10.200.11.1/30 --peer-addr 10.200.11.2/30\n\
+             add b0 b1 --peer-netns RED --addr 10.200.11.1/30 --peer-addr 10.200.11.2/30\n\
+             add c0 c1 --peer-netns RED --addr 10.200.13.1/30 --peer-addr 10.200.13.2/30\n",
+        )
+        .unwrap();
+        let ran = rv(&["batch", file.to_str().unwrap()]);
+        refused(&ran);
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: batch line 4: cannot add b0/b1: address 10.200.11.1 is already in use on a0 in the current network namespace (stopped: 2 of 4 commands done before this line)\n"
+        );
+        assert_eq!(link_names(None), ["lo", "a0"]);
+
+        ok(rv(&["netns", "del", "RED"]));
+        eventually("a0 gone with RED", || link_names(None) == ["lo"]);
+        let ran = rv(&["batch", "--force", file.to_str().unwrap()]);
+        assert_eq!(ran.code, 1, "{ran:?}");
+        assert_eq!(ran.stderr.lines().count(), 1, "{ran:?}");
+        assert_eq!(link_names(None), ["lo", "a0", "c0"]);
+        assert_eq!(link_names(Some("RED")), ["lo", "a1", "c1"]);
+
+        // From stdin, and del by either end.
+        let mut child = harness::cmd("rvethpair")
+            .args(["batch", "-"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"del a0\ndel c1 --netns RED\n")
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+        assert_eq!(link_names(None), ["lo"]);
+        assert_eq!(link_names(Some("RED")), ["lo"]);
+    });
+}
+
+#[test]
+fn netns_del_with_a_process_inside_warns_with_its_pid() {
+    if !ready("netns_del_with_a_process_inside_warns_with_its_pid") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        pair_to_red("v0", "v1", "10.200.14.1/24", "10.200.14.2/24", &[]);
+        let mut inside = Command::new("ip")
+            .args(["netns", "exec", "RED", "sleep", "600"])
+            .spawn()
+            .unwrap();
+        let pid = inside.id();
+        let key = std::fs::metadata("/run/netns/RED").unwrap();
+        use std::os::unix::fs::MetadataExt;
+        eventually("the child entered RED", || {
+            std::fs::metadata(format!("/proc/{pid}/ns/net"))
+                .is_ok_and(|m| m.ino() == key.ino() && m.dev() == key.dev())
+        });
+        let ran = ok(rv(&["netns", "del", "RED"]));
+        assert_eq!(
+            ran.stderr,
+            format!("rvethpair: warning: network namespace RED is still used by pid {pid}: it and its links live until they exit\n")
+        );
+        assert!(netns_files().is_empty());
+        // The namespace lives on with its process, and so does the pair.
+        assert_eq!(link_names(None), ["lo", "v0"]);
+        inside.kill().unwrap();
+        inside.wait().unwrap();
+        eventually("v0 gone with RED", || link_names(None) == ["lo"]);
+    });
+}
+
+#[test]
+fn list_prints_a_table() {
+    if !ready("list_prints_a_table") {
+        return;
+    }
+    harness::in_netns(|| {
+        // Down: no link-local address appears, the state holds still.
+        ok(rv(&[
+            "add",
+            "d0",
+            "d1",
+            "--down",
+            "--addr",
+            "10.200.15.1/24",
+            "--peer-addr",
+            "10.200.15.2/24",
+        ]));
+        // The kernel registers the peer first, so d1 has the lower ifindex.
+        assert_eq!(
+            ok(rv(&["list"])).stdout,
+            "NAME PEER PEER-NETNS STATE MTU  ADDRESSES\n\
+             d1   d0   -          DOWN  1500 10.200.15.2/24\n\
+             d0   d1   -          DOWN  1500 10.200.15.1/24\n"
+        );
+    });
+}
+
+#[test]
+fn batch_deletes_a_run_of_links_together() {
+    if !ready("batch_deletes_a_run_of_links_together") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        ok(ip(&["link", "add", "keep", "type", "bridge"]));
+        pair_to_red("a0", "a1", "10.200.16.1/30", "10.200.16.2/30", &[]);
+        pair_to_red("c0", "c1", "10.200.16.5/30", "10.200.16.6/30", &[]);
+        ok(rv(&["add", "w0", "w1"]));
+        let mut child = harness::cmd("rvethpair")
+            .args(["batch"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"del a0\ndel c0\ndel w0\n")
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+        // Only the named pairs went; a link of another kind stays as it was.
+        assert_eq!(link_names(None), ["lo", "keep"]);
+        assert_eq!(link_names(Some("RED")), ["lo"]);
+        let keep = json(ip(&["-j", "link", "show", "keep"]));
+        assert_eq!(keep[0]["group"], "default");
+    });
+}
+
+#[test]
+fn batch_del_of_both_ends_fails_as_one_by_one_would() {
+    if !ready("batch_del_of_both_ends_fails_as_one_by_one_would") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["add", "d0", "d1"]));
+        let dir = harness::tempdir("batch_del_of_both_ends");
+        let file = dir.path().join("batch");
+        std::fs::write(&file, "del d0\ndel d1\n").unwrap();
+        let ran = rv(&["batch", file.to_str().unwrap()]);
+        refused(&ran);
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: batch line 2: cannot find device d1 in the current network namespace (stopped: 1 of 2 commands done before this line)\n"
+        );
+        // What came before the failed line is done.
+        assert_eq!(link_names(None), ["lo"]);
+    });
+}
+
+#[test]
+fn netns_add_cleans_up_after_an_interrupted_add() {
+    if !ready("netns_add_cleans_up_after_an_interrupted_add") {
+        return;
+    }
+    harness::in_netns(|| {
+        // What `netns add` leaves when killed between O_EXCL and the bind.
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o000)
+            .open("/run/netns/RED")
+            .unwrap();
+        let ran = ok(rv(&["netns", "add", "RED"]));
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: warning: removed /run/netns/RED: an empty file left by an interrupted netns add\n"
+        );
+        ok(harness::run(
+            harness::anchor("ip").args(["netns", "exec", "RED", "true"]),
+        ));
+        // A real namespace is never taken for a leftover.
+        let again = rv(&["netns", "add", "RED"]);
+        refused(&again);
+    });
+}
+
+#[test]
+fn a_namespace_by_pid_or_path() {
+    if !ready("a_namespace_by_pid_or_path") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        let mut inside = Command::new("ip")
+            .args(["netns", "exec", "RED", "sleep", "600"])
+            .spawn()
+            .unwrap();
+        let pid = inside.id().to_string();
+        let red = std::fs::metadata("/run/netns/RED").unwrap();
+        use std::os::unix::fs::MetadataExt;
+        eventually("the child entered RED", || {
+            std::fs::metadata(format!("/proc/{pid}/ns/net")).is_ok_and(|m| m.ino() == red.ino())
+        });
+        pair("v0", "v1", &pid, "10.200.17.1/30", "10.200.17.2/30", &[]);
+        pair(
+            "w0",
+            "w1",
+            "/run/netns/RED",
+            "10.200.17.5/30",
+            "10.200.17.6/30",
+            &[],
+        );
+        assert_eq!(link_names(Some("RED")), ["lo", "v1", "w1"]);
+        ok(rv(&["del", "v1", "--netns", &pid]));
+        assert_eq!(link_names(Some("RED")), ["lo", "w1"]);
+        inside.kill().unwrap();
+        inside.wait().unwrap();
+    });
+}
+
+#[test]
+fn ends_in_different_subnets_are_warned_about() {
+    if !ready("ends_in_different_subnets_are_warned_about") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        let ran = rv(&[
+            "add",
+            "v0",
+            "v1",
+            "--peer-netns",
+            "RED",
+            "--addr",
+            "10.200.18.1/24",
+            "--peer-addr",
+            "10.200.19.1/24",
+        ]);
+        assert_eq!(ran.code, 0, "{ran:?}");
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: warning: 10.200.18.1/24 and 10.200.19.1/24 are in different subnets: the ends cannot reach each other without a route\n"
+        );
+        assert_eq!(addrs_of(Some("RED"), "v1")[0], "10.200.19.1/24");
+    });
+}
+
+/// True when the name is a whole namespace: bound, with lo up.
+fn whole(name: &str) -> bool {
+    let lo = json(ip(&["-j", "-n", name, "link", "show", "lo"]));
+    lo[0]["flags"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("UP"))
+}
+
+#[test]
+fn killed_netns_add_leaves_nothing_half_made() {
+    if !ready("killed_netns_add_leaves_nothing_half_made") {
+        return;
+    }
+    harness::in_netns(|| {
+        use std::os::unix::fs::MetadataExt;
+        let names: Vec<String> = (0..6).map(|i| format!("k{i}")).collect();
+        for round in 0..20u64 {
+            let mut child = harness::cmd("rvethpair")
+                .args(["netns", "add"])
+                .args(&names)
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_micros(round * 300));
+            let _ = child.kill();
+            child.wait().unwrap();
+            for name in netns_files() {
+                let meta = std::fs::metadata(format!("/run/netns/{name}")).unwrap();
+                if meta.len() == 0 && meta.mode() & 0o7777 == 0 {
+                    // Killed before the bind: the next add clears it and says so.
+                    let again = ok(rv(&["netns", "add", &name]));
+                    assert_eq!(
+                        again.stderr,
+                        format!("rvethpair: warning: removed /run/netns/{name}: an empty file left by an interrupted netns add\n")
+                    );
+                }
+                assert!(whole(&name), "round {round}: {name} is half made");
+            }
+            let mut del = vec!["netns", "del"];
+            let left = netns_files();
+            if !left.is_empty() {
+                del.extend(left.iter().map(String::as_str));
+                ok(rv(&del));
+            }
+            assert!(netns_files().is_empty());
+        }
+    });
+}
+
+#[test]
+fn killed_add_is_cleared_by_the_next_add() {
+    if !ready("killed_add_is_cleared_by_the_next_add") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        let add = [
+            "add",
+            "v0",
+            "v1",
+            "--peer-netns",
+            "RED",
+            "--addr",
+            "10.200.20.1/30",
+            "--peer-addr",
+            "10.200.20.2/30",
+            "--peer-gateway",
+        ];
+        for round in 0..20u64 {
+            let mut child = harness::cmd("rvethpair")
+                .args(add)
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_micros(round * 200));
+            let _ = child.kill();
+            child.wait().unwrap();
+            // The same command again: it finds nothing, a whole pair (and
+            // refuses), or a half-made one that it removes and says so.
+            let again = rv(&add);
+            match again.code {
+                0 => assert!(
+                    again.stderr.is_empty()
+                        || again.stderr
+                            == "rvethpair: warning: removed v0 in the current network namespace: a pair left by an interrupted add\n",
+                    "{again:?}"
+                ),
+                _ => assert_eq!(
+                    again.stderr,
+                    "rvethpair: cannot add v0/v1: a link named v0 already exists in the current network namespace\n"
+                ),
+            }
+            // Either way the pair is whole now.
+            assert_eq!(addrs_of(None, "v0")[0], "10.200.20.1/30", "round {round}");
+            assert_eq!(addrs_of(Some("RED"), "v1")[0], "10.200.20.2/30");
+            let route = json(ip(&["-j", "-n", "RED", "route", "show", "default"]));
+            assert_eq!(route[0]["gateway"], "10.200.20.1");
+            let v0 = json(ip(&["-j", "link", "show", "v0"]));
+            assert_eq!(v0[0]["group"], "default");
+            ok(rv(&["del", "v0"]));
+        }
+    });
+}

@@ -1,0 +1,220 @@
+//! Network namespaces as files: resolving an NS argument, and named
+//! namespaces made and removed exactly as iproute2's ipnetns.c does, so that
+//! `ip netns` and rvethpair work on each other's.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use nix::errno::Errno;
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{setns, unshare, CloneFlags};
+
+use common::netns::{named, RUN_DIR};
+
+/// A network namespace by its nsfs file: the same namespace always has the
+/// same key, whatever path or PID named it.
+pub type Key = (u64, u64);
+
+/// An open network namespace and how the user named it.
+#[derive(Debug)]
+pub struct Ns {
+    pub label: String,
+    pub fd: OwnedFd,
+    pub key: Key,
+}
+
+impl Ns {
+    /// Opens the namespace `spec` names: a path if it has a `/`, a PID if
+    /// it is all digits, else a name under /run/netns.
+    pub fn open(spec: &str) -> anyhow::Result<Ns> {
+        let path = if spec.contains('/') {
+            PathBuf::from(spec)
+        } else if !spec.is_empty() && spec.bytes().all(|b| b.is_ascii_digit()) {
+            PathBuf::from(format!("/proc/{spec}/ns/net"))
+        } else {
+            named(spec)
+        };
+        Ns::open_path(spec, &path)
+    }
+
+    /// The namespace this thread is in now.
+    pub fn current() -> anyhow::Result<Ns> {
+        Ns::open_path(
+            "the current namespace",
+            Path::new("/proc/thread-self/ns/net"),
+        )
+    }
+
+    fn open_path(label: &str, path: &Path) -> anyhow::Result<Ns> {
+        let what = || format!("cannot open network namespace '{label}'");
+        let file = File::options()
+            .read(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(path)
+            .with_context(what)?;
+        // NS_GET_NSTYPE tells an nsfs file from any other (a stale name
+        // under /run/netns is an empty file, not a namespace).
+        // SAFETY: the ioctl takes no argument and only reads the fd.
+        let kind = unsafe { libc::ioctl(file.as_raw_fd(), NS_GET_NSTYPE) };
+        if kind != libc::CLONE_NEWNET {
+            return Err(anyhow::anyhow!("not a network namespace")).with_context(what);
+        }
+        let meta = file.metadata().with_context(what)?;
+        Ok(Ns {
+            label: label.to_string(),
+            fd: file.into(),
+            key: (meta.dev(), meta.ino()),
+        })
+    }
+
+    /// Moves this thread into the namespace.
+    pub fn enter(&self) -> anyhow::Result<()> {
+        setns(self.fd.as_fd(), CloneFlags::CLONE_NEWNET)
+            .with_context(|| format!("cannot enter network namespace '{}'", self.label))
+    }
+
+    pub fn raw(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+// _IO(0xb7, 0x3) from <linux/nsfs.h>.
+const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
+
+/// Makes /run/netns a shared mount point, as iproute2 does before the first
+/// name: a namespace bound under it then shows in every mount namespace
+/// that shares it, and `ip netns exec` finds it.
+pub fn prepare_run_dir() -> anyhow::Result<()> {
+    fs::create_dir_all(RUN_DIR).with_context(|| format!("cannot create {RUN_DIR}"))?;
+    let share = || {
+        mount(
+            Some(""),
+            RUN_DIR,
+            Some("none"),
+            MsFlags::MS_SHARED | MsFlags::MS_REC,
+            None::<&str>,
+        )
+    };
+    match share() {
+        // Not a mount point yet: bind it onto itself, once, then share it.
+        Err(Errno::EINVAL) => {
+            mount(
+                Some(RUN_DIR),
+                RUN_DIR,
+                Some("none"),
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None::<&str>,
+            )
+            .with_context(|| format!("cannot bind {RUN_DIR} onto itself"))?;
+            share()
+        }
+        other => other,
+    }
+    .with_context(|| format!("cannot make {RUN_DIR} a shared mount"))
+}
+
+/// Creates the file a namespace will be bound onto; an existing name is an
+/// error, never reused.
+pub fn create_file(name: &str) -> anyhow::Result<PathBuf> {
+    let path = named(name);
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o000)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(&path)
+        .with_context(|| format!("cannot create namespace file {}", path.display()))?;
+    Ok(path)
+}
+
+/// True for what a killed `netns add` (ours or iproute2's) leaves: the
+/// empty mode-0 file made before the bind. A bound name shows the nsfs
+/// inode instead (mode 0444).
+pub fn is_leftover(meta: &fs::Metadata) -> bool {
+    meta.is_file() && meta.len() == 0 && meta.mode() & 0o7777 == 0
+}
+
+/// Moves this thread into a new network namespace.
+pub fn unshare_net() -> anyhow::Result<()> {
+    unshare(CloneFlags::CLONE_NEWNET).context("cannot create a network namespace")
+}
+
+/// Binds the network namespace of this thread onto `path`, as iproute2
+/// does (`/proc/thread-self`: other threads may be elsewhere).
+pub fn bind_current(path: &Path) -> anyhow::Result<()> {
+    mount(
+        Some("/proc/thread-self/ns/net"),
+        path,
+        Some("none"),
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .with_context(|| format!("cannot bind a network namespace onto {}", path.display()))
+}
+
+/// Removes a name: detach lazily (processes inside keep the namespace),
+/// then unlink.
+pub fn remove(path: &Path) -> anyhow::Result<()> {
+    // ip netns del ignores this failure too: a stale file is not a mount.
+    let _ = umount2(path, MntFlags::MNT_DETACH);
+    fs::remove_file(path)
+        .with_context(|| format!("cannot remove namespace file {}", path.display()))
+}
+
+/// The processes in each of the network namespaces `keys` (as `ip netns
+/// pids`), from one scan of /proc.
+pub fn pids(keys: &[Key]) -> anyhow::Result<HashMap<Key, Vec<u32>>> {
+    let mut pids: HashMap<Key, Vec<u32>> = HashMap::new();
+    for entry in fs::read_dir("/proc").context("cannot list /proc")? {
+        let Ok(entry) = entry else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // A process that exits mid-scan, or is not ours to see, is skipped.
+        match fs::metadata(format!("/proc/{pid}/ns/net")) {
+            Ok(meta) if keys.contains(&(meta.dev(), meta.ino())) => {
+                pids.entry((meta.dev(), meta.ino())).or_default().push(pid);
+            }
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOENT | libc::ESRCH | libc::EACCES)
+                ) => {}
+            Err(e) => return Err(e).context(format!("cannot stat /proc/{pid}/ns/net")),
+        }
+    }
+    // /proc lists in pid order already; sorted anyway for a stable report.
+    for list in pids.values_mut() {
+        list.sort_unstable();
+    }
+    Ok(pids)
+}
+
+/// The names under /run/netns in directory order (as `ip netns list`).
+pub fn names() -> anyhow::Result<Vec<String>> {
+    let dir = match fs::read_dir(RUN_DIR) {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).context(format!("cannot open {RUN_DIR}")),
+    };
+    let mut names = Vec::new();
+    for entry in dir {
+        let entry = entry.with_context(|| format!("cannot read {RUN_DIR}"))?;
+        match entry.file_name().into_string() {
+            Ok(name) => names.push(name),
+            Err(name) => bail!("namespace name {name:?} is not UTF-8"),
+        }
+    }
+    Ok(names)
+}
