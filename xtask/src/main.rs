@@ -9,7 +9,10 @@ use anyhow::Context;
 
 /// Every page of every tool.
 fn pages() -> Vec<common::cli::Page> {
-    [rchroot::pages(), rnsenter::pages()].into_iter().flatten().collect()
+    [rchroot::pages(), rnsenter::pages()]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 fn main() -> anyhow::Result<()> {
