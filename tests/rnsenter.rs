@@ -25,15 +25,18 @@ struct Target {
 }
 
 impl Target {
-    /// `unshare ARGS sh -c 'SETUP; exec sleep 1000'`; `forks` says whether
-    /// unshare forks (-f), so that the sleeping process is its child.
-    fn start(args: &[&str], setup: &str, forks: bool) -> Target {
+    /// `unshare ARGS sh -c SCRIPT`, where SCRIPT ends in `sleep`; `forks`
+    /// says whether the sleeping process is a child of the one started.
+    fn start(args: &[&str], script: &str, forks: bool) -> Target {
         let mut outer = anchor("unshare")
             .args(args)
-            .args(["sh", "-c", &format!("{setup} exec sleep 1000")])
+            .args(["sh", "-c", script])
             .env(MARK, format!("marker-{}", std::process::id()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
+            // Piped, read only when it fails: unshare -f complains when its
+            // child is killed ("sigprocmask unblock failed"), which is noise.
+            .stderr(Stdio::piped())
             .spawn()
             .expect("cannot start unshare");
         let outer_pid = outer.id() as i32;
@@ -52,7 +55,11 @@ impl Target {
                 }
             }
             if let Ok(Some(status)) = outer.try_wait() {
-                panic!("unshare {args:?} ended early: {status}");
+                let mut why = String::new();
+                if let Some(mut err) = outer.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut err, &mut why);
+                }
+                panic!("unshare {args:?} ended early: {status}: {why}");
             }
             assert!(Instant::now() < deadline, "target did not start");
             std::thread::sleep(Duration::from_millis(10));
@@ -61,7 +68,11 @@ impl Target {
 
     /// `sleep` as PID 1 of new PID, mount and UTS namespaces, hostname set.
     fn pid_mnt_uts() -> Target {
-        Target::start(&["-fpmu", "--mount-proc"], "hostname bxt-rnsenter &&", true)
+        Target::start(
+            &["-fpmu", "--mount-proc"],
+            "hostname bxt-rnsenter && exec sleep 1000",
+            true,
+        )
     }
 }
 
@@ -219,7 +230,7 @@ fn user_namespace_with_root_mapped() {
     if !root("user_namespace_with_root_mapped") || !have("user_namespace", "nsenter") {
         return;
     }
-    let target = Target::start(&["-U", "--map-root-user"], "", false);
+    let target = Target::start(&["-U", "--map-root-user"], "exec sleep 1000", false);
     let t = target.pid.to_string();
     let ours = same_as_nsenter_here(&[
         "-t",
@@ -235,6 +246,29 @@ fn user_namespace_with_root_mapped() {
     );
     let ours = same_as_nsenter_here(&["-t", &t, "-a", "readlink", "/proc/self/ns/user"]);
     assert_eq!(ours.stdout, readlink(&format!("/proc/{t}/ns/user")));
+}
+
+#[test]
+fn user_parent_is_the_owner_of_the_targets_user_namespace() {
+    if !root("user_parent_is_the_owner_of_the_targets_user_namespace") {
+        return;
+    }
+    // sh in a user namespace; its child sleep in a user namespace below it.
+    let target = Target::start(
+        &["-U", "--map-root-user"],
+        "unshare -U sleep 1000 & wait",
+        true,
+    );
+    let parent = readlink(&format!("/proc/{}/ns/user", target.outer.id()));
+    assert_ne!(parent, readlink(&format!("/proc/{}/ns/user", target.pid)));
+    let ours = run(cmd("rnsenter").args([
+        "-t",
+        &target.pid.to_string(),
+        "--user-parent",
+        "readlink",
+        "/proc/self/ns/user",
+    ]));
+    assert_eq!((ours.code, ours.stdout), (0, parent), "{}", ours.stderr);
 }
 
 #[test]
@@ -438,7 +472,7 @@ fn foreign_user_namespace_is_refused_whole() {
     }
     // A user namespace (and a UTS namespace it owns) that root made: nobody
     // may enter neither; their files are bind mounts nobody can open.
-    let target = Target::start(&["-U", "-u"], "", false);
+    let target = Target::start(&["-U", "-u"], "exec sleep 1000", false);
     in_mountns(move || {
         let dir = tempdir("foreign_userns");
         let open = nobody_dir(dir.path());
