@@ -272,6 +272,56 @@ fn user_parent_is_the_owner_of_the_targets_user_namespace() {
 }
 
 #[test]
+fn root_and_working_directories() {
+    if !root("root_and_working_directories") || !have("root_and_wd", "nsenter") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let t = target.pid.to_string();
+    let cwd = std::env::current_dir().unwrap();
+    let ours = same_as_nsenter(&["-t", &t, "-m", "-r", "-w", "pwd"], &cwd);
+    assert_eq!(ours.stdout, format!("{}\n", cwd.display()));
+    let ours = same_as_nsenter_here(&[
+        "-t",
+        &t,
+        "-m",
+        "--wdns=/proc/1",
+        "sh",
+        "-c",
+        "pwd; cat comm",
+    ]);
+    assert_eq!(ours.stdout, "/proc/1\nsleep\n");
+}
+
+#[test]
+fn keep_caps_makes_them_ambient() {
+    if !root("keep_caps_makes_them_ambient") {
+        return;
+    }
+    let target = Target::start(&["-U", "--map-root-user"], "exec sleep 1000", false);
+    let t = target.pid.to_string();
+    let status = |extra: &[&str]| {
+        let ran = run(cmd("rnsenter")
+            .args(["-t", &t, "-U"])
+            .args(extra)
+            .args(["cat", "/proc/self/status"]));
+        assert_eq!(ran.code, 0, "{ran:?}");
+        let field = |name: &str| {
+            ran.stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+                .unwrap()
+        };
+        (field("CapPrm:"), field("CapAmb:"))
+    };
+    let (permitted, ambient) = status(&[]);
+    assert_eq!(ambient, 0);
+    assert_ne!(permitted, 0);
+    assert_eq!(status(&["--keep-caps"]), (permitted, permitted));
+}
+
+#[test]
 fn no_namespace_is_an_error() {
     if !root("no_namespace_is_an_error") {
         return;
