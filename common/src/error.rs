@@ -51,12 +51,18 @@ impl std::error::Error for Code {}
 /// with the code its chain carries, else `default`. A broken pipe on stdout
 /// is a quiet success (`rlsns | head -1`).
 pub fn report(tool: &str, default: u8, result: anyhow::Result<u8>) -> ExitCode {
+    ExitCode::from(report_status(tool, default, result))
+}
+
+/// [`report`] for a C-style `main` that returns the status as a number
+/// (a `#![no_main]` tool, which skips the Rust runtime's start-up work).
+pub fn report_status(tool: &str, default: u8, result: anyhow::Result<u8>) -> u8 {
     match result {
-        Ok(code) => ExitCode::from(code),
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => 0,
         Err(err) => {
             let _ = writeln!(io::stderr().lock(), "{tool}: {}", one_line(&err));
-            ExitCode::from(code_of(&err, default))
+            code_of(&err, default)
         }
     }
 }

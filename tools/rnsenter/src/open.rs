@@ -74,52 +74,51 @@ impl Target {
         }
     }
 
-    /// `/proc/PID/NAME`, opened with `flags`; a target gone meanwhile says so.
-    fn open_file(&self, name: &str, flags: OFlag) -> anyhow::Result<OwnedFd> {
-        nix::fcntl::openat(&self.dir, name, flags | OFlag::O_CLOEXEC, Mode::empty()).map_err(|e| {
-            match e {
-                Errno::ENOENT | Errno::ESRCH => {
-                    anyhow!("process {} has exited", self.pid)
-                }
-                e => {
-                    anyhow::Error::new(e).context(format!("cannot open /proc/{}/{name}", self.pid))
-                }
-            }
-        })
+    /// `/proc/PID/NAME`, opened with `flags`.
+    fn openat(&self, name: &str, flags: OFlag) -> nix::Result<OwnedFd> {
+        nix::fcntl::openat(&self.dir, name, flags | OFlag::O_CLOEXEC, Mode::empty())
     }
 
-    fn namespace(&self, kind: Kind, what: &str) -> anyhow::Result<OwnedFd> {
-        self.open_file(&format!("ns/{}", kind.name()), OFlag::O_RDONLY)
-            .with_context(|| format!("cannot enter {what}"))
+    /// Why `/proc/PID/NAME` could not be opened; a target gone meanwhile says so.
+    fn failed(&self, name: &str, errno: Errno) -> anyhow::Error {
+        match errno {
+            Errno::ENOENT | Errno::ESRCH => anyhow!("process {} has exited", self.pid),
+            e => anyhow::Error::new(e).context(format!("cannot open /proc/{}/{name}", self.pid)),
+        }
+    }
+
+    fn open_file(&self, name: &str, flags: OFlag) -> anyhow::Result<OwnedFd> {
+        self.openat(name, flags).map_err(|e| self.failed(name, e))
+    }
+
+    fn what(&self, kind: Kind) -> String {
+        format!("the {} namespace of process {}", kind.name(), self.pid)
+    }
+
+    fn namespace(&self, kind: Kind) -> anyhow::Result<Joined> {
+        let what = self.what(kind);
+        let fd = self
+            .open_file(&format!("ns/{}", kind.name()), OFlag::O_RDONLY)
+            .with_context(|| format!("cannot enter {what}"))?;
+        Ok(Joined { kind, what, fd })
     }
 }
 
 impl Opened {
     pub fn open(plan: &Plan) -> anyhow::Result<Opened> {
         let target = plan.target.map(|pid| Target::open(pid, plan)).transpose()?;
-        let mut wanted = plan.namespaces.clone();
-        if plan.all {
-            if let Some(target) = &target {
-                wanted.extend(all_others(target, &wanted)?);
-            }
-        }
-        wanted.sort_by_key(|(kind, _)| ORDER.iter().position(|k| k == kind));
-
-        let mut namespaces = Vec::with_capacity(wanted.len());
-        for (kind, from) in wanted {
+        let mut namespaces = Vec::with_capacity(ORDER.len());
+        for (kind, from) in &plan.namespaces {
             namespaces.push(match (from, &target) {
-                (From::Target, Some(t)) => {
-                    let what = format!("the {} namespace of process {}", kind.name(), t.pid);
-                    Joined {
-                        kind,
-                        fd: t.namespace(kind, &what)?,
-                        what,
-                    }
-                }
-                (From::Path(given), _) => open_named(kind, &given)?,
+                (From::Target, Some(t)) => t.namespace(*kind)?,
+                (From::Path(given), _) => open_named(*kind, given)?,
                 (From::Target, None) => unreachable_target()?,
             });
         }
+        if let (true, Some(t)) = (plan.all, &target) {
+            all_others(t, &mut namespaces)?;
+        }
+        namespaces.sort_by_key(|n| ORDER.iter().position(|k| *k == n.kind));
         if plan.user_parent {
             user_parent(&mut namespaces, target.as_ref())?;
         }
@@ -173,30 +172,32 @@ fn unreachable_target<T>() -> anyhow::Result<T> {
 /// -a: the target's namespaces not named otherwise, as nsenter picks them:
 /// those this kernel has, and its user namespace only when it is not ours
 /// (setns refuses to re-enter one's own user namespace).
-fn all_others(target: &Target, named: &[(Kind, From)]) -> anyhow::Result<Vec<(Kind, From)>> {
-    let mut others = Vec::new();
+fn all_others(target: &Target, namespaces: &mut Vec<Joined>) -> anyhow::Result<()> {
     for kind in ORDER {
-        if named.iter().any(|(k, _)| *k == kind) {
+        if namespaces.iter().any(|n| n.kind == kind) {
             continue;
         }
-        let ours = match nix::sys::stat::stat(&kind.proc_path(None)) {
-            Ok(st) => st.st_ino,
-            Err(Errno::ENOENT) => continue,
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot stat /proc/self/ns/{}", kind.name()))
-            }
+        let what = target.what(kind);
+        let name = format!("ns/{}", kind.name());
+        let fd = match target.openat(&name, OFlag::O_RDONLY) {
+            Ok(fd) => fd,
+            // Asked only on failure (it costs a path walk per kind): is it
+            // the kernel that lacks the kind, or the target that is gone?
+            Err(Errno::ENOENT) if !kind.proc_path(None).exists() => continue,
+            Err(e) => return Err(target.failed(&name, e)).context(format!("cannot enter {what}")),
         };
         if kind == Kind::User {
-            let what = format!("the user namespace of process {}", target.pid);
-            let theirs = nix::sys::stat::fstat(&target.namespace(kind, &what)?)
-                .with_context(|| format!("cannot enter {what}"))?;
-            if theirs.st_ino == ours {
+            let ours = nix::sys::stat::stat(&kind.proc_path(None))
+                .context("cannot stat /proc/self/ns/user")?;
+            let theirs =
+                nix::sys::stat::fstat(&fd).with_context(|| format!("cannot enter {what}"))?;
+            if theirs.st_ino == ours.st_ino {
                 continue;
             }
         }
-        others.push((kind, From::Target));
+        namespaces.push(Joined { kind, what, fd });
     }
-    Ok(others)
+    Ok(())
 }
 
 /// A FILE given to a namespace option: a path when it has a `/` or exists
@@ -256,9 +257,10 @@ fn user_parent(namespaces: &mut Vec<Joined>, target: Option<&Target>) -> anyhow:
             (joined.fd, joined.what)
         }
         None => {
-            let t = target.map_or_else(unreachable_target, Ok)?;
-            let what = format!("the user namespace of process {}", t.pid);
-            (t.namespace(Kind::User, &what)?, what)
+            let joined = target
+                .map_or_else(unreachable_target, Ok)?
+                .namespace(Kind::User)?;
+            (joined.fd, joined.what)
         }
     };
     let what = format!("the parent of {child_what}");
