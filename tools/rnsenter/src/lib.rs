@@ -164,9 +164,14 @@ pub fn pages() -> Vec<common::cli::Page> {
                  after it) and last otherwise, as nsenter does; a failure ends rnsenter before \
                  the command runs, so nothing runs half inside. Entering a PID namespace forks: \
                  the command runs as a child, and rnsenter passes on its exit status or dies of \
-                 the same signal (SIGTERM sent to rnsenter is passed on to it). The command gets \
-                 only file descriptors 0, 1 and 2. -Z/--follow-context (SELinux) is not \
-                 supported.",
+                 the same signal (SIGTERM sent to rnsenter is passed on to it; unlike nsenter, rnsenter does not \
+                 stop itself when the child is stopped). The command gets \
+                 only file descriptors 0, 1 and 2.\n\n\
+                 An optional FILE or DIR is attached with `=`: -n=FILE or --net=FILE (a \
+                 separate word is the program, as with nsenter). nsenter's attached short form \
+                 -nFILE is refused, and -mu means -m -u (nsenter reads it as -m with FILE `u`). \
+                 -Z/--follow-context (SELinux), -N/--net-socket and `=:NSID` values of newer \
+                 nsenter releases are not supported.",
             ),
             (
                 "EXIT STATUS",
