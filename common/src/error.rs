@@ -145,6 +145,15 @@ mod tests {
     }
 
     #[test]
+    fn report_status_is_the_code_report_exits_with() {
+        assert_eq!(report_status("t", 1, Ok(7)), 7);
+        let err = anyhow::Error::new(Code(3, "bad".into()));
+        assert_eq!(report_status("t", 1, Err(err)), 3);
+        let pipe = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert_eq!(report_status("t", 1, Err(pipe)), 0);
+    }
+
+    #[test]
     fn code_leaf_sets_the_exit_code() {
         let err = anyhow::Error::new(Code(2, "bad".into())).context("outer");
         assert_eq!(code_of(&err, 1), 2);
