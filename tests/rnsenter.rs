@@ -398,6 +398,12 @@ fn net_by_name_from_ip_netns_add() {
             "{ours:?} {theirs:?}"
         );
         assert_ne!(ours.stdout, readlink("/proc/thread-self/ns/net"));
+        // getopt's attached short form reads the same.
+        let short = same_as_nsenter(
+            &["-n/run/netns/bxtred", "readlink", "/proc/self/ns/net"],
+            dir.path(),
+        );
+        assert_eq!(short.stdout, ours.stdout);
         let del = run(Command::new("ip").args(["netns", "del", "bxtred"]));
         assert_eq!(del.code, 0, "{del:?}");
     });

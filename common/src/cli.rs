@@ -12,6 +12,16 @@ use clap::Parser;
 /// chroot: 125), not clap's 2. A tool that finds itself set-user-ID or
 /// set-group-ID refuses to run (fail closed: boxutils is never setuid).
 pub fn parse<T: Parser>(tool: &str, usage_code: i32) -> T {
+    parse_from(tool, usage_code, std::env::args_os())
+}
+
+/// [`parse`] of `args` (argv\[0\] first), for a tool that rewrites its
+/// command line first (e.g. getopt forms clap does not read).
+pub fn parse_from<T: Parser>(
+    tool: &str,
+    usage_code: i32,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> T {
     if nix::unistd::getuid() != nix::unistd::geteuid()
         || nix::unistd::getgid() != nix::unistd::getegid()
     {
@@ -21,7 +31,7 @@ pub fn parse<T: Parser>(tool: &str, usage_code: i32) -> T {
         );
         std::process::exit(usage_code);
     }
-    match T::try_parse() {
+    match T::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err)
             if matches!(

@@ -3,6 +3,7 @@
 //! namespace could not be entered and why.
 
 mod caps;
+pub mod getopt;
 mod open;
 
 use std::ffi::OsString;
@@ -167,9 +168,9 @@ pub fn pages() -> Vec<common::cli::Page> {
                  the same signal (SIGTERM sent to rnsenter is passed on to it; unlike nsenter, rnsenter does not \
                  stop itself when the child is stopped). The command gets \
                  only file descriptors 0, 1 and 2.\n\n\
-                 An optional FILE or DIR is attached with `=`: -n=FILE or --net=FILE (a \
-                 separate word is the program, as with nsenter). nsenter's attached short form \
-                 -nFILE is refused, and -mu means -m -u (nsenter reads it as -m with FILE `u`). \
+                 Options are read as getopt_long reads nsenter's: an optional FILE or DIR is \
+                 attached (-nFILE, -n=FILE, --net=FILE; a separate word is the program), so -mu \
+                 is -m with FILE `u`, not -m -u; long options may be abbreviated. \
                  -Z/--follow-context (SELinux), -N/--net-socket and `=:NSID` values of newer \
                  nsenter releases are not supported.",
             ),

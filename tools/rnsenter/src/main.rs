@@ -6,6 +6,7 @@
 
 #[no_mangle]
 extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    let cli = common::cli::parse::<rnsenter::Cli>("rnsenter", 1);
+    let args = rnsenter::getopt::rewrite(std::env::args_os());
+    let cli = common::cli::parse_from::<rnsenter::Cli>("rnsenter", 1, args);
     common::error::report_status("rnsenter", 1, rnsenter::run(cli)).into()
 }
