@@ -38,9 +38,38 @@ for ns in mnt uts ipc net pid; do
     [ "$a" = "$b" ] || { echo "bench: $ns differs: $a vs $b" >&2; exit 1; }
 done
 
-hyperfine -N --warmup 100 --runs "${RUNS:-2000}" \
+json=$(mktemp)
+trap 'cleanup; rm -f "$json"' EXIT
+hyperfine -N --warmup 100 --runs "${RUNS:-2000}" --export-json "$json" \
     "$ours -t $inner -a /bin/true" \
     "$theirs -t $inner -a /bin/true"
+# The same figures in microseconds (hyperfine rounds to 0.1 ms here).
+python3 - "$json" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+for r in results:
+    print(f"{r['command'].split()[0]:32} mean {r['mean'] * 1e6:7.1f} us  "
+          f"median {r['median'] * 1e6:7.1f} us  min {r['min'] * 1e6:7.1f} us")
+print(f"ratio of means rnsenter/nsenter: {results[0]['mean'] / results[1]['mean']:.3f}")
+PY
+
+# hyperfine runs one command's batch after the other's, so load that
+# changes meanwhile (other builds) skews the ratio: time them interleaved too.
+python3 - "${RUNS:-2000}" "$ours -t $inner -a /bin/true" "$theirs -t $inner -a /bin/true" <<'PY'
+import os, statistics, sys, time
+runs, commands = int(sys.argv[1]), [c.split() for c in sys.argv[2:]]
+times = [[] for _ in commands]
+quiet = [(os.POSIX_SPAWN_DUP2, os.open("/dev/null", os.O_WRONLY), 1)]
+for _ in range(runs):
+    for command, spent in zip(commands, times):
+        start = time.perf_counter_ns()
+        os.waitpid(os.posix_spawn(command[0], command, os.environ, file_actions=quiet), 0)
+        spent.append(time.perf_counter_ns() - start)
+medians = [statistics.median(t) / 1e3 for t in times]
+for command, median in zip(commands, medians):
+    print(f"interleaved {os.path.basename(command[0]):9} median {median:7.1f} us")
+print(f"interleaved ratio of medians rnsenter/nsenter: {medians[0] / medians[1]:.3f}")
+PY
 
 if [ -x /usr/bin/time ]; then
     for tool in "$ours" "$theirs"; do
