@@ -294,6 +294,54 @@ fn root_and_working_directories() {
 }
 
 #[test]
+fn setuid_and_setgid() {
+    if !root("setuid_and_setgid") || !have("setuid_and_setgid", "nsenter") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let t = target.pid.to_string();
+    let ours = same_as_nsenter_here(&[
+        "-t",
+        &t,
+        "-u",
+        "-S",
+        "65534",
+        "-G",
+        "65534",
+        "sh",
+        "-c",
+        "id -u; id -g; id -G",
+    ]);
+    assert_eq!(ours.stdout, "65534\n65534\n65534\n");
+}
+
+#[test]
+fn join_cgroup_is_cgroup_v2_only() {
+    if !root("join_cgroup_is_cgroup_v2_only") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let t = target.pid.to_string();
+    let v2 = nix::sys::statfs::statfs("/sys/fs/cgroup")
+        .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC);
+    // The target is our child, in our cgroup: joining it moves nothing out.
+    let ours = run(cmd("rnsenter").args(["-t", &t, "-u", "-c", "cat", "/proc/self/cgroup"]));
+    if v2 {
+        let expected = fs::read_to_string(format!("/proc/{t}/cgroup")).unwrap();
+        assert_eq!((ours.code, ours.stdout), (0, expected));
+    } else {
+        assert_eq!(
+            (ours.code, ours.stdout.as_str(), ours.stderr.as_str()),
+            (
+                1,
+                "",
+                "rnsenter: --join-cgroup is only supported in cgroup v2\n"
+            )
+        );
+    }
+}
+
+#[test]
 fn keep_caps_makes_them_ambient() {
     if !root("keep_caps_makes_them_ambient") {
         return;
