@@ -28,7 +28,12 @@ impl Target {
     /// `unshare ARGS sh -c SCRIPT`, where SCRIPT ends in `sleep`; `forks`
     /// says whether the sleeping process is a child of the one started.
     fn start(args: &[&str], script: &str, forks: bool) -> Target {
-        let mut outer = anchor("unshare")
+        Target::start_by(anchor("unshare"), args, script, forks)
+    }
+
+    /// [`Target::start`] with `unshare` run by `unshare` (e.g. setpriv).
+    fn start_by(mut unshare: Command, args: &[&str], script: &str, forks: bool) -> Target {
+        let mut outer = unshare
             .args(args)
             .args(["sh", "-c", script])
             .env(MARK, format!("marker-{}", std::process::id()))
@@ -625,6 +630,38 @@ fn foreign_user_namespace_is_refused_whole() {
         drop((user, uts));
         drop(target);
     });
+}
+
+#[test]
+fn user_namespace_first_when_it_gives_privilege() {
+    if !root("user_namespace_first_when_it_gives_privilege")
+        || !have("userns_first", "nsenter")
+        || !have("userns_first", "setpriv")
+    {
+        return;
+    }
+    // nobody's own user and mount namespaces: nobody may enter the mount
+    // namespace only from inside the user namespace that owns it.
+    let unshare = as_nobody(Path::new("/usr/bin/unshare"));
+    let target = Target::start_by(unshare, &["-Urm"], "exec sleep 1000", false);
+    let t = target.pid.to_string();
+    let args = [
+        "-t",
+        &t,
+        "-m",
+        "-U",
+        "--preserve-credentials",
+        "sh",
+        "-c",
+        "id -u; readlink /proc/self/ns/mnt",
+    ];
+    let ours = run(as_nobody(&harness::bin("rnsenter")).args(args));
+    let theirs = run(as_nobody(Path::new("/usr/bin/nsenter")).args(args));
+    assert_eq!((ours.code, &ours.stdout), (theirs.code, &theirs.stdout));
+    assert_eq!(
+        ours.stdout,
+        format!("0\n{}", readlink(&format!("/proc/{t}/ns/mnt")))
+    );
 }
 
 #[test]
