@@ -6,5 +6,6 @@ mod harness;
 mod rchroot;
 mod ripc;
 mod rlsns;
+mod rnsenter;
 mod runshare;
 mod rvethpair;

@@ -13,6 +13,7 @@ fn pages() -> Vec<common::cli::Page> {
         rchroot::pages(),
         ripcmk::pages(),
         rlsns::pages(),
+        rnsenter::pages(),
         runshare::pages(),
         rvethpair::pages(),
     ]

@@ -1,0 +1,719 @@
+//! rnsenter against util-linux nsenter: the same command line into
+//! namespaces the test makes itself gives the same stdout and exit code.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use crate::harness::{self, anchor, cmd, have, in_mountns, in_netns, root, run, tempdir, Ran};
+
+/// The environment variable the target carries, for `-e`.
+const MARK: &str = "BXT_RNSENTER_MARK";
+
+/// A process the test started, in namespaces of its own; killed by PID on
+/// drop (the process inside, then the `unshare` that waits for it).
+struct Target {
+    outer: Child,
+    /// The host PID of the process inside, once it runs `sleep`.
+    pid: i32,
+}
+
+impl Target {
+    /// `unshare ARGS sh -c SCRIPT`, where SCRIPT ends in `sleep`; `forks`
+    /// says whether the sleeping process is a child of the one started.
+    fn start(args: &[&str], script: &str, forks: bool) -> Target {
+        Target::start_by(anchor("unshare"), args, script, forks)
+    }
+
+    /// [`Target::start`] with `unshare` run by `unshare` (e.g. setpriv).
+    fn start_by(mut unshare: Command, args: &[&str], script: &str, forks: bool) -> Target {
+        let mut outer = unshare
+            .args(args)
+            .args(["sh", "-c", script])
+            .env(MARK, format!("marker-{}", std::process::id()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            // Piped, read only when it fails: unshare -f complains when its
+            // child is killed ("sigprocmask unblock failed"), which is noise.
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start unshare");
+        let outer_pid = outer.id() as i32;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let pid = if forks {
+                fs::read_to_string(format!("/proc/{outer_pid}/task/{outer_pid}/children"))
+                    .ok()
+                    .and_then(|c| c.split_whitespace().next().and_then(|p| p.parse().ok()))
+            } else {
+                Some(outer_pid)
+            };
+            if let Some(pid) = pid {
+                if fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "sleep\n") {
+                    return Target { outer, pid };
+                }
+            }
+            if let Ok(Some(status)) = outer.try_wait() {
+                let mut why = String::new();
+                if let Some(mut err) = outer.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut err, &mut why);
+                }
+                panic!("unshare {args:?} ended early: {status}: {why}");
+            }
+            assert!(Instant::now() < deadline, "target did not start");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// `sleep` as PID 1 of new PID, mount and UTS namespaces, hostname set.
+    fn pid_mnt_uts() -> Target {
+        Target::start(
+            &["-fpmu", "--mount-proc"],
+            "hostname bxt-rnsenter && exec sleep 1000",
+            true,
+        )
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        let _ = kill(Pid::from_raw(self.pid), Signal::SIGKILL);
+        let _ = kill(Pid::from_raw(self.outer.id() as i32), Signal::SIGKILL);
+        let _ = self.outer.wait();
+    }
+}
+
+/// Runs `rnsenter ARGS` and `nsenter ARGS` from `dir` and checks that they
+/// print the same and end the same; returns rnsenter's run.
+fn same_as_nsenter(args: &[&str], dir: &Path) -> Ran {
+    let ours = run(cmd("rnsenter").args(args).current_dir(dir));
+    let theirs = run(anchor("nsenter").args(args).current_dir(dir));
+    assert_eq!(
+        (ours.code, &ours.stdout),
+        (theirs.code, &theirs.stdout),
+        "rnsenter {args:?}: {ours:?}\nnsenter: {theirs:?}"
+    );
+    ours
+}
+
+fn same_as_nsenter_here(args: &[&str]) -> Ran {
+    same_as_nsenter(args, Path::new("/"))
+}
+
+fn readlink(path: &str) -> String {
+    format!("{}\n", fs::read_link(path).unwrap().display())
+}
+
+#[test]
+fn all_namespaces_of_the_target() {
+    if !root("all_namespaces_of_the_target") || !have("all_namespaces", "nsenter") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let t = target.pid.to_string();
+    let kinds = ["mnt", "uts", "pid", "ipc", "net", "cgroup", "user", "time"];
+    let links: Vec<String> = kinds.iter().map(|k| format!("/proc/self/ns/{k}")).collect();
+    let mut args = vec!["-t", &t, "-a", "readlink"];
+    args.extend(links.iter().map(String::as_str));
+    let ours = same_as_nsenter_here(&args);
+    assert_eq!(ours.code, 0, "{ours:?}");
+    let expected: String = kinds
+        .iter()
+        .map(|k| readlink(&format!("/proc/{t}/ns/{k}")))
+        .collect();
+    assert_eq!(ours.stdout, expected);
+}
+
+#[test]
+fn uts_namespace_hostname() {
+    if !root("uts_namespace_hostname") || !have("uts_namespace_hostname", "nsenter") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let ours = same_as_nsenter_here(&["-t", &target.pid.to_string(), "-u", "hostname"]);
+    assert_eq!(ours.stdout, "bxt-rnsenter\n");
+}
+
+#[test]
+fn mount_namespace_sees_the_targets_proc() {
+    if !root("mount_namespace_sees_the_targets_proc") || !have("mount_ns", "nsenter") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let ours = same_as_nsenter_here(&["-t", &target.pid.to_string(), "-m", "cat", "/proc/1/comm"]);
+    assert_eq!(ours.stdout, "sleep\n");
+}
+
+#[test]
+fn pid_namespace_forks_into_it() {
+    if !root("pid_namespace_forks_into_it") || !have("pid_namespace", "nsenter") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let t = target.pid.to_string();
+    let ours = same_as_nsenter_here(&["-t", &t, "-p", "readlink", "/proc/self/ns/pid"]);
+    assert_eq!(ours.stdout, readlink(&format!("/proc/{t}/ns/pid")));
+    // With its /proc: PID 1 is the target, the command is a child of rnsenter.
+    let ours = same_as_nsenter_here(&[
+        "-t",
+        &t,
+        "-p",
+        "-m",
+        "sh",
+        "-c",
+        "cat /proc/1/comm; [ $$ -gt 1 ]",
+    ]);
+    assert_eq!((ours.code, ours.stdout.as_str()), (0, "sleep\n"));
+}
+
+#[test]
+fn exit_status_and_signal_pass_through_the_fork() {
+    if !root("exit_status_and_signal_pass_through_the_fork") || !have("exit_status", "nsenter") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let t = target.pid.to_string();
+    let ours = same_as_nsenter_here(&["-t", &t, "-p", "sh", "-c", "exit 7"]);
+    assert_eq!(ours.code, 7);
+    let ours = same_as_nsenter_here(&["-t", &t, "-p", "sh", "-c", "kill -TERM $$"]);
+    assert_eq!(ours.code, 128 + libc::SIGTERM);
+    // -F: no fork, the shell itself ends rnsenter's process.
+    let ours = same_as_nsenter_here(&["-t", &t, "-p", "-F", "sh", "-c", "exit 9"]);
+    assert_eq!(ours.code, 9);
+}
+
+#[test]
+fn exec_failures_are_126_and_127() {
+    if !root("exec_failures_are_126_and_127") || !have("exec_failures", "nsenter") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let t = target.pid.to_string();
+    let dir = tempdir("exec_failures");
+    let not_executable = dir.path().join("plain");
+    fs::write(&not_executable, "#!/bin/sh\n").unwrap();
+    let not_executable = not_executable.to_str().unwrap();
+    for (program, code) in [("/nonexistent/bxt", 127), (not_executable, 126)] {
+        let args = ["-t", &t, "-u", program];
+        let ours = same_as_nsenter_here(&args);
+        let theirs = run(anchor("nsenter").args(args));
+        assert_eq!(ours.code, code);
+        assert_eq!(ours.stderr, theirs.stderr.replace("nsenter:", "rnsenter:"));
+    }
+}
+
+#[test]
+fn env_is_the_targets() {
+    if !root("env_is_the_targets") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let t = target.pid.to_string();
+    let environ = fs::read(format!("/proc/{t}/environ")).unwrap();
+    let expected: String = environ
+        .split(|&b| b == 0)
+        .filter(|e| !e.is_empty())
+        .map(|e| format!("{}\n", String::from_utf8_lossy(e)))
+        .collect();
+    assert!(expected.contains(&format!("{MARK}=marker-")), "{expected}");
+    // Our own environment differs from the target's: env_clear + one other.
+    let ours = run(cmd("rnsenter")
+        .env_clear()
+        .env("BXT_ONLY_HERE", "1")
+        .args(["-t", &t, "-u", "-e", "env"]));
+    assert_eq!((ours.code, ours.stdout), (0, expected));
+}
+
+#[test]
+fn user_namespace_with_root_mapped() {
+    if !root("user_namespace_with_root_mapped") || !have("user_namespace", "nsenter") {
+        return;
+    }
+    let target = Target::start(&["-U", "--map-root-user"], "exec sleep 1000", false);
+    let t = target.pid.to_string();
+    let ours = same_as_nsenter_here(&[
+        "-t",
+        &t,
+        "-U",
+        "sh",
+        "-c",
+        "id -u; readlink /proc/self/ns/user",
+    ]);
+    assert_eq!(
+        ours.stdout,
+        format!("0\n{}", readlink(&format!("/proc/{t}/ns/user")))
+    );
+    let ours = same_as_nsenter_here(&["-t", &t, "-a", "readlink", "/proc/self/ns/user"]);
+    assert_eq!(ours.stdout, readlink(&format!("/proc/{t}/ns/user")));
+}
+
+#[test]
+fn user_parent_is_the_owner_of_the_targets_user_namespace() {
+    if !root("user_parent_is_the_owner_of_the_targets_user_namespace") {
+        return;
+    }
+    // sh in a user namespace; its child sleep in a user namespace below it.
+    let target = Target::start(
+        &["-U", "--map-root-user"],
+        "unshare -U sleep 1000 & wait",
+        true,
+    );
+    let parent = readlink(&format!("/proc/{}/ns/user", target.outer.id()));
+    assert_ne!(parent, readlink(&format!("/proc/{}/ns/user", target.pid)));
+    let ours = run(cmd("rnsenter").args([
+        "-t",
+        &target.pid.to_string(),
+        "--user-parent",
+        "readlink",
+        "/proc/self/ns/user",
+    ]));
+    assert_eq!((ours.code, ours.stdout), (0, parent), "{}", ours.stderr);
+}
+
+#[test]
+fn root_and_working_directories() {
+    if !root("root_and_working_directories") || !have("root_and_wd", "nsenter") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let t = target.pid.to_string();
+    let cwd = std::env::current_dir().unwrap();
+    let ours = same_as_nsenter(&["-t", &t, "-m", "-r", "-w", "pwd"], &cwd);
+    assert_eq!(ours.stdout, format!("{}\n", cwd.display()));
+    let ours = same_as_nsenter_here(&[
+        "-t",
+        &t,
+        "-m",
+        "--wdns=/proc/1",
+        "sh",
+        "-c",
+        "pwd; cat comm",
+    ]);
+    assert_eq!(ours.stdout, "/proc/1\nsleep\n");
+}
+
+#[test]
+fn setuid_and_setgid() {
+    if !root("setuid_and_setgid") || !have("setuid_and_setgid", "nsenter") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let t = target.pid.to_string();
+    let ours = same_as_nsenter_here(&[
+        "-t",
+        &t,
+        "-u",
+        "-S",
+        "65534",
+        "-G",
+        "65534",
+        "sh",
+        "-c",
+        "id -u; id -g; id -G",
+    ]);
+    assert_eq!(ours.stdout, "65534\n65534\n65534\n");
+}
+
+#[test]
+fn join_cgroup_is_cgroup_v2_only() {
+    if !root("join_cgroup_is_cgroup_v2_only") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let t = target.pid.to_string();
+    let v2 = nix::sys::statfs::statfs("/sys/fs/cgroup")
+        .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC);
+    // The target is our child, in our cgroup: joining it moves nothing out.
+    let ours = run(cmd("rnsenter").args(["-t", &t, "-u", "-c", "cat", "/proc/self/cgroup"]));
+    if v2 {
+        let expected = fs::read_to_string(format!("/proc/{t}/cgroup")).unwrap();
+        assert_eq!((ours.code, ours.stdout), (0, expected));
+    } else {
+        assert_eq!(
+            (ours.code, ours.stdout.as_str(), ours.stderr.as_str()),
+            (
+                1,
+                "",
+                "rnsenter: --join-cgroup is only supported in cgroup v2\n"
+            )
+        );
+    }
+}
+
+#[test]
+fn keep_caps_makes_them_ambient() {
+    if !root("keep_caps_makes_them_ambient") {
+        return;
+    }
+    let target = Target::start(&["-U", "--map-root-user"], "exec sleep 1000", false);
+    let t = target.pid.to_string();
+    let status = |extra: &[&str]| {
+        let ran = run(cmd("rnsenter")
+            .args(["-t", &t, "-U"])
+            .args(extra)
+            .args(["cat", "/proc/self/status"]));
+        assert_eq!(ran.code, 0, "{ran:?}");
+        let field = |name: &str| {
+            ran.stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+                .unwrap()
+        };
+        (field("CapPrm:"), field("CapAmb:"))
+    };
+    let (permitted, ambient) = status(&[]);
+    assert_eq!(ambient, 0);
+    assert_ne!(permitted, 0);
+    assert_eq!(status(&["--keep-caps"]), (permitted, permitted));
+}
+
+#[test]
+fn no_namespace_is_an_error() {
+    if !root("no_namespace_is_an_error") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    // util-linux 2.41 refuses this; 2.38 (installed) just runs the command.
+    let ours = run(cmd("rnsenter").args(["-t", &target.pid.to_string(), "true"]));
+    assert_eq!(
+        (ours.code, ours.stdout.as_str(), ours.stderr.as_str()),
+        (1, "", "rnsenter: no namespace specified\n")
+    );
+}
+
+#[test]
+fn target_that_does_not_exist() {
+    if !root("target_that_does_not_exist") || !have("target_gone", "nsenter") {
+        return;
+    }
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id().to_string();
+    child.wait().unwrap();
+    let ours = same_as_nsenter_here(&["-t", &pid, "-a", "true"]);
+    assert_eq!(ours.code, 1);
+    assert_eq!(
+        ours.stderr,
+        format!("rnsenter: cannot enter the namespaces of process {pid}: no such process\n")
+    );
+}
+
+#[test]
+fn target_that_has_exited() {
+    if !root("target_that_has_exited") || !have("target_exited", "nsenter") {
+        return;
+    }
+    // A zombie: its /proc directory is still there, its namespaces are gone.
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z ")) {
+        assert!(Instant::now() < deadline, "child did not exit");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let ours = same_as_nsenter_here(&["-t", &pid.to_string(), "-n", "true"]);
+    child.wait().unwrap();
+    assert_eq!(ours.code, 1);
+    assert_eq!(
+        ours.stderr,
+        format!(
+            "rnsenter: cannot enter the net namespace of process {pid}: process {pid} has exited\n"
+        )
+    );
+}
+
+#[test]
+fn net_by_name_from_ip_netns_add() {
+    if !root("net_by_name_from_ip_netns_add") || !have("net_by_name", "nsenter") {
+        return;
+    }
+    in_netns(|| {
+        let ip = run(Command::new("ip").args(["netns", "add", "bxtred"]));
+        assert_eq!(ip.code, 0, "{ip:?}");
+        let dir = tempdir("net_by_name");
+        let ours = run(cmd("rnsenter")
+            .args(["--net=bxtred", "readlink", "/proc/self/ns/net"])
+            .current_dir(dir.path()));
+        let theirs = run(anchor("nsenter").args([
+            "--net=/run/netns/bxtred",
+            "readlink",
+            "/proc/self/ns/net",
+        ]));
+        assert_eq!(
+            (ours.code, &ours.stdout),
+            (0, &theirs.stdout),
+            "{ours:?} {theirs:?}"
+        );
+        assert_ne!(ours.stdout, readlink("/proc/thread-self/ns/net"));
+        // getopt's attached short form reads the same.
+        let short = same_as_nsenter(
+            &["-n/run/netns/bxtred", "readlink", "/proc/self/ns/net"],
+            dir.path(),
+        );
+        assert_eq!(short.stdout, ours.stdout);
+        let del = run(Command::new("ip").args(["netns", "del", "bxtred"]));
+        assert_eq!(del.code, 0, "{del:?}");
+    });
+}
+
+#[test]
+fn a_file_here_comes_before_a_name() {
+    if !root("a_file_here_comes_before_a_name") || !have("file_before_name", "nsenter") {
+        return;
+    }
+    in_netns(|| {
+        let ip = run(Command::new("ip").args(["netns", "add", "bxtblue"]));
+        assert_eq!(ip.code, 0, "{ip:?}");
+        let dir = tempdir("file_before_name");
+        fs::write(dir.path().join("bxtblue"), "not a namespace").unwrap();
+        let ours = same_as_nsenter(&["--net=bxtblue", "true"], dir.path());
+        assert_eq!(ours.code, 1);
+        assert_eq!(
+            ours.stderr,
+            "rnsenter: cannot enter the net namespace in bxtblue: not a namespace file\n"
+        );
+        run(Command::new("ip").args(["netns", "del", "bxtblue"]));
+    });
+}
+
+#[test]
+fn net_from_a_file_made_by_unshare() {
+    if !root("net_from_a_file_made_by_unshare") || !have("net_file", "nsenter") {
+        return;
+    }
+    in_mountns(|| {
+        let dir = tempdir("net_file");
+        let file = dir.path().join("netns");
+        fs::write(&file, "").unwrap();
+        let made = run(anchor("unshare")
+            .arg(format!("--net={}", file.display()))
+            .arg("true"));
+        assert_eq!(made.code, 0, "{made:?}");
+        let _mounted = harness::Mounted(file.clone());
+        let arg = format!("--net={}", file.display());
+        let ours = same_as_nsenter_here(&[&arg, "readlink", "/proc/self/ns/net"]);
+        assert_eq!(ours.code, 0, "{ours:?}");
+        assert!(ours.stdout.starts_with("net:["), "{ours:?}");
+        assert_ne!(ours.stdout, readlink("/proc/thread-self/ns/net"));
+    });
+}
+
+#[test]
+fn a_regular_file_is_not_a_namespace() {
+    if !root("a_regular_file_is_not_a_namespace") || !have("regular_file", "nsenter") {
+        return;
+    }
+    let dir = tempdir("regular_file");
+    let file = dir.path().join("plain");
+    fs::write(&file, "x").unwrap();
+    let ours = same_as_nsenter_here(&[&format!("--net={}", file.display()), "true"]);
+    assert_eq!(ours.code, 1);
+    assert_eq!(
+        ours.stderr,
+        format!(
+            "rnsenter: cannot enter the net namespace in {}: not a namespace file\n",
+            file.display()
+        )
+    );
+}
+
+#[test]
+fn a_namespace_of_another_type_is_refused() {
+    if !root("a_namespace_of_another_type_is_refused") || !have("wrong_type", "nsenter") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let uts = format!("/proc/{}/ns/uts", target.pid);
+    let ours = same_as_nsenter_here(&[&format!("--net={uts}"), "true"]);
+    assert_eq!(ours.code, 1);
+    assert_eq!(
+        ours.stderr,
+        format!("rnsenter: cannot enter the net namespace in {uts}: it is a uts namespace, not a net namespace\n")
+    );
+}
+
+#[test]
+fn unknown_option_is_a_usage_error() {
+    if !have("unknown_option", "nsenter") {
+        return;
+    }
+    let ours = run(cmd("rnsenter").args(["--bogus", "true"]));
+    let theirs = run(anchor("nsenter").args(["--bogus", "true"]));
+    assert_eq!((ours.code, &ours.stdout), (theirs.code, &theirs.stdout));
+    assert_eq!(ours.code, 1);
+    assert_eq!(
+        ours.stderr.lines().next(),
+        Some("rnsenter: unexpected argument '--bogus' found")
+    );
+}
+
+/// `setpriv` to the unprivileged user nobody (65534), no groups.
+fn as_nobody(program: &Path) -> Command {
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(program)
+        .env("LC_ALL", "C");
+    c
+}
+
+/// A directory nobody can write to, in a temp dir nobody can reach.
+fn nobody_dir(dir: &Path) -> PathBuf {
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let open = dir.join("open");
+    fs::create_dir(&open).unwrap();
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+    open
+}
+
+#[test]
+fn foreign_user_namespace_is_refused_whole() {
+    if !root("foreign_user_namespace_is_refused_whole")
+        || !have("foreign_userns", "nsenter")
+        || !have("foreign_userns", "setpriv")
+    {
+        return;
+    }
+    // A user namespace (and a UTS namespace it owns) that root made: nobody
+    // may enter neither; their files are bind mounts nobody can open.
+    let target = Target::start(&["-U", "-u"], "exec sleep 1000", false);
+    in_mountns(move || {
+        let dir = tempdir("foreign_userns");
+        let open = nobody_dir(dir.path());
+        let bind = |kind: &str| {
+            let file = dir.path().join(kind);
+            fs::write(&file, "").unwrap();
+            let ns = format!("/proc/{}/ns/{kind}", target.pid);
+            let bound = run(Command::new("mount").arg("--bind").arg(ns).arg(&file));
+            assert_eq!(bound.code, 0, "{bound:?}");
+            harness::Mounted(file)
+        };
+        let (user, uts) = (bind("user"), bind("uts"));
+        let marker = open.join("ran");
+        let user_arg = format!("--user={}", user.0.display());
+        let uts_arg = format!("--uts={}", uts.0.display());
+        let theirs = run(as_nobody(Path::new("/usr/bin/nsenter"))
+            .args([&user_arg, &uts_arg])
+            .arg("touch")
+            .arg(&marker));
+        assert_eq!(theirs.code, 1, "{theirs:?}");
+        let ours = run(as_nobody(&harness::bin("rnsenter"))
+            .args([&user_arg, &uts_arg])
+            .arg("touch")
+            .arg(&marker));
+        assert_eq!((ours.code, &ours.stdout), (theirs.code, &theirs.stdout));
+        assert_eq!(
+            ours.stderr,
+            format!(
+                "rnsenter: cannot enter the user namespace in {}: Operation not permitted\n",
+                user.0.display()
+            )
+        );
+        assert!(!marker.exists(), "the command ran");
+        // By PID: nobody may not even open the namespace files of root's process.
+        let ours = run(as_nobody(&harness::bin("rnsenter"))
+            .args(["-t", &target.pid.to_string(), "-U", "touch"])
+            .arg(&marker));
+        assert_eq!(
+            (ours.code, ours.stderr.as_str()),
+            (1, format!(
+                "rnsenter: cannot enter the user namespace of process {0}: cannot open /proc/{0}/ns/user: Permission denied\n",
+                target.pid
+            ).as_str())
+        );
+        assert!(!marker.exists(), "the command ran");
+        drop((user, uts));
+        drop(target);
+    });
+}
+
+#[test]
+fn user_namespace_first_when_it_gives_privilege() {
+    if !root("user_namespace_first_when_it_gives_privilege")
+        || !have("userns_first", "nsenter")
+        || !have("userns_first", "setpriv")
+    {
+        return;
+    }
+    // nobody's own user and mount namespaces: nobody may enter the mount
+    // namespace only from inside the user namespace that owns it.
+    let unshare = as_nobody(Path::new("/usr/bin/unshare"));
+    let target = Target::start_by(unshare, &["-Urm"], "exec sleep 1000", false);
+    let t = target.pid.to_string();
+    let args = [
+        "-t",
+        &t,
+        "-m",
+        "-U",
+        "--preserve-credentials",
+        "sh",
+        "-c",
+        "id -u; readlink /proc/self/ns/mnt",
+    ];
+    let ours = run(as_nobody(&harness::bin("rnsenter")).args(args));
+    let theirs = run(as_nobody(Path::new("/usr/bin/nsenter")).args(args));
+    assert_eq!((ours.code, &ours.stdout), (theirs.code, &theirs.stdout));
+    assert_eq!(
+        ours.stdout,
+        format!("0\n{}", readlink(&format!("/proc/{t}/ns/mnt")))
+    );
+}
+
+#[test]
+fn the_command_gets_only_fds_0_1_2() {
+    if !root("the_command_gets_only_fds_0_1_2") {
+        return;
+    }
+    let target = Target::pid_mnt_uts();
+    let t = target.pid.to_string();
+    for fork in [&["-u"][..], &["-u", "-p", "-m"][..]] {
+        let mut c = cmd("rnsenter");
+        c.args(["-t", &t])
+            .args(fork)
+            .args(["sh", "-c", "ls /proc/$$/fd"]);
+        // SAFETY: dup2 in the child before exec; no allocation.
+        unsafe {
+            c.pre_exec(|| {
+                // A descriptor rnsenter inherits without close-on-exec.
+                if libc::dup2(2, 9) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let ours = run(&mut c);
+        assert_eq!(
+            (ours.code, ours.stdout.as_str()),
+            (0, "0\n1\n2\n"),
+            "{fork:?}: {ours:?}"
+        );
+    }
+}
+
+#[test]
+fn refuses_to_run_setuid() {
+    if !root("refuses_to_run_setuid") || !have("refuses_setuid", "setpriv") {
+        return;
+    }
+    let installed = fs::metadata(harness::bin("rnsenter")).unwrap();
+    assert_eq!(
+        installed.permissions().mode() & 0o6000,
+        0,
+        "rnsenter is setuid"
+    );
+    let dir = tempdir("refuses_setuid");
+    nobody_dir(dir.path());
+    let copy = dir.path().join("rnsenter");
+    fs::copy(harness::bin("rnsenter"), &copy).unwrap();
+    fs::set_permissions(&copy, fs::Permissions::from_mode(0o4755)).unwrap();
+    let ran = run(as_nobody(&copy).args(["--net=/proc/self/ns/net", "true"]));
+    assert_eq!(
+        (ran.code, ran.stderr.as_str()),
+        (1, "rnsenter: refusing to run set-user-ID or set-group-ID\n")
+    );
+}
