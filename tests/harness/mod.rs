@@ -1,5 +1,4 @@
 //! What every integration test needs: the built binaries, root-only skips,
-#![allow(dead_code)] // TEMP: until every tool's tests use the harness; removed before landing
 //! fresh namespaces, unique names and guards that undo on drop.
 
 use std::ffi::OsStr;
