@@ -9,3 +9,4 @@ mod rlsns;
 mod rnsenter;
 mod runshare;
 mod rvethpair;
+mod security;
