@@ -41,4 +41,40 @@ if grep -qF " $root " /proc/self/mountinfo; then
     exit 1
 fi
 echo
-echo "no mount left on the host; demo done"
+echo "no mount left on the host"
+
+echo
+echo '== Namespaces: runshare, rlsns, rnsenter, ripcmk/ripcs =='
+say "runshare -fp --mount-proc ps -o pid,comm   # PID 1 is the command"
+runshare -fp --mount-proc ps -o pid,comm
+say "runshare -u sh -c 'hostname demo.box; hostname'; hostname   # the host keeps its name"
+runshare -u sh -c 'hostname demo.box; hostname'
+hostname
+say "runshare -m rlsns -p \$\$ -o NS,TYPE,NPROCS,PID,COMMAND   # a new mnt namespace"
+runshare -m sh -c 'rlsns -p $$ -o NS,TYPE,NPROCS,PID,COMMAND'
+say "runshare -i sh -c 'ripcmk -M 100; ripcs -m'   # an IPC namespace of its own"
+runshare -i sh -c 'ripcmk -M 100; ripcs -m'
+
+echo
+echo '== Lab 14: two named network namespaces joined by a veth pair (in a network namespace of its own) =='
+# Everything below lives in a fresh network and mount namespace, so the host's
+# network is never touched; 10.200.0.0/16 only.
+runshare -nm sh -euc '
+    mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns; mount -t tmpfs tmpfs /run/netns; }
+    say() { printf "\n$ %s\n" "$*"; }
+    say rvethpair netns add RED BLUE
+    rvethpair netns add RED BLUE
+    say rvethpair add veth0 veth1 --netns RED --peer-netns BLUE --addr 10.200.1.1/24 --peer-addr 10.200.1.2/24
+    rvethpair add veth0 veth1 --netns RED --peer-netns BLUE --addr 10.200.1.1/24 --peer-addr 10.200.1.2/24
+    say rvethpair add bad0 bad1 --netns RED --peer-netns BLUE --addr 10.200.2.1/24 --peer-addr 10.200.2.1/24
+    rvethpair add bad0 bad1 --netns RED --peer-netns BLUE --addr 10.200.2.1/24 --peer-addr 10.200.2.1/24 || echo "(exit $?: the notebook'"'"'s mistake, refused)"
+    say rnsenter --net=RED ip -br addr
+    rnsenter --net=RED ip -br addr
+    say rnsenter --net=RED ping -c1 -W1 10.200.1.2
+    rnsenter --net=RED ping -c1 -W1 10.200.1.2 | head -2
+    say rvethpair netns del RED BLUE
+    rvethpair netns del RED BLUE
+    rvethpair netns list
+'
+echo
+echo "demo done"
