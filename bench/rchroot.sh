@@ -2,22 +2,22 @@
 # rchroot DIR /bin/true against coreutils chroot DIR /bin/true on the same
 # DIR (filled by rchroot --install), paired in one hyperfine run. As root.
 #   bash bench/rchroot.sh [hyperfine options...]
-# Two builds of rchroot are timed: the release build that packaging/install.sh
-# installs (dynamically linked: libgcc_s comes along, and its constructor
-# runs cpuid, which is slow in a VM) and the same release build linked
-# statically (crt-static), which is what it takes to beat chroot.
+# The release build is the one packaging/install.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=$(rustc -vV | sed -n 's/^host: //p')
 cargo build --release --quiet -p rchroot
-RUSTFLAGS="-C target-feature=+crt-static" \
-    cargo build --release --quiet -p rchroot --target "$target" --target-dir target/static
-dynamic=$PWD/target/release/rchroot
-static=$PWD/target/static/$target/release/rchroot
+rchroot=$PWD/target/release/rchroot
 dir=$(mktemp -d /tmp/boxutils-bench-rchroot.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-"$dynamic" --install "$dir" /bin/true
-hyperfine -N --warmup 100 --min-runs 2000 "$@" \
+json=$(mktemp)
+trap 'rm -rf "$dir" "$json"' EXIT
+"$rchroot" --install "$dir" /bin/true
+hyperfine -N --warmup 100 --min-runs 2000 --export-json "$json" "$@" \
     --command-name chroot "chroot $dir /bin/true" \
-    --command-name rchroot "$dynamic $dir /bin/true" \
-    --command-name rchroot-static "$static $dir /bin/true"
+    --command-name rchroot "$rchroot $dir /bin/true"
+python3 - "$json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+for x in r:
+    print(f"  {x['command']}: mean {x['mean'] * 1e6:.0f} us, median {x['median'] * 1e6:.0f} us")
+print(f"  ratio rchroot/chroot: mean {r[1]['mean'] / r[0]['mean']:.3f}, median {r[1]['median'] / r[0]['median']:.3f}")
+PY
