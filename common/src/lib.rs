@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod getopt;
 pub mod mountinfo;
 pub mod netns;
 pub mod ns;

@@ -87,10 +87,35 @@ pub struct Cli {
     pub namespace: Vec<String>,
 }
 
-/// The command line as clap reads it: `-T`'s optional argument attached
-/// the getopt way (`-Tparent`) is given clap's `=`.
+/// lsns's getopt_long options: `-T`'s argument is optional and attached
+/// (`-Tparent`), options may follow the namespace operand.
+pub const GETOPT: common::getopt::Options = common::getopt::Options {
+    optional: b"T",
+    required: b"opt",
+    long: &[
+        "json",
+        "list",
+        "noheadings",
+        "output",
+        "output-all",
+        "persistent",
+        "task",
+        "raw",
+        "notruncate",
+        "nowrap",
+        "type",
+        "tree",
+        "list-columns",
+        "help",
+        "version",
+    ],
+    long_required: &["output", "task", "type"],
+    permute: true,
+};
+
+/// The command line as clap reads it (see [`GETOPT`]).
 pub fn args(argv: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    common::cli::attach_optional(argv, &['T'], &['o', 'p', 't'])
+    GETOPT.rewrite(argv)
 }
 
 /// Man page text beside the clap definition.
@@ -773,6 +798,20 @@ mod tests {
         assert_eq!(plan(&["-T"]).unwrap().tree, Tree::Owner);
         let err = plan(&["-T", "parent"]).unwrap_err();
         assert_eq!(err.to_string(), "invalid namespace argument: 'parent'");
+    }
+
+    #[test]
+    fn getopt_table_matches_the_options() {
+        assert_eq!(GETOPT.differences(Cli::command()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn options_may_follow_the_namespace_and_take_any_value() {
+        let p = plan(&["4026531836", "-Tparent", "-r"]).unwrap();
+        assert_eq!((p.namespace, p.tree), (Some(4026531836), Tree::Parent));
+        let msg = |args: &[&str]| plan(args).unwrap_err().to_string();
+        assert_eq!(msg(&["-o", "-x"]), "unknown column: -x");
+        assert_eq!(msg(&["--output", "-T"]), "unknown column: -T");
     }
 
     #[test]
