@@ -499,7 +499,7 @@ struct Builder<'a> {
     ns_line: Vec<Option<usize>>,
     proc_line: Vec<Option<usize>>,
     nsfs: HashMap<String, Vec<String>>,
-    users: HashMap<u32, String>,
+    names: common::names::Names,
     netlink: Option<sys::Netlink>,
     netnsids: HashMap<u64, sys::NsId>,
 }
@@ -588,17 +588,7 @@ impl Builder<'_> {
             Col::Uid => Some(p.map_or(n.uid_fallback, |p| p.uid).to_string()),
             Col::User => {
                 let uid = p.map_or(n.uid_fallback, |p| p.uid);
-                Some(
-                    self.users
-                        .entry(uid)
-                        .or_insert_with(|| {
-                            nix::unistd::User::from_uid(uid.into())
-                                .ok()
-                                .flatten()
-                                .map_or_else(|| uid.to_string(), |u| u.name)
-                        })
-                        .clone(),
-                )
+                Some(self.names.owner(uid))
             }
             Col::Netnsid => {
                 if n.kind != Kind::Net || p.is_none() {
@@ -695,7 +685,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         } else {
             HashMap::new()
         },
-        users: HashMap::new(),
+        names: common::names::Names::default(),
         netlink: if plan.columns.contains(&Col::Netnsid) {
             sys::Netlink::open()
         } else {

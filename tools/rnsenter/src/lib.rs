@@ -2,7 +2,6 @@
 //! (`--net=RED` for iproute2's /run/netns/RED) and errors that say which
 //! namespace could not be entered and why.
 
-mod caps;
 mod open;
 
 use std::ffi::OsString;
@@ -400,7 +399,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         nix::unistd::setuid(Uid::from_raw(uid)).context("setuid() failed")?;
     }
     if plan.keep_caps && user {
-        caps::permitted_to_ambient()?;
+        common::caps::permitted_to_ambient()?;
     }
     Err(exec(plan.command))
 }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{CommandFactory, Parser};
 use common::ns::Kind;
+use common::rollback::Rollback;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::CloneFlags;
 use nix::sys::signal::{SigSet, Signal};
@@ -719,7 +720,7 @@ impl Plan {
             nix::unistd::setuid(uid).context("setuid() failed")?;
         }
         if self.keep_caps && self.flags.contains(CloneFlags::CLONE_NEWUSER) {
-            sys::keep_caps()?;
+            common::caps::permitted_to_ambient()?;
         }
         let err = if self.argv.is_empty() {
             exec_shell()
@@ -848,27 +849,6 @@ fn bind_all(persist: &[(&str, PathBuf)], pid: Pid) -> anyhow::Result<Rollback> {
         });
     }
     Ok(undo)
-}
-
-/// Undoes what was done so far, newest first, unless committed.
-#[derive(Default)]
-struct Rollback(Vec<Box<dyn FnOnce()>>);
-
-impl Rollback {
-    fn push(&mut self, undo: impl FnOnce() + 'static) {
-        self.0.push(Box::new(undo));
-    }
-    fn commit(mut self) {
-        self.0.clear();
-    }
-}
-
-impl Drop for Rollback {
-    fn drop(&mut self) {
-        while let Some(undo) = self.0.pop() {
-            undo();
-        }
-    }
 }
 
 /// `INNER OUTER 1` into one's own map, as util-linux `map_id` writes it.
