@@ -7,7 +7,6 @@ mod open;
 use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -501,18 +500,9 @@ fn exec(command: Vec<OsString>) -> anyhow::Error {
             .context(format!("failed to execute {program}"));
     }
     let shell = std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into());
-    let mut arg0 = OsString::from("-");
-    arg0.push(Path::new(&shell).file_name().unwrap_or(shell.as_os_str()));
-    let source = match common::process::cloexec_from(3) {
-        Ok(()) => std::process::Command::new(&shell).arg0(arg0).exec(),
-        Err(errno) => errno.into(),
-    };
     let name = shell.to_string_lossy().into_owned();
-    anyhow::Error::new(common::error::Exec {
-        program: shell,
-        source,
-    })
-    .context(format!("failed to execute {name}"))
+    anyhow::Error::new(common::process::exec_login_shell(shell))
+        .context(format!("failed to execute {name}"))
 }
 
 #[cfg(test)]

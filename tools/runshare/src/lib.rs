@@ -6,7 +6,6 @@ mod idmap;
 mod sys;
 
 use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -902,19 +901,7 @@ fn exec_shell() -> common::error::Exec {
                 .filter(|s| !s.is_empty())
         })
         .unwrap_or_else(|| "/bin/sh".into());
-    let mut arg0 = OsString::from("-");
-    arg0.push(Path::new(&shell).file_name().unwrap_or(shell.as_os_str()));
-    if let Err(errno) = common::process::cloexec_from(3) {
-        return common::error::Exec {
-            program: shell,
-            source: errno.into(),
-        };
-    }
-    let source = std::process::Command::new(&shell).arg0(arg0).exec();
-    common::error::Exec {
-        program: shell,
-        source,
-    }
+    common::process::exec_login_shell(shell)
 }
 
 #[cfg(test)]
