@@ -5,10 +5,11 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::harness::{
-    anchor, bin, cmd, have, in_mountns, root, run, tempdir, unique, Mounted, Ran,
+    anchor, bin, children, cmd, eventually, have, in_mountns, root, run, tempdir, unique, Mounted,
+    Ran,
 };
 
 /// The same command line under runshare and under unshare.
@@ -63,18 +64,6 @@ fn nobody(program: &Path, groups: &[u32], args: &[&str]) -> Command {
     c
 }
 
-/// Waits (bounded) until `done` holds; false if it never did.
-fn eventually(mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(20) {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
 /// True when `pid` has ended (gone, or a zombie nobody reaped yet).
 fn ended(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -83,15 +72,6 @@ fn ended(pid: u32) -> bool {
             .rsplit_once(") ")
             .is_some_and(|(_, rest)| rest.starts_with('Z')),
     }
-}
-
-/// The children of `pid`.
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
 }
 
 #[test]

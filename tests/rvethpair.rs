@@ -4,7 +4,7 @@
 //! private /run/netns), on 10.200.0.0/16 and fd00:200::/64 only.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -88,12 +88,8 @@ fn netns_files() -> Vec<String> {
 
 /// Waits (up to 20 s) for something the kernel does in its own time.
 #[track_caller]
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < Duration::from_secs(20), "never: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn eventually(what: &str, done: impl FnMut() -> bool) {
+    assert!(harness::eventually(done), "never: {what}");
 }
 
 /// A pair between the test's namespace (NAME) and RED (PEER).
