@@ -337,16 +337,28 @@ fn bad_inputs_fail_like_lsns() {
 }
 
 #[test]
-fn a_pid_that_does_not_exist_lists_nothing_like_lsns() {
-    if !ready("a_pid_that_does_not_exist_lists_nothing_like_lsns") {
+fn a_pid_that_does_not_exist_is_an_error() {
+    if !ready("a_pid_that_does_not_exist_is_an_error") {
         return;
     }
-    // A PID beyond pid_max never exists; lsns prints nothing and exits 0.
-    let out = same_as_lsns(&["-p", "2147483647"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, ""));
-    let json = same_as_lsns(&["-J", "-p", "2147483647"]);
-    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(v["namespaces"].as_array().map(Vec::len), Some(0));
+    // A PID beyond pid_max never exists, nor does a negative one (lsns 2.38
+    // prints nothing and exits 0 for both: issue 5 wants one line and 1).
+    for (args, pid) in [
+        (&["-p", "2147483647"][..], "2147483647"),
+        (&["-J", "-p", "2147483647"][..], "2147483647"),
+        (&["-p", "-5"][..], "-5"),
+    ] {
+        let out = ours(args);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr),
+            (
+                1,
+                "",
+                format!("rlsns: cannot find process {pid}: No such process\n")
+            ),
+            "{args:?}"
+        );
+    }
 }
 
 #[test]

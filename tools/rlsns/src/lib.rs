@@ -139,13 +139,14 @@ pub fn pages() -> Vec<common::cli::Page> {
                  as /run/netns/NAME) and by open descriptors (/proc/PID/fd links like \
                  net:[INODE]); -P shows only those. A process that exits during the scan is \
                  skipped. COMMAND is truncated to the terminal's width only when standard \
-                 output is a terminal. -p of a PID that does not exist lists nothing and \
-                 exits 0, as lsns does.",
+                 output is a terminal. -p of a PID that does not exist is an error (lsns \
+                 2.38 lists nothing and exits 0).",
             ),
             (
                 "EXIT STATUS",
                 "0 on success (also when nothing matches), 1 on bad input (unknown column or \
-                 type, invalid PID or namespace argument, a namespace that does not exist).",
+                 type, invalid PID or namespace argument, a process or namespace that does \
+                 not exist).",
             ),
             (
                 "EXAMPLES",
@@ -653,6 +654,18 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         column_list().print(&mut out, &s)?;
         out.flush()?;
         return Ok(0);
+    }
+    // lsns 2.38 lists nothing for a PID that does not exist and exits 0,
+    // which reads as "no namespaces"; a PID that is not there is bad input.
+    if let Some(pid) = plan.pid {
+        if std::fs::symlink_metadata(format!("/proc/{pid}"))
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
+            bail!(
+                "cannot find process {pid}: {}",
+                nix::errno::Errno::ESRCH.desc()
+            );
+        }
     }
     let owner_tree = matches!(plan.tree, Tree::Owner | Tree::Parent);
     let want = Want {
