@@ -599,10 +599,7 @@ fn binary_is_not_setuid_and_refuses_to_run_setuid() {
     let copy = dir.path().join("rchroot");
     std::fs::copy(bin("rchroot"), &copy).unwrap();
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).unwrap();
-    let ran = run(Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(&copy)
-        .args(["/", "/bin/true"]));
+    let ran = run(crate::harness::nobody(&copy, &[]).args(["/", "/bin/true"]));
     assert_eq!(ran.code, 125, "{ran:?}");
     assert_eq!(
         ran.stderr,

@@ -503,15 +503,6 @@ fn unknown_option_is_a_usage_error() {
     );
 }
 
-/// `setpriv` to the unprivileged user nobody (65534), no groups.
-fn as_nobody(program: &Path) -> Command {
-    let mut c = Command::new("setpriv");
-    c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(program)
-        .env("LC_ALL", "C");
-    c
-}
-
 /// A directory nobody can write to, in a temp dir nobody can reach.
 fn nobody_dir(dir: &Path) -> PathBuf {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
@@ -547,12 +538,12 @@ fn foreign_user_namespace_is_refused_whole() {
         let marker = open.join("ran");
         let user_arg = format!("--user={}", user.0.display());
         let uts_arg = format!("--uts={}", uts.0.display());
-        let theirs = run(as_nobody(Path::new("/usr/bin/nsenter"))
+        let theirs = run(harness::nobody(Path::new("/usr/bin/nsenter"), &[])
             .args([&user_arg, &uts_arg])
             .arg("touch")
             .arg(&marker));
         assert_eq!(theirs.code, 1, "{theirs:?}");
-        let ours = run(as_nobody(&harness::bin("rnsenter"))
+        let ours = run(harness::nobody(&harness::bin("rnsenter"), &[])
             .args([&user_arg, &uts_arg])
             .arg("touch")
             .arg(&marker));
@@ -566,7 +557,7 @@ fn foreign_user_namespace_is_refused_whole() {
         );
         assert!(!marker.exists(), "the command ran");
         // By PID: nobody may not even open the namespace files of root's process.
-        let ours = run(as_nobody(&harness::bin("rnsenter"))
+        let ours = run(harness::nobody(&harness::bin("rnsenter"), &[])
             .args(["-t", &target.pid.to_string(), "-U", "touch"])
             .arg(&marker));
         assert_eq!(
@@ -592,7 +583,7 @@ fn user_namespace_first_when_it_gives_privilege() {
     }
     // nobody's own user and mount namespaces: nobody may enter the mount
     // namespace only from inside the user namespace that owns it.
-    let unshare = as_nobody(Path::new("/usr/bin/unshare"));
+    let unshare = harness::nobody(Path::new("/usr/bin/unshare"), &[]);
     let target = target_by(unshare, &["-Urm"], "exec sleep 1000", false);
     let t = target.pid.to_string();
     let args = [
@@ -605,8 +596,8 @@ fn user_namespace_first_when_it_gives_privilege() {
         "-c",
         "id -u; readlink /proc/self/ns/mnt",
     ];
-    let ours = run(as_nobody(&harness::bin("rnsenter")).args(args));
-    let theirs = run(as_nobody(Path::new("/usr/bin/nsenter")).args(args));
+    let ours = run(harness::nobody(&harness::bin("rnsenter"), &[]).args(args));
+    let theirs = run(harness::nobody(Path::new("/usr/bin/nsenter"), &[]).args(args));
     assert_eq!((ours.code, &ours.stdout), (theirs.code, &theirs.stdout));
     assert_eq!(
         ours.stdout,
@@ -661,7 +652,7 @@ fn refuses_to_run_setuid() {
     let copy = dir.path().join("rnsenter");
     fs::copy(harness::bin("rnsenter"), &copy).unwrap();
     fs::set_permissions(&copy, fs::Permissions::from_mode(0o4755)).unwrap();
-    let ran = run(as_nobody(&copy).args(["--net=/proc/self/ns/net", "true"]));
+    let ran = run(harness::nobody(&copy, &[]).args(["--net=/proc/self/ns/net", "true"]));
     assert_eq!(
         (ran.code, ran.stderr.as_str()),
         (1, "rnsenter: refusing to run set-user-ID or set-group-ID\n")

@@ -215,6 +215,24 @@ impl Drop for Mounted {
     }
 }
 
+/// `program` run by setpriv as the unprivileged user nobody (uid and gid
+/// 65534) with no supplementary groups but `groups`, for the rows about an
+/// ordinary user. The locale is clean and PATH one nobody may search (no
+/// /root/.cargo/bin: EACCES would mask ENOENT).
+pub fn nobody(program: &Path, groups: &[u32]) -> Command {
+    let mut c = anchor("setpriv");
+    c.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+    c.args(["--reuid=65534", "--regid=65534"]);
+    if groups.is_empty() {
+        c.arg("--clear-groups");
+    } else {
+        let list: Vec<String> = groups.iter().map(u32::to_string).collect();
+        c.arg(format!("--groups={}", list.join(",")));
+    }
+    c.arg(program);
+    c
+}
+
 /// Waits (up to 20 s) until `done` holds, for what the kernel or another
 /// process does in its own time; false if it never did.
 pub fn eventually(mut done: impl FnMut() -> bool) -> bool {
