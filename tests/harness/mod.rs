@@ -315,17 +315,31 @@ impl Process {
 /// of execve, before close-on-exec descriptors are closed; asleep ('S'), it
 /// is past execve.
 fn asleep_in_sleep(pid: u32) -> bool {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    stat.split_once(" (")
-        .and_then(|(_, rest)| rest.rsplit_once(") "))
-        .is_some_and(|(comm, rest)| comm == "sleep" && rest.starts_with('S'))
+    sleep_state(pid) == Some('S')
+}
+
+/// The state of `pid` (R, S, Z, ...) when it runs `sleep`.
+fn sleep_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.split_once(" (")?;
+    let (comm, rest) = rest.rsplit_once(") ")?;
+    (comm == "sleep").then(|| rest.chars().next()).flatten()
 }
 
 impl Drop for Process {
     fn drop(&mut self) {
-        let _ = kill(Pid::from_raw(self.pid), Signal::SIGKILL);
-        let _ = kill(Pid::from_raw(self.outer.id() as i32), Signal::SIGKILL);
-        let _ = self.outer.wait();
+        // Once the test has reaped the command, its PID and those of its
+        // children may be reused: kill the process only while it still is
+        // a sleep, and the command only while it is ours to reap.
+        let reaped = matches!(self.outer.try_wait(), Ok(Some(_)));
+        let outer = self.outer.id() as i32;
+        if self.pid != outer && (!reaped || sleep_state(self.pid as u32).is_some()) {
+            let _ = kill(Pid::from_raw(self.pid), Signal::SIGKILL);
+        }
+        if !reaped {
+            let _ = kill(Pid::from_raw(outer), Signal::SIGKILL);
+            let _ = self.outer.wait();
+        }
     }
 }
 
