@@ -210,7 +210,7 @@ fn lab1_names_what_is_missing_and_install_makes_it_work() {
     let newroot = dir.path();
     std::fs::create_dir_all(newroot.join("bin")).unwrap();
     std::fs::create_dir_all(newroot.join("lib64")).unwrap();
-    std::fs::copy("/bin/bash", newroot.join("bin/bash")).unwrap();
+    crate::harness::copy_exe(Path::new("/bin/bash"), &newroot.join("bin/bash"));
     let args = [
         newroot.as_os_str(),
         "/bin/bash".as_ref(),
@@ -589,25 +589,6 @@ fn command_gets_only_fds_0_1_2_and_cwd_in_root() {
 }
 
 #[test]
-fn binary_is_not_setuid_and_refuses_to_run_setuid() {
-    if !root("binary_is_not_setuid_and_refuses_to_run_setuid") || !have("setuid", "setpriv") {
-        return;
-    }
-    let built = std::fs::metadata(bin("rchroot")).unwrap();
-    assert_eq!(built.mode() & 0o6000, 0);
-    let dir = new_root("setuid");
-    let copy = dir.path().join("rchroot");
-    std::fs::copy(bin("rchroot"), &copy).unwrap();
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).unwrap();
-    let ran = run(crate::harness::nobody(&copy, &[]).args(["/", "/bin/true"]));
-    assert_eq!(ran.code, 125, "{ran:?}");
-    assert_eq!(
-        ran.stderr,
-        "rchroot: refusing to run set-user-ID or set-group-ID\n"
-    );
-}
-
-#[test]
 fn proc_self_exe_entry_point_cannot_reach_the_binary() {
     if !root("proc_self_exe_entry_point_cannot_reach_the_binary") {
         return;
@@ -616,7 +597,7 @@ fn proc_self_exe_entry_point_cannot_reach_the_binary() {
     // would run our binary inside NEWROOT, open to the root user there.
     let tools = new_root("cve_2019_5736_bin");
     let copy = tools.path().join("rchroot");
-    std::fs::copy(bin("rchroot"), &copy).unwrap();
+    crate::harness::copy_exe(&bin("rchroot"), &copy);
     let original = std::fs::read(&copy).unwrap();
     let dir = new_root("cve_2019_5736");
     std::fs::create_dir_all(dir.path().join("bin")).unwrap();
@@ -754,8 +735,7 @@ fn scripts_name_a_missing_interpreter_and_install_brings_it() {
     }
     let dir = new_root("script");
     let script = dir.path().join("hello.sh");
-    std::fs::write(&script, "#!/bin/sh\necho hello from a script\n").unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    crate::harness::write_exe(&script, "#!/bin/sh\necho hello from a script\n");
     let args = [dir.path().as_os_str(), "/hello.sh".as_ref()];
     let (ours, theirs) = both(&args);
     assert_eq!((ours.code, theirs.code), (127, 127));

@@ -635,26 +635,3 @@ fn the_command_gets_only_fds_0_1_2() {
         );
     }
 }
-
-#[test]
-fn refuses_to_run_setuid() {
-    if !root("refuses_to_run_setuid") || !have("refuses_setuid", "setpriv") {
-        return;
-    }
-    let installed = fs::metadata(harness::bin("rnsenter")).unwrap();
-    assert_eq!(
-        installed.permissions().mode() & 0o6000,
-        0,
-        "rnsenter is setuid"
-    );
-    let dir = tempdir("refuses_setuid");
-    nobody_dir(dir.path());
-    let copy = dir.path().join("rnsenter");
-    fs::copy(harness::bin("rnsenter"), &copy).unwrap();
-    fs::set_permissions(&copy, fs::Permissions::from_mode(0o4755)).unwrap();
-    let ran = run(harness::nobody(&copy, &[]).args(["--net=/proc/self/ns/net", "true"]));
-    assert_eq!(
-        (ran.code, ran.stderr.as_str()),
-        (1, "rnsenter: refusing to run set-user-ID or set-group-ID\n")
-    );
-}

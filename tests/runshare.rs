@@ -547,7 +547,7 @@ fn wd_outside_the_new_root_is_refused() {
     let ran = in_mountns(move || {
         std::fs::create_dir_all(newroot.join("bin")).unwrap();
         std::fs::create_dir_all(newroot.join("proc")).unwrap();
-        std::fs::copy("/bin/busybox", newroot.join("bin/busybox")).unwrap();
+        crate::harness::copy_exe(Path::new("/bin/busybox"), &newroot.join("bin/busybox"));
         nix::mount::mount(
             Some("proc"),
             &newroot.join("proc"),
@@ -811,7 +811,7 @@ fn new_root_and_directory_like_unshare() {
     let dir = tempdir("newroot");
     std::fs::create_dir_all(dir.path().join("bin")).unwrap();
     std::fs::create_dir_all(dir.path().join("proc")).unwrap();
-    std::fs::copy("/bin/busybox", dir.path().join("bin/busybox")).unwrap();
+    crate::harness::copy_exe(Path::new("/bin/busybox"), &dir.path().join("bin/busybox"));
     let newroot = dir.path().to_str().unwrap();
     let (ours, theirs) = both(&["-R", newroot, "-w", "/bin", "/bin/busybox", "pwd"]);
     assert_eq!(

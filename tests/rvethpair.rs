@@ -153,7 +153,7 @@ fn lab14_red_blue_one_to_one() {
             "RED",
             "ping",
             "-c1",
-            "-W1",
+            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
             "10.200.1.2",
         ])));
         let deleted = ok(rv(&["netns", "del", "RED", "BLUE"]));
@@ -196,7 +196,7 @@ fn lab7_same_address_on_both_ends_is_refused() {
         );
         ok(harness::run(harness::anchor("ping").args([
             "-c1",
-            "-W1",
+            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
             "10.200.7.2",
         ])));
     });
@@ -270,7 +270,7 @@ fn ours_works_on_ip_netns_add() {
         assert_eq!(addrs_of(Some("RED"), "v1")[0], "10.200.4.2/24");
         ok(harness::run(harness::anchor("ping").args([
             "-c1",
-            "-W1",
+            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
             "10.200.4.2",
         ])));
         let deleted = ok(rv(&["netns", "del", "RED"]));
@@ -482,7 +482,7 @@ fn ipv6_addresses_work() {
             "ping",
             "-6",
             "-c1",
-            "-W1",
+            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
             "fd00:200::1",
         ])));
         let routes = json(ip(&["-j", "-6", "-n", "RED", "route", "show", "default"]));

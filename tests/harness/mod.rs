@@ -368,3 +368,29 @@ fn in_netns_gives_fresh_namespaces_and_leaves_nothing() {
     assert!(inner_mounts.contains(" /run/netns "), "{inner_mounts}");
     assert_eq!(mount_points(), before);
 }
+
+/// Copies the executable `from` to `to`, mode included, in a child process
+/// (`cp`): a file written by this process would stay open for writing, for
+/// an instant, in each child that another test thread forks meanwhile, and
+/// exec'ing it could then fail with ETXTBSY.
+pub fn copy_exe(from: &Path, to: &Path) {
+    let cp = run(Command::new("cp").arg("--preserve=mode").arg(from).arg(to));
+    assert_eq!(
+        cp.code,
+        0,
+        "cp {} {}: {}",
+        from.display(),
+        to.display(),
+        cp.stderr
+    );
+}
+
+/// Writes an executable script at `path`, through [`copy_exe`].
+pub fn write_exe(path: &Path, text: &str) {
+    let draft = path.with_extension("draft");
+    std::fs::write(&draft, text).expect("write a script");
+    std::fs::set_permissions(&draft, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod a script");
+    copy_exe(&draft, path);
+    std::fs::remove_file(&draft).expect("remove a draft");
+}
