@@ -897,3 +897,27 @@ fn options_end_at_newroot_like_chroot() {
     ]);
     assert_eq!((ours.code, ours.stdout.as_str()), (0, "--groups=x"));
 }
+
+#[test]
+fn every_invalid_group_and_user_dot_group_like_chroot() {
+    if !root("every_invalid_group_and_user_dot_group_like_chroot") || !have("dot_group", "chroot") {
+        return;
+    }
+    let dir = installed("dot_group", &["/bin/id"]);
+    let d = dir.path().as_os_str();
+    let ours = assert_same_as_chroot(&[
+        "--groups=bxt-no-a,0,bxt-no-b".as_ref(),
+        d,
+        "/bin/id".as_ref(),
+    ]);
+    assert_eq!(ours.code, 125);
+    assert_eq!(
+        ours.stderr,
+        "rchroot: invalid group 'bxt-no-a'\nrchroot: invalid group 'bxt-no-b'\n"
+    );
+    // The old USER.GROUP form works, with a warning.
+    let ours = assert_same_as_chroot(&["--userspec=nobody.0".as_ref(), d, "/bin/id".as_ref()]);
+    assert_eq!(ours.code, 0);
+    assert_eq!(ours.stderr, "rchroot: warning: '.' should be ':'\n");
+    assert!(ours.stdout.starts_with("uid=65534"), "{}", ours.stdout);
+}
