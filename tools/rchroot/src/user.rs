@@ -120,9 +120,12 @@ fn login_groups(ids: &Ids) -> anyhow::Result<Vec<Gid>> {
     Ok(nix::unistd::getgrouplist(&name, gid)?)
 }
 
+/// The user and group of a --userspec; `None` keeps the current one.
+type Spec = (Option<Uid>, Option<Gid>);
+
 /// gnulib parse_user_spec: `USER`, `USER:GROUP` or `:GROUP`, names looked
 /// up first, numbers otherwise; a leading `+` means "a number, no lookup".
-fn parse_spec(spec: &str) -> Result<(Option<Uid>, Option<Gid>), &'static str> {
+fn parse_spec(spec: &str) -> Result<Spec, &'static str> {
     let (user, group) = match spec.split_once(':') {
         Some((u, g)) => (Some(u).filter(|u| !u.is_empty()), Some(g)),
         None => (Some(spec), None),
@@ -156,7 +159,7 @@ fn parse_spec(spec: &str) -> Result<(Option<Uid>, Option<Gid>), &'static str> {
 
 /// gnulib parse_user_spec_warn: a spec without `:` that is no user may be
 /// the old `USER.GROUP` form, which works with a warning (`true`).
-fn parse_spec_warn(spec: &str) -> Result<((Option<Uid>, Option<Gid>), bool), &'static str> {
+fn parse_spec_warn(spec: &str) -> Result<(Spec, bool), &'static str> {
     match parse_spec(spec) {
         Err(e) if !spec.contains(':') => match spec.split_once('.') {
             Some((user, group)) => parse_spec(&format!("{user}:{group}"))
