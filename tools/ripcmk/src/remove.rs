@@ -4,7 +4,9 @@
 //! cannot be removed is reported and the others are still removed; the exit
 //! status is then 1. Every argument is read before anything is removed.
 
+use std::ffi::OsString;
 use std::io::Write;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
@@ -75,8 +77,7 @@ pub struct Cli {
     pub posix_semaphore: Vec<Ordered>,
 
     /// Remove all System V objects, or all of one kind given as --all=KIND
-    /// or -a=KIND (shm, msg, sem, or POSIX pshm, pmsg, psem); `-ashm` reads
-    /// as `-a -s hm` and is refused.
+    /// or -aKIND (shm, msg, sem, or POSIX pshm, pmsg, psem).
     #[arg(
         short = 'a',
         long = "all",
@@ -93,6 +94,62 @@ pub struct Cli {
     /// The old form: `shm|msg|sem ID...` (anything else is an error).
     #[arg(value_name = "ARG")]
     pub args: Vec<String>,
+}
+
+/// Short options that take an argument, attached or the next word.
+const REQUIRED: &[u8] = b"mMqQsS";
+
+/// The command line as ipcrm's getopt_long ("a::m:M:q:Q:s:S:") reads it,
+/// in the form clap reads the same way: the optional argument of -a is
+/// attached (`-ashm`, `-vamsg`: all of one kind; `-a=shm` names the kind
+/// "=shm"), so it becomes `-a=shm`. The argument of -m and the others is
+/// never an option (`-m -a` names the id "-a"). The old form
+/// (`ripcrm shm ID...`) and what follows `--` stay as they are.
+pub fn getopt_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut args = args.into_iter();
+    let mut out: Vec<OsString> = args.next().into_iter().collect();
+    let rest: Vec<OsString> = args.collect();
+    if rest
+        .first()
+        .and_then(|w| w.to_str())
+        .is_some_and(|w| kind_named(w).is_some())
+    {
+        out.extend(rest);
+        return out;
+    }
+    let mut rest = rest.into_iter();
+    while let Some(arg) = rest.next() {
+        let bytes = arg.as_bytes();
+        if bytes == b"--" {
+            out.push(arg);
+            break;
+        }
+        if bytes.len() < 2 || bytes[0] != b'-' || bytes[1] == b'-' {
+            out.push(arg);
+            continue;
+        }
+        let mut word = arg.clone();
+        for (i, &c) in bytes.iter().enumerate().skip(1) {
+            let (cluster, value) = bytes.split_at(i + 1);
+            if c == b'a' {
+                if !value.is_empty() {
+                    word = OsString::from_vec([cluster, b"=", value].concat());
+                }
+                break;
+            }
+            if REQUIRED.contains(&c) {
+                if value.is_empty() {
+                    if let Some(next) = rest.next() {
+                        word = OsString::from_vec([cluster, b"=", next.as_bytes()].concat());
+                    }
+                }
+                break;
+            }
+        }
+        out.push(word);
+    }
+    out.extend(rest);
+    out
 }
 
 /// Which object one removal names.
@@ -377,6 +434,27 @@ mod tests {
 
     fn plan(args: &[&str]) -> anyhow::Result<Plan> {
         Plan::new(Cli::try_parse_from(args).unwrap())
+    }
+
+    #[test]
+    fn all_takes_its_kind_attached_as_getopt_does() {
+        let args = |v: &[&str]| -> Vec<OsString> { v.iter().map(Into::into).collect() };
+        assert_eq!(
+            getopt_args(args(&[
+                "r", "-ashm", "-vamsg", "-a=x", "-a", "sem", "-m", "-a"
+            ])),
+            args(&["r", "-a=shm", "-va=msg", "-a==x", "-a", "sem", "-m=-a"])
+        );
+        assert_eq!(
+            getopt_args(args(&["r", "-m0", "--", "-ashm"])),
+            args(&["r", "-m0", "--", "-ashm"])
+        );
+        assert_eq!(
+            getopt_args(args(&["r", "shm", "-ashm"])),
+            args(&["r", "shm", "-ashm"])
+        );
+        let cli = Cli::try_parse_from(getopt_args(args(&["r", "-ashm"]))).unwrap();
+        assert_eq!(Plan::new(cli).unwrap().all, Some(Some((Kind::Shm, false))));
     }
 
     #[test]
