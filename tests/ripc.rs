@@ -749,3 +749,33 @@ fn usage_errors_are_worded_like_util_linux() {
         }
     });
 }
+
+#[test]
+fn ripcrm_verbose_explains_what_follows_it_like_ipcrm() {
+    if !ready("ripcrm_verbose_explains_what_follows_it_like_ipcrm") {
+        return;
+    }
+    // ipcrm removes while it reads its options: -v counts from where it is.
+    let cases: [&[&str]; 4] = [
+        &["-m", "0", "-v", "-m", "1"],
+        &["-v", "-q", "0"],
+        &["-m", "0", "-v", "-a"],
+        &["-s", "0", "--verbose", "-ashm"],
+    ];
+    for args in cases {
+        let (ours, ours_left) = removed_by("ripcrm", true, args);
+        let (theirs, theirs_left) = removed_by("ipcrm", false, args);
+        assert_eq!(
+            (
+                ours.code,
+                &ours.stdout,
+                ours.stderr.replace("ripcrm", "ipcrm")
+            ),
+            (theirs.code, &theirs.stdout, theirs.stderr),
+            "{args:?}"
+        );
+        assert_eq!(ours_left, theirs_left, "{args:?}");
+    }
+    let (ours, _) = removed_by("ripcrm", true, &["-m", "0", "-v", "-m", "1"]);
+    assert_eq!(ours.stdout, "removing shared memory segment id `1'\n");
+}

@@ -87,9 +87,17 @@ pub struct Cli {
     )]
     pub all: Option<Option<String>>,
 
-    /// Explain what is being done.
-    #[arg(short = 'v', long = "verbose")]
-    pub verbose: bool,
+    /// Explain what is being done (for the removals given after it, and -a).
+    // A value per -v, numbered as the others: ipcrm removes while it reads
+    // its options, so `-m 1 -v -m 2` explains only the second removal.
+    #[arg(
+        short = 'v',
+        long = "verbose",
+        num_args = 0,
+        default_missing_value = "",
+        value_parser = ordered
+    )]
+    pub verbose: Vec<Ordered>,
 
     /// The old form: `shm|msg|sem ID...` (anything else is an error).
     #[arg(value_name = "ARG")]
@@ -173,7 +181,10 @@ pub struct Plan {
     pub removals: Vec<(Kind, Target)>,
     /// `-a`: every System V kind (`None`) or one kind.
     pub all: Option<Option<Class>>,
+    /// -v was given: -a explains what it removes.
     pub verbose: bool,
+    /// The removals from this index on come after -v, and are explained.
+    pub verbose_from: usize,
     /// The old form prints `resource(s) deleted` when all went well.
     pub old_form: bool,
     /// An argument that is neither an option nor the old form.
@@ -224,7 +235,7 @@ impl Plan {
         .iter()
         .all(|v| v.is_empty())
             && cli.all.is_none()
-            && !cli.verbose;
+            && cli.verbose.is_empty();
         if let (true, Some(kind)) = (no_options, cli.args.first().and_then(|w| kind_named(w))) {
             if cli.args.len() < 2 {
                 return Err(crate::Usage("not enough arguments".into()).into());
@@ -244,6 +255,7 @@ impl Plan {
                 removals,
                 all: None,
                 verbose: false,
+                verbose_from: usize::MAX,
                 old_form: true,
                 unknown: None,
             });
@@ -285,10 +297,14 @@ impl Plan {
             }
         }
         tagged.sort_by_key(|(at, ..)| *at);
+        let verbose_at = cli.verbose.iter().map(|o| o.0).min();
         Ok(Plan {
+            verbose_from: verbose_at.map_or(usize::MAX, |v| {
+                tagged.iter().filter(|(at, ..)| *at < v).count()
+            }),
             removals: tagged.into_iter().map(|(_, k, t)| (k, t)).collect(),
             all,
-            verbose: cli.verbose,
+            verbose: verbose_at.is_some(),
             old_form: false,
             unknown: cli.args.into_iter().next(),
         })
@@ -396,8 +412,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Ok(plan) => plan,
     };
     let mut ok = true;
-    for (kind, target) in &plan.removals {
-        ok &= remove_target(*kind, target, plan.verbose)?;
+    for (n, (kind, target)) in plan.removals.iter().enumerate() {
+        ok &= remove_target(*kind, target, n >= plan.verbose_from)?;
     }
     match plan.all {
         // POSIX objects only when named: a plain -a keeps to System V (as
@@ -434,6 +450,14 @@ mod tests {
 
     fn plan(args: &[&str]) -> anyhow::Result<Plan> {
         Plan::new(Cli::try_parse_from(args).unwrap())
+    }
+
+    #[test]
+    fn verbose_counts_from_where_it_is() {
+        let p = plan(&["r", "-m", "1", "-q", "2", "-v", "-s", "3"]).unwrap();
+        assert_eq!((p.verbose, p.verbose_from), (true, 2));
+        let p = plan(&["r", "-m", "1"]).unwrap();
+        assert_eq!((p.verbose, p.verbose_from), (false, usize::MAX));
     }
 
     #[test]
