@@ -253,9 +253,15 @@ pub fn getopt_order(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
             let takes_value = !name.is_empty()
                 && !name.contains(&b'=')
                 && WITH_VALUE.iter().any(|l| l.as_bytes().starts_with(name));
-            out.push(arg);
-            if takes_value {
-                out.extend(args.next());
+            // Attached, so that clap takes it whatever it looks like.
+            match if takes_value { args.next() } else { None } {
+                Some(value) => {
+                    let mut word = arg;
+                    word.push("=");
+                    word.push(value);
+                    out.push(word);
+                }
+                None => out.push(arg),
             }
             continue;
         }
@@ -312,6 +318,8 @@ mod tests {
         let p = plan(&["rchroot", "--user", "nobody", "/srv", "--groups=x"]).unwrap();
         assert_eq!(p.userspec.as_deref(), Some("nobody"));
         assert_eq!(p.command, ["--groups=x"]);
+        let p = plan(&["rchroot", "--user", "--groups=x", "/srv"]).unwrap();
+        assert_eq!(p.userspec.as_deref(), Some("--groups=x"));
         let p = plan(&["rchroot", "--groups", "-", "-", "id"]).unwrap();
         assert_eq!(p.groups.as_deref(), Some("-"));
         assert_eq!(
