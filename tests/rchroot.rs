@@ -896,6 +896,17 @@ fn options_end_at_newroot_like_chroot() {
         "--groups=x".as_ref(),
     ]);
     assert_eq!((ours.code, ours.stdout.as_str()), (0, "--groups=x"));
+    // An option's value is taken whatever it looks like: here a user name.
+    let ours = assert_same_as_chroot(&[
+        "--userspec".as_ref(),
+        "--groups=0".as_ref(),
+        d,
+        "/bin/echo".as_ref(),
+    ]);
+    assert_eq!(
+        (ours.code, ours.stderr.as_str()),
+        (125, "rchroot: invalid user\n")
+    );
 }
 
 #[test]
