@@ -779,3 +779,36 @@ fn ripcrm_verbose_explains_what_follows_it_like_ipcrm() {
     let (ours, _) = removed_by("ripcrm", true, &["-m", "0", "-v", "-m", "1"]);
     assert_eq!(ours.stdout, "removing shared memory segment id `1'\n");
 }
+
+#[test]
+fn ripcrm_old_form_reads_ids_as_ipcrm_does() {
+    if !ready("ripcrm_old_form_reads_ids_as_ipcrm_does") {
+        return;
+    }
+    // strtoul in base 10: blanks and a sign lead, "" is 0; no options there.
+    let cases: [&[&str]; 6] = [
+        &["shm", " 1"],
+        &["shm", "+0", "1"],
+        &["shm", ""],
+        &["msg", "-1"],
+        &["shm", "0", "-v"],
+        &["sem", "-a", "99999999999999999999"],
+    ];
+    for args in cases {
+        let (ours, ours_left) = removed_by("ripcrm", true, args);
+        let (theirs, theirs_left) = removed_by("ipcrm", false, args);
+        assert_eq!(
+            (
+                ours.code,
+                &ours.stdout,
+                ours.stderr.replace("ripcrm", "ipcrm")
+            ),
+            (theirs.code, &theirs.stdout, theirs.stderr),
+            "{args:?}"
+        );
+        assert_eq!(ours_left, theirs_left, "{args:?}");
+    }
+    let (ours, left) = removed_by("ripcrm", true, &["shm", "0", "-v"]);
+    assert_eq!(ours.stderr, "ripcrm: invalid id: -v\n");
+    assert_eq!((ours.code, left.len()), (1, 3));
+}

@@ -122,6 +122,8 @@ pub fn getopt_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
         .and_then(|w| w.to_str())
         .is_some_and(|w| kind_named(w).is_some())
     {
+        // ipcrm reads no options there: `ipcrm shm 1 -v` names the id "-v".
+        out.push("--".into());
         out.extend(rest);
         return out;
     }
@@ -205,6 +207,34 @@ fn parse_key(text: &str) -> anyhow::Result<i32> {
     }
 }
 
+/// An id of the old form as ipcrm reads it: C `strtoul(text, &end, 10)`
+/// with nothing after the number, stored in an int. So blanks and a sign
+/// may lead, `-1` is -1, an empty text is 0; an overflow (ERANGE) is no id.
+fn old_form_id(text: &str) -> Option<i32> {
+    let bytes = text.as_bytes();
+    let start = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let (negative, signed) = match bytes.get(start) {
+        Some(b'-') => (true, start + 1),
+        Some(b'+') => (false, start + 1),
+        _ => (false, start),
+    };
+    let digits = &bytes[signed..];
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        // strtoul without digits leaves `end` at the start: only "" passes.
+        return text.is_empty().then_some(0);
+    }
+    let value = digits.iter().try_fold(0u64, |v, d| {
+        v.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    });
+    let value = if negative {
+        value?.wrapping_neg()
+    } else {
+        value?
+    };
+    // The C cast to int keeps the low 32 bits.
+    Some(value as u32 as i32)
+}
+
 fn kind_named(word: &str) -> Option<Kind> {
     [Kind::Shm, Kind::Msg, Kind::Sem]
         .into_iter()
@@ -243,10 +273,9 @@ impl Plan {
             let removals = cli.args[1..]
                 .iter()
                 .map(|text| {
-                    // ipcrm: strtoul in base 10, stored in an int.
-                    let target = match text.parse::<u64>() {
-                        Ok(id) if !text.starts_with('+') => Target::Id(id as i32),
-                        _ => Target::BadId(text.clone()),
+                    let target = match old_form_id(text) {
+                        Some(id) => Target::Id(id),
+                        None => Target::BadId(text.clone()),
                     };
                     (kind, target)
                 })
@@ -475,7 +504,7 @@ mod tests {
         );
         assert_eq!(
             getopt_args(args(&["r", "shm", "-ashm"])),
-            args(&["r", "shm", "-ashm"])
+            args(&["r", "--", "shm", "-ashm"])
         );
         let cli = Cli::try_parse_from(getopt_args(args(&["r", "-ashm"]))).unwrap();
         assert_eq!(Plan::new(cli).unwrap().all, Some(Some((Kind::Shm, false))));
@@ -537,6 +566,19 @@ mod tests {
         );
         let err = plan(&["ripcrm", "sem"]).unwrap_err();
         assert!(err.downcast_ref::<crate::Usage>().is_some());
+        for (text, id) in [
+            ("", Some(0)),
+            (" +7", Some(7)),
+            ("-1", Some(-1)),
+            ("4294967296", Some(0)),
+            ("99999999999999999999", None),
+            (" ", None),
+            ("+", None),
+            ("7 ", None),
+            ("0x1", None),
+        ] {
+            assert_eq!(old_form_id(text), id, "{text:?}");
+        }
     }
 
     #[test]
