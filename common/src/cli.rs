@@ -277,6 +277,12 @@ mod tests {
     }
 
     #[test]
+    fn usage_error_is_one_line() {
+        let err = Cli::try_parse_from(["t", "--nope"]).unwrap_err();
+        assert_eq!(usage_message(&err), "unexpected argument '--nope' found");
+    }
+
+    #[test]
     fn usage_errors_are_worded_as_getopt_words_them() {
         #[derive(Parser, Debug)]
         #[command(name = "t", infer_long_args = true)]
@@ -307,11 +313,5 @@ mod tests {
             message(&["t", "--shmi=1"]),
             "option '--shmid' doesn't allow an argument"
         );
-    }
-
-    #[test]
-    fn usage_error_is_one_line() {
-        let err = Cli::try_parse_from(["t", "--nope"]).unwrap_err();
-        assert_eq!(usage_message(&err), "unexpected argument '--nope' found");
     }
 }
