@@ -794,3 +794,108 @@ fn install_killed_anywhere_is_finished_by_the_next_run() {
         }
     }
 }
+
+/// Both tools on `args`: the same exit code and output, and stderr the same
+/// but for the tool's name.
+fn assert_same_as_chroot(args: &[&std::ffi::OsStr]) -> Ran {
+    let (ours, theirs) = both(args);
+    assert_eq!(
+        (
+            ours.code,
+            &ours.stdout,
+            ours.stderr.replace("rchroot", "chroot")
+        ),
+        (theirs.code, &theirs.stdout, theirs.stderr.clone()),
+        "{args:?}"
+    );
+    ours
+}
+
+#[test]
+fn usage_errors_are_worded_like_chroot() {
+    if !have("usage_errors_are_worded_like_chroot", "chroot") {
+        return;
+    }
+    let dir = new_root("usage_errors");
+    let d = dir.path().as_os_str();
+    let cases: [&[&std::ffi::OsStr]; 8] = [
+        &[],
+        &["--bxt-nope".as_ref()],
+        &["--bxt-nope=1".as_ref(), d],
+        &["-x".as_ref(), d],
+        &["--userspec".as_ref()],
+        &["--user=".as_ref()],
+        &["--skip-chdir".as_ref(), d, "true".as_ref()],
+        &["--skip-chdir=1".as_ref(), "/".as_ref(), "true".as_ref()],
+    ];
+    for args in cases {
+        let ours = assert_same_as_chroot(args);
+        assert_eq!(ours.code, 125);
+        assert_eq!(ours.stderr.lines().count(), 2, "{args:?}: {}", ours.stderr);
+        assert!(ours
+            .stderr
+            .ends_with("\nTry 'rchroot --help' for more information.\n"));
+    }
+}
+
+#[test]
+fn options_end_at_newroot_like_chroot() {
+    if !root("options_end_at_newroot_like_chroot") || !have("options_end", "chroot") {
+        return;
+    }
+    let dir = installed("options_end", &["/bin/echo"]);
+    let d = dir.path().as_os_str();
+    // What follows NEWROOT is the command, even when it looks like an option.
+    for word in ["--help", "--version", "--", "-l", "--userspec=nobody"] {
+        let ours = assert_same_as_chroot(&[d, word.as_ref(), "/bin/echo".as_ref()]);
+        assert_eq!(ours.code, 127, "{word}");
+        assert_eq!(
+            ours.stderr,
+            format!("rchroot: failed to run command '{word}': No such file or directory\n")
+        );
+    }
+    let ours = assert_same_as_chroot(&[
+        "--user".as_ref(),
+        "0".as_ref(),
+        d,
+        "/bin/echo".as_ref(),
+        "-n".as_ref(),
+        "--groups=x".as_ref(),
+    ]);
+    assert_eq!((ours.code, ours.stdout.as_str()), (0, "--groups=x"));
+    // An option's value is taken whatever it looks like: here a user name.
+    let ours = assert_same_as_chroot(&[
+        "--userspec".as_ref(),
+        "--groups=0".as_ref(),
+        d,
+        "/bin/echo".as_ref(),
+    ]);
+    assert_eq!(
+        (ours.code, ours.stderr.as_str()),
+        (125, "rchroot: invalid user\n")
+    );
+}
+
+#[test]
+fn every_invalid_group_and_user_dot_group_like_chroot() {
+    if !root("every_invalid_group_and_user_dot_group_like_chroot") || !have("dot_group", "chroot") {
+        return;
+    }
+    let dir = installed("dot_group", &["/bin/id"]);
+    let d = dir.path().as_os_str();
+    let ours = assert_same_as_chroot(&[
+        "--groups=bxt-no-a,0,bxt-no-b".as_ref(),
+        d,
+        "/bin/id".as_ref(),
+    ]);
+    assert_eq!(ours.code, 125);
+    assert_eq!(
+        ours.stderr,
+        "rchroot: invalid group 'bxt-no-a'\nrchroot: invalid group 'bxt-no-b'\n"
+    );
+    // The old USER.GROUP form works, with a warning.
+    let ours = assert_same_as_chroot(&["--userspec=nobody.0".as_ref(), d, "/bin/id".as_ref()]);
+    assert_eq!(ours.code, 0);
+    assert_eq!(ours.stderr, "rchroot: warning: '.' should be ':'\n");
+    assert!(ours.stdout.starts_with("uid=65534"), "{}", ours.stdout);
+}

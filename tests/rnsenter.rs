@@ -499,7 +499,7 @@ fn unknown_option_is_a_usage_error() {
     assert_eq!(ours.code, 1);
     assert_eq!(
         ours.stderr.lines().next(),
-        Some("rnsenter: unexpected argument '--bogus' found")
+        Some("rnsenter: unrecognized option '--bogus'")
     );
 }
 

@@ -26,7 +26,8 @@ pub fn parse_from<T: Parser>(
         );
         std::process::exit(usage_code);
     }
-    match T::try_parse_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    match T::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(err)
             if matches!(
@@ -40,7 +41,7 @@ pub fn parse_from<T: Parser>(
             let _ = writeln!(
                 std::io::stderr(),
                 "{tool}: {}\nTry '{tool} --help' for more information.",
-                usage_message(&err)
+                getopt_message(&err, &T::command(), &args)
             );
             std::process::exit(usage_code)
         }
@@ -99,6 +100,78 @@ pub fn usage_message(err: &clap::Error) -> String {
     first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
+/// A usage error worded as glibc's getopt_long words it (util-linux and
+/// coreutils print that, and scripts match it): `unrecognized option
+/// '--foo'`, `invalid option -- 'x'`, `option '--s' is ambiguous;
+/// possibilities: ...`, `option '--user' requires an argument`, `option
+/// requires an argument -- 'm'`, `option '--flag' doesn't allow an
+/// argument`. Other errors (bad values, conflicts) keep clap's wording.
+/// `args` is the command line (argv[0] first) that `command` refused.
+pub fn getopt_message(
+    err: &clap::Error,
+    command: &clap::Command,
+    args: &[std::ffi::OsString],
+) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let invalid = match err.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => arg.as_str(),
+        _ => "",
+    };
+    let longs = || {
+        command
+            .get_arguments()
+            .filter_map(clap::Arg::get_long)
+            .chain(["help", "version"])
+    };
+    match err.kind() {
+        ErrorKind::UnknownArgument => {
+            if let Some(name) = invalid.strip_prefix("--") {
+                let name = name.split('=').next().unwrap_or_default();
+                let matching: Vec<&str> = longs().filter(|l| l.starts_with(name)).collect();
+                if matching.len() > 1 {
+                    let list: Vec<String> = matching.iter().map(|l| format!("'--{l}'")).collect();
+                    return format!(
+                        "option '--{name}' is ambiguous; possibilities: {}",
+                        list.join(" ")
+                    );
+                }
+                // glibc names the whole word, `--foo=bar`; clap only `--foo`.
+                let word = args
+                    .iter()
+                    .map(|a| a.to_string_lossy())
+                    .find(|a| a.strip_prefix(invalid).is_some_and(|v| v.starts_with('=')));
+                return format!(
+                    "unrecognized option '{}'",
+                    word.as_deref().unwrap_or(invalid)
+                );
+            }
+            match invalid.strip_prefix('-').and_then(|s| s.chars().next()) {
+                Some(c) => format!("invalid option -- '{c}'"),
+                None => usage_message(err),
+            }
+        }
+        // A value is missing: the option is the last word of the command line.
+        ErrorKind::InvalidValue if invalid.starts_with('-') => {
+            let last = args.last().map(|a| a.to_string_lossy()).unwrap_or_default();
+            match (last.strip_prefix("--"), last.strip_prefix('-')) {
+                (Some(_), _) => format!(
+                    "option '{}' requires an argument",
+                    invalid.split(' ').next().unwrap_or_default()
+                ),
+                (None, Some(cluster)) if !cluster.is_empty() => format!(
+                    "option requires an argument -- '{}'",
+                    cluster.chars().last().unwrap_or_default()
+                ),
+                _ => usage_message(err),
+            }
+        }
+        ErrorKind::TooManyValues | ErrorKind::NoEquals if invalid.starts_with("--") => {
+            format!("option '{invalid}' doesn't allow an argument")
+        }
+        _ => usage_message(err),
+    }
+}
+
 /// One man page: the clap command and the hand-written sections that follow
 /// OPTIONS (EXIT STATUS, EXAMPLES, SEE ALSO, ...), rendered by `cargo xtask man`.
 pub struct Page {
@@ -125,5 +198,38 @@ mod tests {
     fn usage_error_is_one_line() {
         let err = Cli::try_parse_from(["t", "--nope"]).unwrap_err();
         assert_eq!(usage_message(&err), "unexpected argument '--nope' found");
+    }
+
+    #[test]
+    fn usage_errors_are_worded_as_getopt_words_them() {
+        #[derive(Parser, Debug)]
+        #[command(name = "t", infer_long_args = true)]
+        struct Opts {
+            #[arg(short = 'm', long)]
+            shmem: Option<String>,
+            #[arg(long)]
+            shmid: bool,
+        }
+        let message = |words: &[&str]| {
+            let args: Vec<std::ffi::OsString> = words.iter().map(Into::into).collect();
+            let err = Opts::try_parse_from(&args).unwrap_err();
+            getopt_message(&err, &<Opts as clap::CommandFactory>::command(), &args)
+        };
+        assert_eq!(message(&["t", "--nope"]), "unrecognized option '--nope'");
+        assert_eq!(message(&["t", "--no=pe"]), "unrecognized option '--no=pe'");
+        assert_eq!(message(&["t", "-x"]), "invalid option -- 'x'");
+        assert_eq!(
+            message(&["t", "--sh"]),
+            "option '--sh' is ambiguous; possibilities: '--shmem' '--shmid'"
+        );
+        assert_eq!(
+            message(&["t", "--shme"]),
+            "option '--shmem' requires an argument"
+        );
+        assert_eq!(message(&["t", "-m"]), "option requires an argument -- 'm'");
+        assert_eq!(
+            message(&["t", "--shmi=1"]),
+            "option '--shmid' doesn't allow an argument"
+        );
     }
 }
