@@ -1051,3 +1051,68 @@ fn map_user_and_group_by_name_like_unshare() {
     );
     assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
 }
+
+/// runshare's stderr with its name where unshare's has unshare's.
+fn as_unshare(stderr: &str) -> String {
+    stderr.replace("runshare", "unshare")
+}
+
+#[test]
+fn usage_errors_are_getopts_like_unshare() {
+    if !have("usage_errors_are_getopts_like_unshare", "unshare") {
+        return;
+    }
+    // unshare's short namespace options take no argument: `-m=x` is -m and
+    // an invalid `-=`. Each line: same words, exit 1, nothing run.
+    for line in [
+        "-m=x true",
+        "-m/tmp true",
+        "-fx true",
+        "--nope true",
+        "--m true",
+        "--k true",
+        "--fork=1 true",
+        "--wd",
+        "-R",
+        "-fS",
+        "--nope -h",
+    ] {
+        let args: Vec<&str> = line.split(' ').collect();
+        let (ours, theirs) = both(&args);
+        assert_eq!(ours.code, 1, "{line}: {}", ours.stderr);
+        assert_eq!(
+            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
+            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn repeated_options_and_abbreviations_count_like_unshare() {
+    if !root("repeated_options_and_abbreviations_count_like_unshare") {
+        return;
+    }
+    // getopt lets the last one win where clap would refuse a repeat; the
+    // last of -r, -c, --map-user, --map-group sets each ID.
+    for line in [
+        "-f -f -R / -R / --wd=/tmp pwd",
+        "--ro / --w /tmp --fork --mount-p -m pwd",
+        "--map-user=5 -r cat /proc/self/uid_map /proc/self/gid_map",
+        "-r --map-user=5 cat /proc/self/uid_map /proc/self/gid_map",
+        "-c -r --map-group=7 cat /proc/self/uid_map /proc/self/gid_map",
+        "-r -c cat /proc/self/uid_map",
+        "--mount-proc=/proc --mount-proc -fp ps -o pid= -p 1",
+        "-S 0 -- id -u",
+    ] {
+        let args: Vec<&str> = line.split(' ').collect();
+        let (ours, theirs) = both(&args);
+        assert_eq!(
+            (ours.code, ours.stdout.as_str()),
+            (theirs.code, theirs.stdout.as_str()),
+            "{line}: {}",
+            ours.stderr
+        );
+        assert!(!ours.stdout.is_empty(), "{line}");
+    }
+}

@@ -2,6 +2,7 @@
 //! unshared from the parent — with its refusals made before anything is
 //! created and errors that say why a namespace could not be made.
 
+pub mod getopt;
 mod idmap;
 mod sys;
 
@@ -523,6 +524,18 @@ fn signal_named(name: &str) -> anyhow::Result<Signal> {
     };
     full.parse()
         .map_err(|_| anyhow::anyhow!("unknown signal: {name}"))
+}
+
+/// The binary's whole life: unshare's command line read as getopt_long
+/// reads it (usage errors in its words, exit 1), then [`run`].
+pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
+    match getopt::canonical(args) {
+        Ok(args) => common::cli::main::<Cli>("runshare", 1, args, run),
+        Err(usage) => {
+            eprintln!("runshare: {usage}\nTry 'runshare --help' for more information.");
+            1
+        }
+    }
 }
 
 /// Runs the command in its new namespaces; returns the exit code.
