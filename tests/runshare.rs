@@ -1116,3 +1116,36 @@ fn repeated_options_and_abbreviations_count_like_unshare() {
         assert!(!ours.stdout.is_empty(), "{line}");
     }
 }
+
+#[test]
+fn values_are_read_like_unshare() {
+    if !root("values_are_read_like_unshare") {
+        return;
+    }
+    // strtoul_or_err (blanks, signs, wrap to uid_t, ERANGE), -1 as "no
+    // map", signame_to_signum (aliases, real-time signals, no numbers),
+    // strtos64_or_err, and "setuid failed" as unshare words it.
+    for args in [
+        &["-S", " 1", "id", "-u"][..],
+        &["-S", "-4294967295", "id", "-u"],
+        &["-S", "-1", "true"],
+        &["-G", "-1", "true"],
+        &["-S", "99999999999999999999999", "true"],
+        &["-S", "1x", "true"],
+        &["--map-group=-1", "cat", "/proc/self/gid_map"],
+        &["--kill-child=CLD", "echo", "ok"],
+        &["--kill-child=rtmin+1", "echo", "ok"],
+        &["--kill-child=SIGRTMAX-2", "echo", "ok"],
+        &["--kill-child=15", "echo", "ok"],
+        &["--kill-child=rtmin", "echo", "ok"],
+        &["-T", "--monotonic", " -5", "true"],
+        &["-T", "--boottime=99999999999999999999", "true"],
+    ] {
+        let (ours, theirs) = both(args);
+        assert_eq!(
+            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
+            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
+            "{args:?}"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod getopt;
 mod idmap;
+mod parse;
 mod sys;
 
 use std::ffi::OsString;
@@ -221,7 +222,8 @@ pub struct Plan {
     /// `(namespace file name, FILE)` to bind, in util-linux's order.
     pub persist: Vec<(&'static str, PathBuf)>,
     pub fork: bool,
-    pub kill_child: Option<Signal>,
+    /// The signal number (real-time ones too).
+    pub kill_child: Option<libc::c_int>,
     pub forward_signals: bool,
     pub mount_proc: Option<PathBuf>,
     /// Empty for `unchanged`.
@@ -291,10 +293,11 @@ impl Plan {
             (own_uid, own_gid) = (Some(euid.as_raw()), Some(egid.as_raw()));
         }
         if let Some(user) = &cli.map_user {
-            own_uid = Some(user_id(user)?);
+            // -1 is unshare's "no map": the user namespace only.
+            own_uid = Some(user_id(user)?).filter(|&id| id != u32::MAX);
         }
         if let Some(group) = &cli.map_group {
-            own_gid = Some(group_id(group)?);
+            own_gid = Some(group_id(group)?).filter(|&id| id != u32::MAX);
         }
         let mut user_specs = cli
             .map_users
@@ -339,7 +342,13 @@ impl Plan {
             gid_map = idmap::merge(&group_ranges, egid.as_raw(), own_gid.take());
             idmap::check(&gid_map, "gid")?;
         }
-        if own_uid.is_some() || own_gid.is_some() || !uid_map.is_empty() || !gid_map.is_empty() {
+        if own_uid.is_some()
+            || own_gid.is_some()
+            || cli.map_user.is_some()
+            || cli.map_group.is_some()
+            || !uid_map.is_empty()
+            || !gid_map.is_empty()
+        {
             flags |= CloneFlags::CLONE_NEWUSER;
         }
 
@@ -364,29 +373,24 @@ impl Plan {
         };
         let kill_child = match &cli.kill_child {
             None => None,
-            Some(None) => Some(Signal::SIGKILL),
-            Some(Some(name)) => Some(signal_named(name)?),
+            Some(None) => Some(libc::SIGKILL),
+            Some(Some(name)) => Some(parse::signal(name)?),
         };
         let setuid = cli
             .setuid
             .as_deref()
-            .map(|s| number(s, "failed to parse uid").map(Uid::from_raw))
+            .map(|s| parse::id(s, "failed to parse uid").map(Uid::from_raw))
             .transpose()?;
         let setgid = cli
             .setgid
             .as_deref()
-            .map(|s| number(s, "failed to parse gid").map(Gid::from_raw))
+            .map(|s| parse::id(s, "failed to parse gid").map(Gid::from_raw))
             .transpose()?;
         let offset = |s: &Option<String>, what: &str| {
-            s.as_deref()
-                .map(|v| {
-                    v.parse::<i64>()
-                        .map_err(|_| anyhow::anyhow!("failed to parse {what} offset: '{v}'"))
-                })
-                .transpose()
+            s.as_deref().map(|v| parse::offset(v, what)).transpose()
         };
-        let monotonic = offset(&cli.monotonic, "monotonic")?;
-        let boottime = offset(&cli.boottime, "boottime")?;
+        let monotonic = offset(&cli.monotonic, "failed to parse monotonic offset")?;
+        let boottime = offset(&cli.boottime, "failed to parse boottime offset")?;
         if (monotonic.is_some() || boottime.is_some()) && !flags.contains(common::ns::CLONE_NEWTIME)
         {
             bail!("options --monotonic and --boottime require unsharing of a time namespace (-t)");
@@ -484,46 +488,20 @@ fn check_proc_target(dir: &Path, root: Option<&Path>, wd: Option<&Path>) -> anyh
     Ok(())
 }
 
-/// A number the way strtoul_or_err takes it.
-fn number(s: &str, what: &str) -> anyhow::Result<u32> {
-    s.parse().map_err(|_| anyhow::anyhow!("{what}: '{s}'"))
-}
-
-/// A user name or number (`--map-user`).
+/// A user name, else a number (`--map-user`; util-linux `get_user`).
 fn user_id(s: &str) -> anyhow::Result<u32> {
-    match s.parse() {
-        Ok(n) => Ok(n),
-        Err(_) => nix::unistd::User::from_name(s)
-            .ok()
-            .flatten()
-            .map(|u| u.uid.as_raw())
-            .ok_or_else(|| anyhow::anyhow!("failed to parse uid: '{s}'")),
+    match nix::unistd::User::from_name(s).ok().flatten() {
+        Some(user) => Ok(user.uid.as_raw()),
+        None => parse::id(s, "failed to parse uid"),
     }
 }
 
-/// A group name or number (`--map-group`).
+/// A group name, else a number (`--map-group`; util-linux `get_group`).
 fn group_id(s: &str) -> anyhow::Result<u32> {
-    match s.parse() {
-        Ok(n) => Ok(n),
-        Err(_) => nix::unistd::Group::from_name(s)
-            .ok()
-            .flatten()
-            .map(|g| g.gid.as_raw())
-            .ok_or_else(|| anyhow::anyhow!("failed to parse gid: '{s}'")),
+    match nix::unistd::Group::from_name(s).ok().flatten() {
+        Some(group) => Ok(group.gid.as_raw()),
+        None => parse::id(s, "failed to parse gid"),
     }
-}
-
-/// A signal by name, with or without SIG, any case (util-linux
-/// `signame_to_signum`).
-fn signal_named(name: &str) -> anyhow::Result<Signal> {
-    let upper = name.to_ascii_uppercase();
-    let full = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    };
-    full.parse()
-        .map_err(|_| anyhow::anyhow!("unknown signal: {name}"))
 }
 
 /// The binary's whole life: unshare's command line read as getopt_long
@@ -726,10 +704,10 @@ impl Plan {
         }
         if let Some(gid) = self.setgid {
             nix::unistd::setgroups(&[]).context("setgroups failed")?;
-            nix::unistd::setgid(gid).context("setgid() failed")?;
+            nix::unistd::setgid(gid).context("setgid failed")?;
         }
         if let Some(uid) = self.setuid {
-            nix::unistd::setuid(uid).context("setuid() failed")?;
+            nix::unistd::setuid(uid).context("setuid failed")?;
         }
         if self.keep_caps && self.flags.contains(CloneFlags::CLONE_NEWUSER) {
             sys::keep_caps()?;
@@ -1003,10 +981,10 @@ mod tests {
     fn kill_child_and_forward_signals_imply_fork() {
         let p = plan(&["--kill-child=term", "true"]).unwrap();
         assert!(p.fork);
-        assert_eq!(p.kill_child, Some(Signal::SIGTERM));
+        assert_eq!(p.kill_child, Some(libc::SIGTERM));
         assert_eq!(
             plan(&["--kill-child", "true"]).unwrap().kill_child,
-            Some(Signal::SIGKILL)
+            Some(libc::SIGKILL)
         );
         assert!(plan(&["--forward-signals", "true"]).unwrap().fork);
     }
