@@ -1149,3 +1149,28 @@ fn values_are_read_like_unshare() {
         );
     }
 }
+
+#[test]
+fn relative_mount_proc_is_below_the_current_directory_like_unshare() {
+    let test = "relative_mount_proc_is_below_the_current_directory_like_unshare";
+    if !root(test) {
+        return;
+    }
+    let dir = tempdir(test);
+    std::fs::create_dir(dir.path().join("p")).unwrap();
+    let line = ["--mount-proc=p", "-f", "cat", "p/self/comm"];
+    let ours = run(cmd("runshare").args(line).current_dir(dir.path()));
+    let theirs = run(anchor("unshare").args(line).current_dir(dir.path()));
+    assert_eq!(
+        (ours.code, ours.stdout.as_str()),
+        (0, "cat\n"),
+        "{}",
+        ours.stderr
+    );
+    assert_eq!(ours, theirs);
+    // The mount was in the namespace only.
+    assert!(std::fs::read_dir(dir.path().join("p"))
+        .unwrap()
+        .next()
+        .is_none());
+}

@@ -476,8 +476,12 @@ fn check_proc_target(dir: &Path, root: Option<&Path>, wd: Option<&Path>) -> anyh
         in_root(dir)
     } else if let Some(wd) = wd {
         in_root(wd).join(dir)
-    } else {
+    } else if root.is_some() {
+        // The chroot changes directory to the new root.
         in_root(Path::new("/")).join(dir)
+    } else {
+        // Relative to the directory runshare runs in.
+        dir.to_path_buf()
     };
     let meta =
         std::fs::metadata(&target).with_context(|| format!("mount {} failed", dir.display()))?;
