@@ -1069,7 +1069,9 @@ fn usage_errors_are_getopts_like_unshare() {
         "-m/tmp true",
         "-fx true",
         "--nope true",
+        "--nope=1 true",
         "--m true",
+        "--m=x true",
         "--k true",
         "--fork=1 true",
         "--wd",
@@ -1173,4 +1175,26 @@ fn relative_mount_proc_is_below_the_current_directory_like_unshare() {
         .unwrap()
         .next()
         .is_none());
+}
+
+#[test]
+fn empty_paths_fail_where_unshare_fails() {
+    if !root("empty_paths_fail_where_unshare_fails") {
+        return;
+    }
+    // An empty DIR is the system call's to refuse, not a usage error.
+    for args in [
+        &["--root=", "true"][..],
+        &["-R", "", "true"],
+        &["-w", "", "true"],
+        &["--mount-proc=", "-f", "true"],
+    ] {
+        let (ours, theirs) = both(args);
+        assert_eq!(ours.code, 1, "{args:?}");
+        assert_eq!(
+            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
+            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
+            "{args:?}"
+        );
+    }
 }

@@ -127,7 +127,9 @@ fn long_option(
         ),
         None => (text, None),
     };
-    let shown = String::from_utf8_lossy(name);
+    // glibc names the word as given, `=VALUE` and all, when it finds no
+    // one option for it.
+    let shown = String::from_utf8_lossy(text);
     let candidates: Vec<_> = LONG
         .iter()
         .filter(|(long, _, _)| long.as_bytes().starts_with(name))

@@ -27,39 +27,39 @@ use sys::{Helper, Side};
 #[command(name = "runshare", version, infer_long_args = true)]
 pub struct Cli {
     /// Unshare the mount namespace; with FILE, keep it by a bind mount there.
-    #[arg(short = 'm', long = "mount", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'm', long = "mount", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub mount: Option<Option<PathBuf>>,
 
     /// Unshare the UTS namespace (hostname etc); with FILE, keep it there.
-    #[arg(short = 'u', long = "uts", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'u', long = "uts", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub uts: Option<Option<PathBuf>>,
 
     /// Unshare the System V IPC namespace; with FILE, keep it there.
-    #[arg(short = 'i', long = "ipc", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'i', long = "ipc", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub ipc: Option<Option<PathBuf>>,
 
     /// Unshare the network namespace; with FILE, keep it there.
-    #[arg(short = 'n', long = "net", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'n', long = "net", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub net: Option<Option<PathBuf>>,
 
     /// Unshare the PID namespace; with FILE, keep it there.
-    #[arg(short = 'p', long = "pid", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'p', long = "pid", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub pid: Option<Option<PathBuf>>,
 
     /// Unshare the user namespace; with FILE, keep it there.
-    #[arg(short = 'U', long = "user", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'U', long = "user", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub user: Option<Option<PathBuf>>,
 
     /// Unshare the cgroup namespace; with FILE, keep it there.
-    #[arg(short = 'C', long = "cgroup", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'C', long = "cgroup", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub cgroup: Option<Option<PathBuf>>,
 
     /// Unshare the time namespace; with FILE, keep it there.
-    #[arg(short = 'T', long = "time", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'T', long = "time", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub time: Option<Option<PathBuf>>,
 
     /// Mount the proc filesystem on DIR (default /proc) first (implies --mount).
-    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true)]
+    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub mount_proc: Option<Option<PathBuf>>,
 
     /// Modify mount propagation in the mount namespace (default private).
@@ -67,11 +67,11 @@ pub struct Cli {
     pub propagation: Option<String>,
 
     /// Run the command with root directory set to DIR.
-    #[arg(short = 'R', long, value_name = "DIR")]
+    #[arg(short = 'R', long, value_name = "DIR", value_parser = path())]
     pub root: Option<PathBuf>,
 
     /// Change working directory to DIR (inside the new root: one outside is refused).
-    #[arg(short = 'w', long = "wd", value_name = "DIR")]
+    #[arg(short = 'w', long = "wd", value_name = "DIR", value_parser = path())]
     pub wd: Option<PathBuf>,
 
     /// Set uid in the entered namespace.
@@ -141,6 +141,13 @@ pub struct Cli {
     /// The program and its arguments (default: $SHELL, else the passwd shell, else /bin/sh).
     #[arg(trailing_var_arg = true, value_name = "PROGRAM")]
     pub command: Vec<OsString>,
+}
+
+/// A path as unshare takes it: an empty one too (clap's PathBuf parser
+/// refuses it; the system call then says what is wrong with it).
+fn path() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
+    use clap::builder::TypedValueParser;
+    clap::builder::OsStringValueParser::new().map(PathBuf::from)
 }
 
 /// Man page text beside the clap definition.
