@@ -1099,7 +1099,7 @@ fn repeated_options_and_abbreviations_count_like_unshare() {
     // last of -r, -c, --map-user, --map-group sets each ID.
     for line in [
         "-f -f -R / -R / --wd=/tmp pwd",
-        "--ro / --w /tmp --fork --mount-p -m pwd",
+        "--ro / --w /tmp --fo --mount-p -m pwd",
         "--map-user=5 -r cat /proc/self/uid_map /proc/self/gid_map",
         "-r --map-user=5 cat /proc/self/uid_map /proc/self/gid_map",
         "-c -r --map-group=7 cat /proc/self/uid_map /proc/self/gid_map",

@@ -55,6 +55,10 @@ const LONG: [(&str, Has, Option<u8>); 30] = [
     ("forward-signals", Has::No, None),
 ];
 
+/// Options beyond util-linux 2.38: an abbreviation 2.38 reads as one of
+/// its own options stays that option.
+const NEWER: [&str; 1] = ["forward-signals"];
+
 /// The namespace options: a later one without FILE keeps an earlier FILE
 /// (unshare only sets the flag then).
 const NAMESPACES: [&str; 8] = [
@@ -130,10 +134,14 @@ fn long_option(
     // glibc names the word as given, `=VALUE` and all, when it finds no
     // one option for it.
     let shown = String::from_utf8_lossy(text);
-    let candidates: Vec<_> = LONG
+    let mut candidates: Vec<_> = LONG
         .iter()
         .filter(|(long, _, _)| long.as_bytes().starts_with(name))
         .collect();
+    if candidates.iter().any(|(long, _, _)| !NEWER.contains(long)) {
+        // `--fo` is --fork to unshare 2.38, as a script written for it means.
+        candidates.retain(|(long, _, _)| !NEWER.contains(long));
+    }
     let option = match LONG.iter().find(|(long, _, _)| long.as_bytes() == name) {
         Some(exact) => exact,
         None => match candidates.as_slice() {
@@ -288,6 +296,10 @@ mod tests {
         assert_eq!(
             words("x --nope").unwrap_err(),
             "unrecognized option '--nope'"
+        );
+        assert_eq!(
+            words("x --fo --forw true").unwrap(),
+            ["x", "--fork", "--forward-signals", "--", "true"]
         );
         assert_eq!(
             words("x --fork=1").unwrap_err(),
