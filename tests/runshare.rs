@@ -1198,3 +1198,25 @@ fn empty_paths_fail_where_unshare_fails() {
         );
     }
 }
+
+#[test]
+fn help_and_version_that_cannot_be_written_fail_like_unshare() {
+    if !have("help_and_version_that_cannot_be_written_fail_like_unshare", "unshare") {
+        return;
+    }
+    for arg in ["--help", "-V", "-fh"] {
+        let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let ours = run(cmd("runshare").arg(arg).stdout(full()));
+        let theirs = run(anchor("unshare").arg(arg).stdout(full()));
+        assert_eq!(ours.code, 1, "{arg}");
+        assert_eq!(
+            (ours.code, as_unshare(&ours.stderr)),
+            (theirs.code, theirs.stderr),
+            "{arg}"
+        );
+    }
+    // Written, they go to stdout with exit 0.
+    let ours = run(cmd("runshare").arg("--he"));
+    assert_eq!((ours.code, ours.stderr.as_str()), (0, ""));
+    assert!(ours.stdout.contains("--mount"));
+}

@@ -71,9 +71,19 @@ const APPEND: [&str; 2] = ["map-users", "map-groups"];
 /// Each sets the inside uid, gid or both, the last one winning for each.
 const OWN_MAPS: [&str; 4] = ["map-root-user", "map-current-user", "map-user", "map-group"];
 
-/// `args` (argv[0] first) in the canonical form, or getopt's complaint
-/// (the line after `TOOL: `).
-pub fn canonical(args: impl IntoIterator<Item = OsString>) -> Result<Vec<OsString>, String> {
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line {
+    /// Run: the arguments (argv[0] first) in the canonical form.
+    Run(Vec<OsString>),
+    /// `-h` or `-V` was reached: print that and do nothing else.
+    Help,
+    Version,
+}
+
+/// `args` (argv[0] first) as unshare's getopt reads them, or getopt's
+/// complaint (the line after `TOOL: `).
+pub fn canonical(args: impl IntoIterator<Item = OsString>) -> Result<Line, String> {
     let mut args = args.into_iter();
     let argv0 = args.next().unwrap_or_else(|| "runshare".into());
     let mut given: Vec<(&'static str, Option<OsString>)> = Vec::new();
@@ -97,9 +107,11 @@ pub fn canonical(args: impl IntoIterator<Item = OsString>) -> Result<Vec<OsStrin
             short_options(&bytes[1..], &mut args, &mut found)?;
         }
         for (name, value) in found {
-            if matches!(name, "help" | "version") {
-                // getopt hands these over at once: unshare prints and exits.
-                return Ok(vec![argv0, format!("--{name}").into()]);
+            // getopt hands these over at once: unshare prints and exits.
+            match name {
+                "help" => return Ok(Line::Help),
+                "version" => return Ok(Line::Version),
+                _ => {}
             }
             record(&mut given, name, value);
         }
@@ -115,7 +127,7 @@ pub fn canonical(args: impl IntoIterator<Item = OsString>) -> Result<Vec<OsStrin
     }
     out.push("--".into());
     out.extend(program);
-    Ok(out)
+    Ok(Line::Run(out))
 }
 
 /// `--NAME`, `--NAME=VALUE` or `--NAME VALUE`, NAME exact or an
@@ -227,10 +239,9 @@ mod tests {
     use clap::CommandFactory;
 
     fn words(line: &str) -> Result<Vec<String>, String> {
-        canonical(line.split(' ').map(OsString::from)).map(|v| {
-            v.into_iter()
-                .map(|w| w.into_string().unwrap())
-                .collect::<Vec<_>>()
+        canonical(line.split(' ').map(OsString::from)).map(|l| match l {
+            Line::Run(v) => v.into_iter().map(|w| w.into_string().unwrap()).collect(),
+            other => vec![format!("{other:?}")],
         })
     }
 
@@ -336,7 +347,8 @@ mod tests {
 
     #[test]
     fn help_wins_only_when_reached() {
-        assert_eq!(words("x -fh --nope").unwrap(), ["x", "--help"]);
+        assert_eq!(words("x -fh --nope").unwrap(), ["Help"]);
+        assert_eq!(words("x --vers -h").unwrap(), ["Version"]);
         assert_eq!(
             words("x --nope -h").unwrap_err(),
             "unrecognized option '--nope'"

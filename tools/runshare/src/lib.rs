@@ -518,10 +518,30 @@ fn group_id(s: &str) -> anyhow::Result<u32> {
 /// The binary's whole life: unshare's command line read as getopt_long
 /// reads it (usage errors in its words, exit 1), then [`run`].
 pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
-    match getopt::canonical(args) {
-        Ok(args) => common::cli::main::<Cli>("runshare", 1, args, run),
+    use std::io::Write;
+    // Fail closed before anything, as common::cli::parse_from does.
+    if nix::unistd::getuid() != nix::unistd::geteuid()
+        || nix::unistd::getgid() != nix::unistd::getegid()
+    {
+        eprintln!("runshare: refusing to run set-user-ID or set-group-ID");
+        return 1;
+    }
+    let text = match getopt::canonical(args) {
+        Ok(getopt::Line::Run(args)) => return common::cli::main::<Cli>("runshare", 1, args, run),
+        Ok(getopt::Line::Help) => Cli::command().render_help().to_string(),
+        Ok(getopt::Line::Version) => Cli::command().render_version(),
         Err(usage) => {
             eprintln!("runshare: {usage}\nTry 'runshare --help' for more information.");
+            return 1;
+        }
+    };
+    // unshare's close_stdout: a help or version that could not be written
+    // is a failure.
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("runshare: write error: {}", common::error::strerror(&e));
             1
         }
     }
