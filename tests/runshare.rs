@@ -1201,11 +1201,19 @@ fn empty_paths_fail_where_unshare_fails() {
 
 #[test]
 fn help_and_version_that_cannot_be_written_fail_like_unshare() {
-    if !have("help_and_version_that_cannot_be_written_fail_like_unshare", "unshare") {
+    if !have(
+        "help_and_version_that_cannot_be_written_fail_like_unshare",
+        "unshare",
+    ) {
         return;
     }
     for arg in ["--help", "-V", "-fh"] {
-        let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let full = || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap()
+        };
         let ours = run(cmd("runshare").arg(arg).stdout(full()));
         let theirs = run(anchor("unshare").arg(arg).stdout(full()));
         assert_eq!(ours.code, 1, "{arg}");

@@ -174,7 +174,13 @@ pub fn pages() -> Vec<common::cli::Page> {
                  (user.max_user_namespaces, AppArmor, a missing capability). Run as root, \
                  --map-root-user maps the namespace's root to the real root: runshare \
                  warns. The command keeps the terminal (as unshare does) and gets only \
-                 descriptors 0, 1 and 2.",
+                 descriptors 0, 1 and 2.\n\n\
+                 The command line is read as unshare's getopt_long reads it: options end \
+                 at the program; the short namespace options take no FILE (-m=FILE is an \
+                 error: use --mount=FILE); a long option may be shortened while it stays \
+                 unambiguous among unshare's options (--fo is --fork); an option given \
+                 twice counts with its last value, but a namespace option without FILE \
+                 keeps an earlier FILE, and --map-users and --map-groups add up.",
             ),
             (
                 "EXIT STATUS",
