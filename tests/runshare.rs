@@ -1228,3 +1228,32 @@ fn help_and_version_that_cannot_be_written_fail_like_unshare() {
     assert_eq!((ours.code, ours.stderr.as_str()), (0, ""));
     assert!(ours.stdout.contains("--mount"));
 }
+
+#[test]
+fn bad_values_are_named_in_command_line_order_like_unshare() {
+    if !have(
+        "bad_values_are_named_in_command_line_order_like_unshare",
+        "unshare",
+    ) {
+        return;
+    }
+    // unshare checks a value as getopt hands it over: the first bad one is
+    // named, before a later usage error or --help.
+    for line in [
+        "-S a --propagation=b true",
+        "--propagation=b -S a true",
+        "--kill-child=nope -h",
+        "--setgroups=x --nope",
+        "--monotonic=x --boottime=y",
+        "-G x --map-user=nosuch",
+    ] {
+        let args: Vec<&str> = line.split(' ').collect();
+        let (ours, theirs) = both(&args);
+        assert_eq!(ours.code, 1, "{line}");
+        assert_eq!(
+            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
+            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
+            "{line}"
+        );
+    }
+}

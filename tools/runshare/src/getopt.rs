@@ -81,9 +81,23 @@ pub enum Line {
     Version,
 }
 
-/// `args` (argv[0] first) as unshare's getopt reads them, or getopt's
-/// complaint (the line after `TOOL: `).
-pub fn canonical(args: impl IntoIterator<Item = OsString>) -> Result<Line, String> {
+/// Why the command line was refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// getopt's complaint (the line after `TOOL: `; a usage error).
+    Usage(String),
+    /// A value unshare's getopt loop refuses as it reads it.
+    Value(anyhow::Error),
+}
+
+impl From<String> for Refusal {
+    fn from(usage: String) -> Refusal {
+        Refusal::Usage(usage)
+    }
+}
+
+/// `args` (argv[0] first) as unshare's getopt reads them, or why not.
+pub fn canonical(args: impl IntoIterator<Item = OsString>) -> Result<Line, Refusal> {
     let mut args = args.into_iter();
     let argv0 = args.next().unwrap_or_else(|| "runshare".into());
     let mut given: Vec<(&'static str, Option<OsString>)> = Vec::new();
@@ -112,6 +126,9 @@ pub fn canonical(args: impl IntoIterator<Item = OsString>) -> Result<Line, Strin
                 "help" => return Ok(Line::Help),
                 "version" => return Ok(Line::Version),
                 _ => {}
+            }
+            if let Some(text) = value.as_deref().and_then(OsStr::to_str) {
+                crate::check_value(name, text).map_err(Refusal::Value)?;
             }
             record(&mut given, name, value);
         }
@@ -239,10 +256,12 @@ mod tests {
     use clap::CommandFactory;
 
     fn words(line: &str) -> Result<Vec<String>, String> {
-        canonical(line.split(' ').map(OsString::from)).map(|l| match l {
-            Line::Run(v) => v.into_iter().map(|w| w.into_string().unwrap()).collect(),
-            other => vec![format!("{other:?}")],
-        })
+        match canonical(line.split(' ').map(OsString::from)) {
+            Ok(Line::Run(v)) => Ok(v.into_iter().map(|w| w.into_string().unwrap()).collect()),
+            Ok(other) => Ok(vec![format!("{other:?}")]),
+            Err(Refusal::Usage(usage)) => Err(usage),
+            Err(Refusal::Value(err)) => Err(format!("value: {err}")),
+        }
     }
 
     #[test]
@@ -333,16 +352,33 @@ mod tests {
             ["x", "--root=b", "--fork", "--mount=/p", "--", "true"]
         );
         assert_eq!(
-            words("x --map-user=5 -r --map-group=7 --map-users=a --map-users=b").unwrap(),
+            words("x --map-user=5 -r --map-group=7 --map-users=0:1:1 --map-users=all").unwrap(),
             [
                 "x",
                 "--map-root-user",
                 "--map-group=7",
-                "--map-users=a",
-                "--map-users=b",
+                "--map-users=0:1:1",
+                "--map-users=all",
                 "--"
             ]
         );
+    }
+
+    #[test]
+    fn values_are_checked_in_order_as_read() {
+        assert_eq!(
+            words("x -S a --propagation=b").unwrap_err(),
+            "value: failed to parse uid: 'a'"
+        );
+        assert_eq!(
+            words("x --propagation=b -S a").unwrap_err(),
+            "value: unsupported propagation mode: b"
+        );
+        assert_eq!(
+            words("x --kill-child=nope -h").unwrap_err(),
+            "value: unknown signal: nope"
+        );
+        assert_eq!(words("x -h --kill-child=nope").unwrap(), ["Help"]);
     }
 
     #[test]

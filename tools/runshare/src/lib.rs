@@ -365,25 +365,11 @@ impl Plan {
             flags |= CloneFlags::CLONE_NEWUSER;
         }
 
-        let setgroups = cli
-            .setgroups
-            .as_deref()
-            .map(|s| match s {
-                "allow" => Ok(Setgroups::Allow),
-                "deny" => Ok(Setgroups::Deny),
-                _ => Err(anyhow::anyhow!("unsupported --setgroups argument '{s}'")),
-            })
-            .transpose()?;
+        let setgroups = cli.setgroups.as_deref().map(setgroups_named).transpose()?;
         if own_gid.is_some() && setgroups == Some(Setgroups::Allow) {
             bail!("options --setgroups=allow and --map-group are mutually exclusive");
         }
-        let propagation = match cli.propagation.as_deref() {
-            None | Some("private") => MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-            Some("slave") => MsFlags::MS_REC | MsFlags::MS_SLAVE,
-            Some("shared") => MsFlags::MS_REC | MsFlags::MS_SHARED,
-            Some("unchanged") => MsFlags::empty(),
-            Some(other) => bail!("unsupported propagation mode: {other}"),
-        };
+        let propagation = propagation_named(cli.propagation.as_deref().unwrap_or("private"))?;
         let kill_child = match &cli.kill_child {
             None => None,
             Some(None) => Some(libc::SIGKILL),
@@ -505,6 +491,45 @@ fn check_proc_target(dir: &Path, root: Option<&Path>, wd: Option<&Path>) -> anyh
     Ok(())
 }
 
+/// `--setgroups allow|deny`.
+fn setgroups_named(s: &str) -> anyhow::Result<Setgroups> {
+    match s {
+        "allow" => Ok(Setgroups::Allow),
+        "deny" => Ok(Setgroups::Deny),
+        _ => bail!("unsupported --setgroups argument '{s}'"),
+    }
+}
+
+/// `--propagation`: the flags for `/`, empty for `unchanged`.
+fn propagation_named(s: &str) -> anyhow::Result<MsFlags> {
+    Ok(match s {
+        "private" => MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        "slave" => MsFlags::MS_REC | MsFlags::MS_SLAVE,
+        "shared" => MsFlags::MS_REC | MsFlags::MS_SHARED,
+        "unchanged" => MsFlags::empty(),
+        _ => bail!("unsupported propagation mode: {s}"),
+    })
+}
+
+/// The value of `--OPTION` checked as unshare's getopt loop checks it, if
+/// it does: getopt.rs calls this in command-line order, so the first bad
+/// value is the one named, and before a later `--help`.
+fn check_value(option: &str, value: &str) -> anyhow::Result<()> {
+    match option {
+        "setuid" => parse::id(value, "failed to parse uid").map(drop),
+        "setgid" => parse::id(value, "failed to parse gid").map(drop),
+        "map-user" => user_id(value).map(drop),
+        "map-group" => group_id(value).map(drop),
+        "map-users" | "map-groups" => Spec::parse(value).map(drop),
+        "kill-child" => parse::signal(value).map(drop),
+        "propagation" => propagation_named(value).map(drop),
+        "setgroups" => setgroups_named(value).map(drop),
+        "monotonic" => parse::offset(value, "failed to parse monotonic offset").map(drop),
+        "boottime" => parse::offset(value, "failed to parse boottime offset").map(drop),
+        _ => Ok(()),
+    }
+}
+
 /// A user name, else a number (`--map-user`; util-linux `get_user`).
 fn user_id(s: &str) -> anyhow::Result<u32> {
     match nix::unistd::User::from_name(s).ok().flatten() {
@@ -536,9 +561,12 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
         Ok(getopt::Line::Run(args)) => return common::cli::main::<Cli>("runshare", 1, args, run),
         Ok(getopt::Line::Help) => Cli::command().render_help().to_string(),
         Ok(getopt::Line::Version) => Cli::command().render_version(),
-        Err(usage) => {
+        Err(getopt::Refusal::Usage(usage)) => {
             eprintln!("runshare: {usage}\nTry 'runshare --help' for more information.");
             return 1;
+        }
+        Err(getopt::Refusal::Value(err)) => {
+            return i32::from(common::error::report("runshare", 1, Err(err)));
         }
     };
     // unshare's close_stdout: a help or version that could not be written
