@@ -127,8 +127,9 @@ pub fn canonical(args: impl IntoIterator<Item = OsString>) -> Result<Line, Refus
                 "version" => return Ok(Line::Version),
                 _ => {}
             }
-            if let Some(text) = value.as_deref().and_then(OsStr::to_str) {
-                crate::check_value(name, text).map_err(Refusal::Value)?;
+            if let Some(value) = &value {
+                // Not UTF-8: no number, name or word of unshare's either.
+                crate::check_value(name, &value.to_string_lossy()).map_err(Refusal::Value)?;
             }
             record(&mut given, name, value);
         }
