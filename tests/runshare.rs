@@ -5,10 +5,11 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::harness::{
-    anchor, bin, cmd, have, in_mountns, root, run, tempdir, unique, Mounted, Ran,
+    anchor, bin, children, cmd, eventually, have, in_mountns, nobody, root, run, tempdir, unique,
+    Mounted, Ran,
 };
 
 /// The same command line under runshare and under unshare.
@@ -28,10 +29,11 @@ fn sh(script: &str) -> Ran {
         .env("LC_ALL", "C"))
 }
 
-/// A command run as nobody (uid/gid 65534, no supplementary groups but
-/// `groups`), for the rows about an ordinary user.
+/// runshare ARGS run as nobody (see [`nobody`]).
 fn as_nobody(groups: &[u32], args: &[&str]) -> Command {
-    nobody(&bin("runshare"), groups, args)
+    let mut c = nobody(&bin("runshare"), groups);
+    c.args(args);
+    c
 }
 
 /// True when root, setpriv is there and nobody can run the binary under
@@ -47,34 +49,6 @@ fn as_nobody_possible(test: &str) -> bool {
     ok
 }
 
-/// `program` run as nobody (see [`as_nobody`]).
-fn nobody(program: &Path, groups: &[u32], args: &[&str]) -> Command {
-    let mut c = anchor("setpriv");
-    // A PATH nobody may search (no /root/.cargo/bin): EACCES would mask ENOENT.
-    c.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-    c.args(["--reuid=65534", "--regid=65534"]);
-    if groups.is_empty() {
-        c.arg("--clear-groups");
-    } else {
-        let list: Vec<String> = groups.iter().map(u32::to_string).collect();
-        c.arg(format!("--groups={}", list.join(",")));
-    }
-    c.arg(program).args(args);
-    c
-}
-
-/// Waits (bounded) until `done` holds; false if it never did.
-fn eventually(mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(20) {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
 /// True when `pid` has ended (gone, or a zombie nobody reaped yet).
 fn ended(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -83,15 +57,6 @@ fn ended(pid: u32) -> bool {
             .rsplit_once(") ")
             .is_some_and(|(_, rest)| rest.starts_with('Z')),
     }
-}
-
-/// The children of `pid`.
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
 }
 
 #[test]
@@ -582,7 +547,7 @@ fn wd_outside_the_new_root_is_refused() {
     let ran = in_mountns(move || {
         std::fs::create_dir_all(newroot.join("bin")).unwrap();
         std::fs::create_dir_all(newroot.join("proc")).unwrap();
-        std::fs::copy("/bin/busybox", newroot.join("bin/busybox")).unwrap();
+        crate::harness::copy_exe(Path::new("/bin/busybox"), &newroot.join("bin/busybox"));
         nix::mount::mount(
             Some("proc"),
             &newroot.join("proc"),
@@ -772,7 +737,7 @@ fn ordinary_user_gets_the_same_as_with_unshare() {
         "id -u; id -g; grep CapAmb /proc/self/status; cat /proc/self/uid_map",
     ];
     let ours = run(&mut as_nobody(&[], &args));
-    let theirs = run(&mut nobody(Path::new("unshare"), &[], &args));
+    let theirs = run(nobody(Path::new("unshare"), &[]).args(args));
     assert_eq!(ours.code, 0, "{}", ours.stderr);
     assert!(
         ours.stdout.starts_with("0\n0\nCapAmb:\t"),
@@ -846,7 +811,7 @@ fn new_root_and_directory_like_unshare() {
     let dir = tempdir("newroot");
     std::fs::create_dir_all(dir.path().join("bin")).unwrap();
     std::fs::create_dir_all(dir.path().join("proc")).unwrap();
-    std::fs::copy("/bin/busybox", dir.path().join("bin/busybox")).unwrap();
+    crate::harness::copy_exe(Path::new("/bin/busybox"), &dir.path().join("bin/busybox"));
     let newroot = dir.path().to_str().unwrap();
     let (ours, theirs) = both(&["-R", newroot, "-w", "/bin", "/bin/busybox", "pwd"]);
     assert_eq!(
@@ -931,7 +896,7 @@ fn ordinary_user_wider_ranges_go_through_newuidmap() {
     // The same in the form unshare 2.38 reads, compared.
     let args = ["--map-users=100000,0,10", "true"];
     let ours = run(&mut as_nobody(&[], &args));
-    let theirs = run(&mut nobody(Path::new("unshare"), &[], &args));
+    let theirs = run(nobody(Path::new("unshare"), &[]).args(args));
     assert_eq!(ours.code, theirs.code);
     assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
 }

@@ -52,7 +52,7 @@ pub fn parse_from<T: Parser>(
 /// `common::main!("rlsns", 1, rlsns)` parses `rlsns::Cli`, calls `rlsns::run`
 /// and exits with its code (1: the code of usage and other failures).
 /// `args = f` passes the arguments through `f` first (e.g. a wrapper of
-/// [`attach_optional`]).
+/// [`crate::getopt::Options::rewrite`]).
 ///
 /// Rust's own start-up is skipped on purpose: its main-thread stack-guard
 /// probe (`pthread_getattr_np`, which parses /proc/self/maps) is a third of
@@ -92,60 +92,6 @@ pub fn main<T: Parser>(
     i32::from(crate::error::report(tool, code, result))
 }
 
-/// getopt takes the optional argument of a short option only attached
-/// (`-Tparent`, `-m/proc/1/ns/mnt`), while clap's `require_equals` (needed so
-/// that a detached word stays an operand) wants `-T=parent`. Rewrites the
-/// arguments so: `optional` are the short options with an optional
-/// argument, `required` those that take one (their argument is skipped, so
-/// `-o-Tx` or `-o -Tx` is left alone). Nothing changes after `--`.
-pub fn attach_optional(
-    args: impl IntoIterator<Item = std::ffi::OsString>,
-    optional: &[char],
-    required: &[char],
-) -> Vec<std::ffi::OsString> {
-    let mut out = Vec::new();
-    let mut skip_next = false;
-    let mut rest_verbatim = false;
-    for (n, arg) in args.into_iter().enumerate() {
-        let text = arg.to_str().map(str::to_owned);
-        match text {
-            Some(t)
-                if n > 0
-                    && !rest_verbatim
-                    && !skip_next
-                    && t.starts_with('-')
-                    && !t.starts_with("--")
-                    && t.len() > 1 =>
-            {
-                let mut cluster = String::from("-");
-                for (i, c) in t[1..].char_indices() {
-                    cluster.push(c);
-                    let rest = &t[1 + i + c.len_utf8()..];
-                    if required.contains(&c) {
-                        cluster.push_str(rest);
-                        skip_next = rest.is_empty();
-                        break;
-                    }
-                    if optional.contains(&c) {
-                        if !rest.is_empty() && !rest.starts_with('=') {
-                            cluster.push('=');
-                        }
-                        cluster.push_str(rest);
-                        break;
-                    }
-                }
-                out.push(cluster.into());
-            }
-            _ => {
-                rest_verbatim |= n > 0 && !skip_next && arg == "--";
-                skip_next = false;
-                out.push(arg);
-            }
-        }
-    }
-    out
-}
-
 /// clap's error as one line, without its `error: ` prefix and usage block.
 pub fn usage_message(err: &clap::Error) -> String {
     let text = err.render().to_string();
@@ -173,34 +119,6 @@ mod tests {
     struct Cli {
         #[arg(long)]
         flag: bool,
-    }
-
-    #[test]
-    fn optional_arguments_are_attached_with_equals() {
-        let args = |v: &[&str]| -> Vec<std::ffi::OsString> { v.iter().map(Into::into).collect() };
-        assert_eq!(
-            attach_optional(
-                args(&["x", "-Tparent", "-nT", "-T", "p", "-oTx", "-o", "-Ty", "--", "-Tz"]),
-                &['T'],
-                &['o']
-            ),
-            args(&[
-                "x",
-                "-T=parent",
-                "-nT",
-                "-T",
-                "p",
-                "-oTx",
-                "-o",
-                "-Ty",
-                "--",
-                "-Tz"
-            ])
-        );
-        assert_eq!(
-            attach_optional(args(&["x", "-nT=a"]), &['T'], &[]),
-            args(&["x", "-nT=a"])
-        );
     }
 
     #[test]

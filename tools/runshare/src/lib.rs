@@ -8,12 +8,12 @@ mod parse;
 mod sys;
 
 use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{CommandFactory, Parser};
 use common::ns::Kind;
+use common::rollback::Rollback;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::CloneFlags;
 use nix::sys::signal::{SigSet, Signal};
@@ -775,7 +775,7 @@ impl Plan {
             nix::unistd::setuid(uid).context("setuid failed")?;
         }
         if self.keep_caps && self.flags.contains(CloneFlags::CLONE_NEWUSER) {
-            sys::keep_caps()?;
+            common::caps::permitted_to_ambient()?;
         }
         let err = if self.argv.is_empty() {
             exec_shell()
@@ -906,27 +906,6 @@ fn bind_all(persist: &[(&str, PathBuf)], pid: Pid) -> anyhow::Result<Rollback> {
     Ok(undo)
 }
 
-/// Undoes what was done so far, newest first, unless committed.
-#[derive(Default)]
-struct Rollback(Vec<Box<dyn FnOnce()>>);
-
-impl Rollback {
-    fn push(&mut self, undo: impl FnOnce() + 'static) {
-        self.0.push(Box::new(undo));
-    }
-    fn commit(mut self) {
-        self.0.clear();
-    }
-}
-
-impl Drop for Rollback {
-    fn drop(&mut self) {
-        while let Some(undo) = self.0.pop() {
-            undo();
-        }
-    }
-}
-
 /// `INNER OUTER 1` into one's own map, as util-linux `map_id` writes it.
 fn write_own_map(path: &str, inner: u32, outer: u32) -> anyhow::Result<()> {
     sys::write_proc(
@@ -978,19 +957,7 @@ fn exec_shell() -> common::error::Exec {
                 .filter(|s| !s.is_empty())
         })
         .unwrap_or_else(|| "/bin/sh".into());
-    let mut arg0 = OsString::from("-");
-    arg0.push(Path::new(&shell).file_name().unwrap_or(shell.as_os_str()));
-    if let Err(errno) = common::process::cloexec_from(3) {
-        return common::error::Exec {
-            program: shell,
-            source: errno.into(),
-        };
-    }
-    let source = std::process::Command::new(&shell).arg0(arg0).exec();
-    common::error::Exec {
-        program: shell,
-        source,
-    }
+    common::process::exec_login_shell(shell)
 }
 
 #[cfg(test)]
