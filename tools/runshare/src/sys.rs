@@ -226,11 +226,10 @@ pub fn pidfd_open(pid: Pid) -> nix::Result<std::os::fd::OwnedFd> {
 
 /// `--kill-child`: asks for `sig` when the parent dies, then checks that
 /// the parent did not die before the ask (it would never come).
-pub fn parent_gone(
-    sig: nix::sys::signal::Signal,
-    parent: std::os::fd::OwnedFd,
-) -> anyhow::Result<bool> {
-    nix::sys::prctl::set_pdeathsig(sig).context("prctl failed")?;
+pub fn parent_gone(sig: libc::c_int, parent: std::os::fd::OwnedFd) -> anyhow::Result<bool> {
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number by value; no memory.
+    let set = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::c_ulong::try_from(sig)?) };
+    nix::errno::Errno::result(set).context("prctl failed")?;
     let mut fds = [libc::pollfd {
         fd: std::os::fd::AsRawFd::as_raw_fd(&parent),
         events: libc::POLLIN,
