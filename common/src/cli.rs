@@ -17,15 +17,7 @@ pub fn parse_from<T: Parser>(
     usage_code: i32,
     args: impl IntoIterator<Item = std::ffi::OsString>,
 ) -> T {
-    if nix::unistd::getuid() != nix::unistd::geteuid()
-        || nix::unistd::getgid() != nix::unistd::getegid()
-    {
-        let _ = writeln!(
-            std::io::stderr(),
-            "{tool}: refusing to run set-user-ID or set-group-ID"
-        );
-        std::process::exit(usage_code);
-    }
+    refuse_setid(tool, usage_code);
     let args: Vec<std::ffi::OsString> = args.into_iter().collect();
     match T::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -38,22 +30,42 @@ pub fn parse_from<T: Parser>(
             err.exit()
         }
         Err(err) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "{tool}: {}\nTry '{tool} --help' for more information.",
-                getopt_message(&err, &T::command(), &args)
-            );
+            usage_error(tool, &getopt_message(&err, &T::command(), &args));
             std::process::exit(usage_code)
         }
     }
+}
+
+/// Exits with `code` if this process is set-user-ID or set-group-ID (fail
+/// closed: boxutils is never setuid), before the command line is read.
+pub fn refuse_setid(tool: &str, code: i32) {
+    if nix::unistd::getuid() != nix::unistd::geteuid()
+        || nix::unistd::getgid() != nix::unistd::getegid()
+    {
+        let _ = writeln!(
+            std::io::stderr(),
+            "{tool}: refusing to run set-user-ID or set-group-ID"
+        );
+        std::process::exit(code);
+    }
+}
+
+/// Prints a usage error as util-linux does: `tool: message` and `Try 'tool
+/// --help' for more information.`
+pub fn usage_error(tool: &str, message: &str) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "{tool}: {message}\nTry '{tool} --help' for more information."
+    );
 }
 
 /// Defines the C `main` of a tool binary whose `main.rs` says
 /// `#![cfg_attr(not(test), no_main)]` (a test build keeps libtest's main):
 /// `common::main!("rlsns", 1, rlsns)` parses `rlsns::Cli`, calls `rlsns::run`
 /// and exits with its code (1: the code of usage and other failures).
-/// `args = f` passes the arguments through `f` first (e.g. a wrapper of
-/// [`crate::getopt::Options::rewrite`]).
+/// `args = f` reads the arguments with `f` first: the tool's getopt
+/// ([`crate::getopt::Table::argv`], and what the tool adds), which gives
+/// the command line for clap or a usage error (see [`main_getopt`]).
 ///
 /// Rust's own start-up is skipped on purpose: its main-thread stack-guard
 /// probe (`pthread_getattr_np`, which parses /proc/self/maps) is a third of
@@ -64,14 +76,19 @@ pub fn parse_from<T: Parser>(
 #[macro_export]
 macro_rules! main {
     ($tool:literal, $code:literal, $($module:ident)::+) => {
-        $crate::main!($tool, $code, $($module)::+, args = std::iter::IntoIterator::into_iter);
+        #[cfg(not(test))]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
+            let args = std::env::args_os();
+            $crate::cli::main::<$($module)::+::Cli>($tool, $code, args, $($module)::+::run)
+        }
     };
     ($tool:literal, $code:literal, $($module:ident)::+, args = $args:path) => {
         #[cfg(not(test))]
         #[unsafe(no_mangle)]
         pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
             let args = $args(std::env::args_os());
-            $crate::cli::main::<$($module)::+::Cli>($tool, $code, args, $($module)::+::run)
+            $crate::cli::main_getopt::<$($module)::+::Cli>($tool, $code, args, $($module)::+::run)
         }
     };
 }
@@ -91,6 +108,25 @@ pub fn main<T: Parser>(
         ))
     });
     i32::from(crate::error::report(tool, code, result))
+}
+
+/// [`main`] for a command line that getopt read first: `args` is what it
+/// gives clap, or its usage error, which is reported as [`parse_from`]
+/// reports clap's (exit `code`).
+pub fn main_getopt<T: Parser>(
+    tool: &str,
+    code: u8,
+    args: Result<Vec<std::ffi::OsString>, String>,
+    run: fn(T) -> anyhow::Result<u8>,
+) -> i32 {
+    match args {
+        Ok(args) => main(tool, code, args, run),
+        Err(usage) => {
+            refuse_setid(tool, i32::from(code));
+            usage_error(tool, &usage);
+            i32::from(code)
+        }
+    }
 }
 
 /// clap's error as one line, without its `error: ` prefix and usage block.

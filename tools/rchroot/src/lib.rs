@@ -26,6 +26,7 @@ use common::error::Code;
     name = "rchroot",
     version,
     infer_long_args = true,
+    args_override_self = true,
     override_usage = "rchroot [--userspec=USER:GROUP] [--groups=G_LIST] [--skip-chdir] NEWROOT [COMMAND [ARG]...]\n       \
                       rchroot --pivot [--mount-proc] NEWROOT [COMMAND [ARG]...]\n       \
                       rchroot --install NEWROOT PROGRAM..."
@@ -232,49 +233,32 @@ impl std::fmt::Display for Hinted {
 
 impl std::error::Error for Hinted {}
 
-/// The long options that take a value, as a separate word or after `=`.
-const WITH_VALUE: [&str; 2] = ["userspec", "groups"];
-
-/// The command line as coreutils chroot's getopt_long ("+") reads it:
-/// options end at NEWROOT, so what follows it is the command even when it
-/// looks like an option (`chroot DIR --help`, `chroot DIR ls -l`). clap
-/// would read on, so a `--` is put before NEWROOT.
-pub fn getopt_order(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
-    let mut args = args.into_iter();
-    let mut out: Vec<OsString> = args.next().into_iter().collect();
-    while let Some(arg) = args.next() {
-        let bytes = arg.as_bytes();
-        if bytes == b"--" {
-            out.push(arg);
-            break;
-        }
-        if let Some(name) = bytes.strip_prefix(b"--") {
-            // `--user VALUE` (an abbreviation too): the value is not NEWROOT.
-            let takes_value = !name.is_empty()
-                && !name.contains(&b'=')
-                && WITH_VALUE.iter().any(|l| l.as_bytes().starts_with(name));
-            // Attached, so that clap takes it whatever it looks like.
-            match if takes_value { args.next() } else { None } {
-                Some(value) => {
-                    let mut word = arg;
-                    word.push("=");
-                    word.push(value);
-                    out.push(word);
-                }
-                None => out.push(arg),
-            }
-            continue;
-        }
-        if bytes.len() > 1 && bytes[0] == b'-' {
-            out.push(arg);
-            continue;
-        }
-        out.push("--".into());
-        out.push(arg);
-        break;
+/// coreutils chroot's getopt_long options ("+": options end at NEWROOT, so
+/// what follows it is the command even when it looks like an option:
+/// `chroot DIR --help`, `chroot DIR ls -l`), in its order; rchroot's own
+/// after them. chroot has no `-h` and `-V`; clap gives rchroot both.
+pub const GETOPT: common::getopt::Table = {
+    use common::getopt::Has::{No, Required};
+    common::getopt::Table {
+        short: "+hV",
+        long: &[
+            ("groups", Required, None),
+            ("userspec", Required, None),
+            ("skip-chdir", No, None),
+            ("help", No, Some(b'h')),
+            ("version", No, Some(b'V')),
+            ("pivot", No, None),
+            ("mount-proc", No, None),
+            ("install", No, None),
+        ],
+        newer: &["pivot", "mount-proc", "install"],
     }
-    out.extend(args);
-    out
+};
+
+/// The command line as clap reads it (see [`GETOPT`]), or getopt's usage
+/// error.
+pub fn args(argv: impl IntoIterator<Item = OsString>) -> Result<Vec<OsString>, String> {
+    GETOPT.argv(argv)
 }
 
 /// Runs the command in the new root (returns only on failure), or installs
@@ -307,7 +291,7 @@ mod tests {
     use super::*;
 
     fn plan(args: &[&str]) -> anyhow::Result<Plan> {
-        let args = getopt_order(args.iter().map(OsString::from));
+        let args = super::args(args.iter().map(OsString::from)).unwrap();
         Plan::new(Cli::try_parse_from(args).map_err(anyhow::Error::new)?)
     }
 
@@ -334,6 +318,30 @@ mod tests {
         assert_eq!(p.userspec.as_deref(), Some("nobody"));
         assert_eq!(p.groups.as_deref(), Some("a,b"));
         assert_eq!(p.command, ["id", "-u"]);
+    }
+
+    #[test]
+    fn getopt_table_matches_the_options() {
+        assert_eq!(GETOPT.differences(Cli::command()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_last_userspec_and_groups_count() {
+        // chroot keeps the last optarg of each; clap would refuse a repeat.
+        let p = plan(&[
+            "rchroot",
+            "--user=a",
+            "--gr=x",
+            "--userspec",
+            "b",
+            "--g=y",
+            "/",
+        ])
+        .unwrap();
+        assert_eq!(
+            (p.userspec.as_deref(), p.groups.as_deref()),
+            (Some("b"), Some("y"))
+        );
     }
 
     #[test]

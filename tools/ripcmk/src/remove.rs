@@ -6,7 +6,6 @@
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
@@ -104,62 +103,47 @@ pub struct Cli {
     pub args: Vec<String>,
 }
 
-/// Short options that take an argument, attached or the next word.
-const REQUIRED: &[u8] = b"mMqQsS";
+/// ipcrm's getopt_long options, in its order; the POSIX ones are util-linux
+/// 2.41's. The optional argument of -a is attached only (`-ashm`, `-vamsg`:
+/// all of one kind; `-a=shm` names the kind "=shm"); the argument of -m and
+/// the others is never an option (`-m -a` names the id "-a").
+pub const GETOPT: common::getopt::Table = {
+    use common::getopt::Has::{No, Optional, Required};
+    common::getopt::Table {
+        short: "a::m:M:q:Q:s:S:vhV",
+        long: &[
+            ("all", Optional, Some(b'a')),
+            ("shmem-id", Required, Some(b'm')),
+            ("shmem-key", Required, Some(b'M')),
+            ("queue-id", Required, Some(b'q')),
+            ("queue-key", Required, Some(b'Q')),
+            ("semaphore-id", Required, Some(b's')),
+            ("semaphore-key", Required, Some(b'S')),
+            ("verbose", No, Some(b'v')),
+            ("version", No, Some(b'V')),
+            ("help", No, Some(b'h')),
+            ("posix-shmem", Required, None),
+            ("posix-mqueue", Required, None),
+            ("posix-semaphore", Required, None),
+        ],
+        newer: &["posix-shmem", "posix-mqueue", "posix-semaphore"],
+    }
+};
 
-/// The command line as ipcrm's getopt_long ("a::m:M:q:Q:s:S:") reads it,
-/// in the form clap reads the same way: the optional argument of -a is
-/// attached (`-ashm`, `-vamsg`: all of one kind; `-a=shm` names the kind
-/// "=shm"), so it becomes `-a=shm`. The argument of -m and the others is
-/// never an option (`-m -a` names the id "-a"). The old form
-/// (`ripcrm shm ID...`) and what follows `--` stay as they are.
-pub fn getopt_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
-    let mut args = args.into_iter();
-    let mut out: Vec<OsString> = args.next().into_iter().collect();
-    let rest: Vec<OsString> = args.collect();
-    if rest
-        .first()
+/// The command line as clap reads it (see [`GETOPT`]), or getopt's usage
+/// error. The old form (`ripcrm shm ID...`) is read as it is: ipcrm reads
+/// no options there (`ipcrm shm 1 -v` names the id "-v").
+pub fn args(argv: impl IntoIterator<Item = OsString>) -> Result<Vec<OsString>, String> {
+    let mut argv: Vec<OsString> = argv.into_iter().collect();
+    if argv
+        .get(1)
         .and_then(|w| w.to_str())
         .is_some_and(|w| kind_named(w).is_some())
     {
-        // ipcrm reads no options there: `ipcrm shm 1 -v` names the id "-v".
-        out.push("--".into());
-        out.extend(rest);
-        return out;
+        argv.insert(1, "--".into());
+        return Ok(argv);
     }
-    let mut rest = rest.into_iter();
-    while let Some(arg) = rest.next() {
-        let bytes = arg.as_bytes();
-        if bytes == b"--" {
-            out.push(arg);
-            break;
-        }
-        if bytes.len() < 2 || bytes[0] != b'-' || bytes[1] == b'-' {
-            out.push(arg);
-            continue;
-        }
-        let mut word = arg.clone();
-        for (i, &c) in bytes.iter().enumerate().skip(1) {
-            let (cluster, value) = bytes.split_at(i + 1);
-            if c == b'a' {
-                if !value.is_empty() {
-                    word = OsString::from_vec([cluster, b"=", value].concat());
-                }
-                break;
-            }
-            if REQUIRED.contains(&c) {
-                if value.is_empty() {
-                    if let Some(next) = rest.next() {
-                        word = OsString::from_vec([cluster, b"=", next.as_bytes()].concat());
-                    }
-                }
-                break;
-            }
-        }
-        out.push(word);
-    }
-    out.extend(rest);
-    out
+    GETOPT.argv(argv)
 }
 
 /// Which object one removal names.
@@ -492,22 +476,39 @@ mod tests {
     #[test]
     fn all_takes_its_kind_attached_as_getopt_does() {
         let args = |v: &[&str]| -> Vec<OsString> { v.iter().map(Into::into).collect() };
+        let read = |v: &[&str]| super::args(args(v)).unwrap();
         assert_eq!(
-            getopt_args(args(&[
-                "r", "-ashm", "-vamsg", "-a=x", "-a", "sem", "-m", "-a"
-            ])),
-            args(&["r", "-a=shm", "-va=msg", "-a==x", "-a", "sem", "-m=-a"])
+            read(&["r", "-ashm", "-vamsg", "-a=x", "-a", "sem", "-m", "-a"]),
+            args(&[
+                "r",
+                "--all=shm",
+                "--verbose",
+                "--all=msg",
+                "--all==x",
+                "--all",
+                "--shmem-id=-a",
+                "--",
+                "sem"
+            ])
         );
         assert_eq!(
-            getopt_args(args(&["r", "-m0", "--", "-ashm"])),
-            args(&["r", "-m0", "--", "-ashm"])
+            read(&["r", "-m0", "--", "-ashm"]),
+            args(&["r", "--shmem-id=0", "--", "-ashm"])
         );
         assert_eq!(
-            getopt_args(args(&["r", "shm", "-ashm"])),
+            read(&["r", "shm", "-ashm"]),
             args(&["r", "--", "shm", "-ashm"])
         );
-        let cli = Cli::try_parse_from(getopt_args(args(&["r", "-ashm"]))).unwrap();
+        let cli = Cli::try_parse_from(read(&["r", "-ashm"])).unwrap();
         assert_eq!(Plan::new(cli).unwrap().all, Some(Some((Kind::Shm, false))));
+    }
+
+    #[test]
+    fn getopt_table_matches_the_options() {
+        assert_eq!(
+            GETOPT.differences(<Cli as clap::CommandFactory>::command()),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -88,34 +88,49 @@ pub struct Cli {
 }
 
 /// lsns's getopt_long options: `-T`'s argument is optional and attached
-/// (`-Tparent`), options may follow the namespace operand.
-pub const GETOPT: common::getopt::Options = common::getopt::Options {
-    optional: b"T",
-    required: b"opt",
-    long: &[
-        "json",
-        "list",
-        "noheadings",
-        "output",
-        "output-all",
-        "persistent",
-        "task",
-        "raw",
-        "notruncate",
-        "nowrap",
-        "type",
-        "tree",
-        "list-columns",
-        "help",
-        "version",
-    ],
-    long_required: &["output", "task", "type"],
-    permute: true,
+/// (`-Tparent`), options may follow the namespace operand. The long table
+/// is in lsns's order; -P and -H are util-linux 2.40's.
+pub const GETOPT: common::getopt::Table = {
+    use common::getopt::Has::{No, Optional, Required};
+    common::getopt::Table {
+        short: "JlPno:p:HruhVt:T::W",
+        long: &[
+            ("json", No, Some(b'J')),
+            ("task", Required, Some(b'p')),
+            ("help", No, Some(b'h')),
+            ("output", Required, Some(b'o')),
+            ("output-all", No, None),
+            ("persistent", No, Some(b'P')),
+            ("notruncate", No, Some(b'u')),
+            ("version", No, Some(b'V')),
+            ("noheadings", No, Some(b'n')),
+            ("nowrap", No, Some(b'W')),
+            ("list", No, Some(b'l')),
+            ("raw", No, Some(b'r')),
+            ("type", Required, Some(b't')),
+            ("tree", Optional, Some(b'T')),
+            ("list-columns", No, Some(b'H')),
+        ],
+        newer: &["persistent", "list-columns"],
+    }
 };
 
-/// The command line as clap reads it (see [`GETOPT`]).
-pub fn args(argv: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    GETOPT.rewrite(argv)
+/// The command line as clap reads it (see [`GETOPT`]), or getopt's usage
+/// error. lsns drops one `=` before `-T`'s argument (`-T=parent`), getopt
+/// does not.
+pub fn args(
+    argv: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<Vec<std::ffi::OsString>, String> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut parsed = GETOPT.parse(argv);
+    for (name, value) in &mut parsed.options {
+        if let (&mut "tree", Some(value)) = (name, value) {
+            if let Some(rest) = value.as_bytes().strip_prefix(b"=") {
+                *value = std::ffi::OsStr::from_bytes(rest).to_os_string();
+            }
+        }
+    }
+    parsed.argv()
 }
 
 /// Man page text beside the clap definition.
@@ -746,7 +761,8 @@ mod tests {
     fn plan(args: &[&str]) -> anyhow::Result<Plan> {
         let mut argv = vec!["rlsns"];
         argv.extend(args);
-        Plan::new(Cli::try_parse_from(super::args(argv.into_iter().map(Into::into))).unwrap())
+        let argv = super::args(argv.into_iter().map(Into::into)).unwrap();
+        Plan::new(Cli::try_parse_from(argv).unwrap())
     }
 
     #[test]

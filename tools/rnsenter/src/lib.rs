@@ -137,42 +137,46 @@ fn parse_id(value: &str) -> Result<Id, String> {
 }
 
 /// nsenter's getopt_long options (`+` first: the program ends them; `X::`:
-/// an optional FILE or DIR, attached).
-pub const GETOPT: common::getopt::Options = common::getopt::Options {
-    optional: b"muinpCUTrwW",
-    required: b"tSG",
-    long: &[
-        "all",
-        "target",
-        "mount",
-        "uts",
-        "ipc",
-        "net",
-        "pid",
-        "cgroup",
-        "user",
-        "user-parent",
-        "time",
-        "setuid",
-        "setgid",
-        "preserve-credentials",
-        "keep-caps",
-        "root",
-        "wd",
-        "wdns",
-        "env",
-        "no-fork",
-        "join-cgroup",
-        "help",
-        "version",
-    ],
-    long_required: &["target", "setuid", "setgid"],
-    permute: false,
+/// an optional FILE or DIR, attached and taken as given: `-n=x` is the
+/// FILE "=x", as to nsenter). The long table is in nsenter's order; the
+/// last four are util-linux 2.40's.
+pub const GETOPT: common::getopt::Table = {
+    use common::getopt::Has::{No, Optional, Required};
+    common::getopt::Table {
+        short: "+ahVt:m::u::i::n::p::C::U::T::S:G:r::w::W::Fce",
+        long: &[
+            ("all", No, Some(b'a')),
+            ("help", No, Some(b'h')),
+            ("version", No, Some(b'V')),
+            ("target", Required, Some(b't')),
+            ("mount", Optional, Some(b'm')),
+            ("uts", Optional, Some(b'u')),
+            ("ipc", Optional, Some(b'i')),
+            ("net", Optional, Some(b'n')),
+            ("pid", Optional, Some(b'p')),
+            ("user", Optional, Some(b'U')),
+            ("cgroup", Optional, Some(b'C')),
+            ("time", Optional, Some(b'T')),
+            ("setuid", Required, Some(b'S')),
+            ("setgid", Required, Some(b'G')),
+            ("root", Optional, Some(b'r')),
+            ("wd", Optional, Some(b'w')),
+            ("wdns", Optional, Some(b'W')),
+            ("no-fork", No, Some(b'F')),
+            ("preserve-credentials", No, None),
+            ("user-parent", No, None),
+            ("keep-caps", No, None),
+            ("env", No, Some(b'e')),
+            ("join-cgroup", No, Some(b'c')),
+        ],
+        newer: &["user-parent", "keep-caps", "env", "join-cgroup"],
+    }
 };
 
-/// The command line as clap reads it (see [`GETOPT`]).
-pub fn args(argv: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
-    GETOPT.rewrite(argv)
+/// The command line as clap reads it (see [`GETOPT`]), or getopt's usage
+/// error.
+pub fn args(argv: impl IntoIterator<Item = OsString>) -> Result<Vec<OsString>, String> {
+    GETOPT.argv(argv)
 }
 
 /// Man page text beside the clap definition.
@@ -511,7 +515,9 @@ mod tests {
 
     fn plan(args: &[&str]) -> anyhow::Result<Plan> {
         let argv = std::iter::once("rnsenter").chain(args.iter().copied());
-        Plan::new(Cli::try_parse_from(super::args(argv.map(Into::into)))?)
+        Plan::new(Cli::try_parse_from(
+            super::args(argv.map(Into::into)).unwrap(),
+        )?)
     }
 
     #[test]

@@ -1,63 +1,56 @@
 //! unshare's command line as glibc getopt_long reads it (option string
-//! `+fhVmuinpCTUrR:w:S:G:c`, the long table below), turned into one clap
-//! reads the same way: every option long and whole (`-R dir` → `--root=dir`,
-//! `--ro dir` → `--root=dir`), each given once with the value that counts
-//! (getopt's last one wins, where clap would refuse a repeated option), the
-//! program after `--`. Usage errors are glibc's words.
+//! `+fhVmuinpCTUrR:w:S:G:c`, the long table below; `common::getopt` reads
+//! it), turned into one clap reads the same way: every option long and
+//! whole (`-R dir` → `--root=dir`, `--ro dir` → `--root=dir`), each given
+//! once with the value that counts (unshare's rules below), the program
+//! after `--`. Usage errors are glibc's words.
 //!
 //! unshare's short namespace options take no argument (`-m=x` is `-m`, `-=`:
 //! an invalid option), unlike nsenter's; only the long ones take `=FILE`.
 
-use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::ffi::OsString;
 
-/// What an option takes, as in `struct option`'s `has_arg`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Has {
-    No,
-    Required,
-    Optional,
-}
+use common::getopt::{Has, Stop, Table};
 
-/// unshare's long options in its table's order (glibc lists the
+/// unshare's options, the long ones in its table's order (glibc lists the
 /// possibilities of an ambiguous abbreviation in this order), each with its
 /// short letter, if any. `forward-signals` is util-linux 2.42's.
-const LONG: [(&str, Has, Option<u8>); 30] = [
-    ("help", Has::No, Some(b'h')),
-    ("version", Has::No, Some(b'V')),
-    ("mount", Has::Optional, Some(b'm')),
-    ("uts", Has::Optional, Some(b'u')),
-    ("ipc", Has::Optional, Some(b'i')),
-    ("net", Has::Optional, Some(b'n')),
-    ("pid", Has::Optional, Some(b'p')),
-    ("user", Has::Optional, Some(b'U')),
-    ("cgroup", Has::Optional, Some(b'C')),
-    ("time", Has::Optional, Some(b'T')),
-    ("fork", Has::No, Some(b'f')),
-    ("kill-child", Has::Optional, None),
-    ("mount-proc", Has::Optional, None),
-    ("map-user", Has::Required, None),
-    ("map-users", Has::Required, None),
-    ("map-group", Has::Required, None),
-    ("map-groups", Has::Required, None),
-    ("map-root-user", Has::No, Some(b'r')),
-    ("map-current-user", Has::No, Some(b'c')),
-    ("map-auto", Has::No, None),
-    ("propagation", Has::Required, None),
-    ("setgroups", Has::Required, None),
-    ("keep-caps", Has::No, None),
-    ("setuid", Has::Required, Some(b'S')),
-    ("setgid", Has::Required, Some(b'G')),
-    ("root", Has::Required, Some(b'R')),
-    ("wd", Has::Required, Some(b'w')),
-    ("monotonic", Has::Required, None),
-    ("boottime", Has::Required, None),
-    ("forward-signals", Has::No, None),
-];
-
-/// Options beyond util-linux 2.38: an abbreviation 2.38 reads as one of
-/// its own options stays that option.
-const NEWER: [&str; 1] = ["forward-signals"];
+pub const GETOPT: Table = Table {
+    short: "+fhVmuinpCTUrR:w:S:G:c",
+    long: &[
+        ("help", Has::No, Some(b'h')),
+        ("version", Has::No, Some(b'V')),
+        ("mount", Has::Optional, Some(b'm')),
+        ("uts", Has::Optional, Some(b'u')),
+        ("ipc", Has::Optional, Some(b'i')),
+        ("net", Has::Optional, Some(b'n')),
+        ("pid", Has::Optional, Some(b'p')),
+        ("user", Has::Optional, Some(b'U')),
+        ("cgroup", Has::Optional, Some(b'C')),
+        ("time", Has::Optional, Some(b'T')),
+        ("fork", Has::No, Some(b'f')),
+        ("kill-child", Has::Optional, None),
+        ("mount-proc", Has::Optional, None),
+        ("map-user", Has::Required, None),
+        ("map-users", Has::Required, None),
+        ("map-group", Has::Required, None),
+        ("map-groups", Has::Required, None),
+        ("map-root-user", Has::No, Some(b'r')),
+        ("map-current-user", Has::No, Some(b'c')),
+        ("map-auto", Has::No, None),
+        ("propagation", Has::Required, None),
+        ("setgroups", Has::Required, None),
+        ("keep-caps", Has::No, None),
+        ("setuid", Has::Required, Some(b'S')),
+        ("setgid", Has::Required, Some(b'G')),
+        ("root", Has::Required, Some(b'R')),
+        ("wd", Has::Required, Some(b'w')),
+        ("monotonic", Has::Required, None),
+        ("boottime", Has::Required, None),
+        ("forward-signals", Has::No, None),
+    ],
+    newer: &["forward-signals"],
+};
 
 /// The namespace options: a later one without FILE keeps an earlier FILE
 /// (unshare only sets the flag then).
@@ -90,140 +83,29 @@ pub enum Refusal {
     Value(anyhow::Error),
 }
 
-impl From<String> for Refusal {
-    fn from(usage: String) -> Refusal {
-        Refusal::Usage(usage)
-    }
-}
-
-/// `args` (argv[0] first) as unshare's getopt reads them, or why not.
+/// `args` (argv[0] first) as unshare's getopt reads them, or why not. The
+/// values read before getopt stopped are checked in order first, as
+/// unshare's loop checks each when getopt returns it.
 pub fn canonical(args: impl IntoIterator<Item = OsString>) -> Result<Line, Refusal> {
-    let mut args = args.into_iter();
-    let argv0 = args.next().unwrap_or_else(|| "runshare".into());
-    let mut given: Vec<(&'static str, Option<OsString>)> = Vec::new();
-    let mut program = Vec::new();
-    while let Some(arg) = args.next() {
-        let bytes = arg.as_bytes();
-        if bytes == b"--" {
-            program.extend(args);
-            break;
-        }
-        if bytes == b"-" || !bytes.starts_with(b"-") {
-            // `+`: options end at the program.
-            program.push(arg);
-            program.extend(args);
-            break;
-        }
-        let mut found = Vec::new();
-        if let Some(long) = bytes.strip_prefix(b"--") {
-            found.push(long_option(long, &mut args)?);
-        } else {
-            short_options(&bytes[1..], &mut args, &mut found)?;
-        }
-        for (name, value) in found {
-            // getopt hands these over at once: unshare prints and exits.
-            match name {
-                "help" => return Ok(Line::Help),
-                "version" => return Ok(Line::Version),
-                _ => {}
-            }
-            if let Some(value) = &value {
-                // Not UTF-8: no number, name or word of unshare's either.
-                crate::check_value(name, &value.to_string_lossy()).map_err(Refusal::Value)?;
-            }
-            record(&mut given, name, value);
-        }
-    }
-    let mut out = vec![argv0];
-    for (name, value) in given {
-        let mut word = OsString::from(format!("--{name}"));
+    let mut parsed = GETOPT.parse(args);
+    for (name, value) in &parsed.options {
         if let Some(value) = value {
-            word.push("=");
-            word.push(value);
+            // Not UTF-8: no number, name or word of unshare's either.
+            crate::check_value(name, &value.to_string_lossy()).map_err(Refusal::Value)?;
         }
-        out.push(word);
     }
-    out.push("--".into());
-    out.extend(program);
-    Ok(Line::Run(out))
-}
-
-/// `--NAME`, `--NAME=VALUE` or `--NAME VALUE`, NAME exact or an
-/// unambiguous abbreviation.
-fn long_option(
-    text: &[u8],
-    rest: &mut impl Iterator<Item = OsString>,
-) -> Result<(&'static str, Option<OsString>), String> {
-    let (name, attached) = match text.iter().position(|&b| b == b'=') {
-        Some(i) => (
-            &text[..i],
-            Some(OsStr::from_bytes(&text[i + 1..]).to_os_string()),
-        ),
-        None => (text, None),
-    };
-    // glibc names the word as given, `=VALUE` and all, when it finds no
-    // one option for it.
-    let shown = String::from_utf8_lossy(text);
-    let mut candidates: Vec<_> = LONG
-        .iter()
-        .filter(|(long, _, _)| long.as_bytes().starts_with(name))
-        .collect();
-    if candidates.iter().any(|(long, _, _)| !NEWER.contains(long)) {
-        // `--fo` is --fork to unshare 2.38, as a script written for it means.
-        candidates.retain(|(long, _, _)| !NEWER.contains(long));
+    match parsed.stop.take() {
+        Some(Stop::Help) => return Ok(Line::Help),
+        Some(Stop::Version) => return Ok(Line::Version),
+        Some(Stop::Usage(usage)) => return Err(Refusal::Usage(usage)),
+        None => {}
     }
-    let option = match LONG.iter().find(|(long, _, _)| long.as_bytes() == name) {
-        Some(exact) => exact,
-        None => match candidates.as_slice() {
-            [] => return Err(format!("unrecognized option '--{shown}'")),
-            [one] => one,
-            many => {
-                let list: Vec<String> = many.iter().map(|(l, _, _)| format!("'--{l}'")).collect();
-                return Err(format!(
-                    "option '--{shown}' is ambiguous; possibilities: {}",
-                    list.join(" ")
-                ));
-            }
-        },
-    };
-    let (long, has, _) = *option;
-    match (has, attached) {
-        (Has::No, Some(_)) => Err(format!("option '--{long}' doesn't allow an argument")),
-        (Has::Required, None) => match rest.next() {
-            Some(value) => Ok((long, Some(value))),
-            None => Err(format!("option '--{long}' requires an argument")),
-        },
-        (_, value) => Ok((long, value)),
+    let mut given = Vec::new();
+    for (name, value) in std::mem::take(&mut parsed.options) {
+        record(&mut given, name, value);
     }
-}
-
-/// A cluster `-abc`, `-Rdir` or `-R dir`.
-fn short_options(
-    cluster: &[u8],
-    rest: &mut impl Iterator<Item = OsString>,
-    found: &mut Vec<(&'static str, Option<OsString>)>,
-) -> Result<(), String> {
-    for (i, &c) in cluster.iter().enumerate() {
-        let Some((long, has, _)) = LONG.iter().find(|(_, _, short)| *short == Some(c)) else {
-            let shown = String::from_utf8_lossy(&cluster[i..]);
-            let first = shown.chars().next().unwrap_or('?');
-            return Err(format!("invalid option -- '{first}'"));
-        };
-        if *has == Has::Required {
-            let attached = &cluster[i + 1..];
-            let value = if attached.is_empty() {
-                rest.next()
-                    .ok_or_else(|| format!("option requires an argument -- '{}'", char::from(c)))?
-            } else {
-                OsString::from_vec(attached.to_vec())
-            };
-            found.push((long, Some(value)));
-            return Ok(());
-        }
-        // unshare's short options never take an optional argument.
-        found.push((long, None));
-    }
-    Ok(())
+    parsed.options = given;
+    parsed.argv().map(Line::Run).map_err(Refusal::Usage)
 }
 
 /// Adds one option to those given, as unshare's getopt loop would let it
@@ -267,20 +149,10 @@ mod tests {
 
     #[test]
     fn table_matches_the_clap_definition() {
-        let mut cmd = crate::Cli::command();
-        cmd.build();
-        for arg in cmd.get_arguments().filter(|a| !a.is_positional()) {
-            let long = arg.get_long().unwrap();
-            let (_, has, short) = LONG.iter().find(|(l, _, _)| *l == long).unwrap();
-            assert_eq!(arg.get_short().map(|c| c as u8), *short, "{long}");
-            let min = arg.get_num_args().map_or(1, |n| n.min_values());
-            let want = match (arg.get_action().takes_values(), min) {
-                (false, _) => Has::No,
-                (true, 0) => Has::Optional,
-                (true, _) => Has::Required,
-            };
-            assert_eq!(want, *has, "{long}");
-        }
+        assert_eq!(
+            GETOPT.differences(crate::Cli::command()),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -551,18 +551,13 @@ fn group_id(s: &str) -> anyhow::Result<u32> {
 pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     use std::io::Write;
     // Fail closed before anything, as common::cli::parse_from does.
-    if nix::unistd::getuid() != nix::unistd::geteuid()
-        || nix::unistd::getgid() != nix::unistd::getegid()
-    {
-        eprintln!("runshare: refusing to run set-user-ID or set-group-ID");
-        return 1;
-    }
+    common::cli::refuse_setid("runshare", 1);
     let text = match getopt::canonical(args) {
         Ok(getopt::Line::Run(args)) => return common::cli::main::<Cli>("runshare", 1, args, run),
         Ok(getopt::Line::Help) => Cli::command().render_help().to_string(),
         Ok(getopt::Line::Version) => Cli::command().render_version(),
         Err(getopt::Refusal::Usage(usage)) => {
-            eprintln!("runshare: {usage}\nTry 'runshare --help' for more information.");
+            common::cli::usage_error("runshare", &usage);
             return 1;
         }
         Err(getopt::Refusal::Value(err)) => {
