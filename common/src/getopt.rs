@@ -55,7 +55,8 @@ pub struct Table {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Stop {
     /// `-h`/`--help` was reached: the C tools print their help and exit.
-    Help,
+    /// `short`: as `-h`, which is clap's short help (`--help` its long one).
+    Help { short: bool },
     /// `-V`/`--version` was reached.
     Version,
     /// A usage error, in getopt's words (the line after `TOOL: `).
@@ -76,14 +77,14 @@ pub struct Parsed {
 }
 
 impl Parsed {
-    /// The command line for clap (argv[0] first): `--help` or `--version`
-    /// alone when getopt stopped there, else each option as `--NAME` or
+    /// The command line for clap (argv[0] first): `-h`, `--help` or
+    /// `--version` alone when getopt stopped there, else each option as `--NAME` or
     /// `--NAME=VALUE`, `--`, the operands. `Err`: the usage error.
     pub fn argv(self) -> Result<Vec<OsString>, String> {
         let mut out = vec![self.argv0];
         match self.stop {
             Some(Stop::Usage(usage)) => return Err(usage),
-            Some(Stop::Help) => out.push("--help".into()),
+            Some(Stop::Help { short }) => out.push(if short { "-h" } else { "--help" }.into()),
             Some(Stop::Version) => out.push("--version".into()),
             None => {
                 out.extend(self.options.into_iter().map(|(name, value)| {
@@ -129,7 +130,8 @@ impl Table {
                 parsed.operands.extend(args);
                 break;
             }
-            let read = match bytes.strip_prefix(b"--") {
+            let long = bytes.strip_prefix(b"--");
+            let read = match long {
                 Some(long) => self.long_option(long, &mut args).map(|o| vec![o]),
                 None => self.short_options(&bytes[1..], &mut args),
             };
@@ -142,7 +144,10 @@ impl Table {
             };
             for (name, value) in found {
                 match name {
-                    "help" => parsed.stop = Some(Stop::Help),
+                    "help" => {
+                        let short = long.is_none();
+                        parsed.stop = Some(Stop::Help { short });
+                    }
                     "version" => parsed.stop = Some(Stop::Version),
                     _ => parsed.options.push((name, value)),
                 }
@@ -512,7 +517,8 @@ mod tests {
 
     #[test]
     fn help_and_version_end_the_reading() {
-        assert_eq!(words(&PLUS, "x -ah --nope").unwrap(), ["x", "--help"]);
+        assert_eq!(words(&PLUS, "x -ah --nope").unwrap(), ["x", "-h"]);
+        assert_eq!(words(&PLUS, "x --he -h").unwrap(), ["x", "--help"]);
         assert_eq!(
             words(&PERMUTE, "x 1 --vers -x").unwrap(),
             ["x", "--version"]
@@ -524,7 +530,7 @@ mod tests {
         let parsed = PLUS.parse(["x", "-a", "-h"].map(OsString::from));
         assert_eq!(
             (parsed.options, parsed.stop),
-            (vec![("all", None)], Some(Stop::Help))
+            (vec![("all", None)], Some(Stop::Help { short: true }))
         );
     }
 

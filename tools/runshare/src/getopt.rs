@@ -95,7 +95,7 @@ pub fn canonical(args: impl IntoIterator<Item = OsString>) -> Result<Line, Refus
         }
     }
     match parsed.stop.take() {
-        Some(Stop::Help) => return Ok(Line::Help),
+        Some(Stop::Help { .. }) => return Ok(Line::Help),
         Some(Stop::Version) => return Ok(Line::Version),
         Some(Stop::Usage(usage)) => return Err(Refusal::Usage(usage)),
         None => {}
