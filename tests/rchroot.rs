@@ -899,3 +899,31 @@ fn every_invalid_group_and_user_dot_group_like_chroot() {
     assert_eq!(ours.stderr, "rchroot: warning: '.' should be ':'\n");
     assert!(ours.stdout.starts_with("uid=65534"), "{}", ours.stdout);
 }
+
+#[test]
+fn usage_errors_are_worded_as_chroot_words_them() {
+    if !have("usage_errors_are_worded_as_chroot_words_them", "chroot") {
+        return;
+    }
+    for args in [
+        &["--nope", "/"][..],
+        &["--u"],
+        &["--groups"],
+        &["--skip-chdir=1", "/"],
+        &["-x", "/"],
+    ] {
+        crate::harness::same_usage_error("rchroot", "chroot", args);
+    }
+}
+
+#[test]
+fn the_last_userspec_counts() {
+    if !root("the_last_userspec_counts") {
+        return;
+    }
+    let args = ["--userspec=nobody", "--userspec", "0:0", "/", "id", "-u"];
+    let ours = run(cmd("rchroot").args(args));
+    let theirs = run(anchor("chroot").args(args));
+    assert_eq!((ours.code, ours.stdout.as_str()), (0, "0\n"));
+    assert_eq!((ours.code, &ours.stdout), (theirs.code, &theirs.stdout));
+}

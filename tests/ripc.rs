@@ -812,3 +812,24 @@ fn ripcrm_old_form_reads_ids_as_ipcrm_does() {
     assert_eq!(ours.stderr, "ripcrm: invalid id: -v\n");
     assert_eq!((ours.code, left.len()), (1, 3));
 }
+
+#[test]
+fn ripcrm_usage_errors_are_worded_as_ipcrm_words_them() {
+    if !have(
+        "ripcrm_usage_errors_are_worded_as_ipcrm_words_them",
+        "ipcrm",
+    ) {
+        return;
+    }
+    for args in [
+        &["--s"][..],
+        &["--v"],
+        &["--q", "1"],
+        &["-m"],
+        &["--shmem-id"],
+        &["--verbose=1"],
+        &["-vx"],
+    ] {
+        crate::harness::same_usage_error("ripcrm", "ipcrm", args);
+    }
+}

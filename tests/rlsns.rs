@@ -424,3 +424,24 @@ fn command_is_cut_to_the_terminal_only_on_a_terminal() {
         piped.stdout
     );
 }
+
+#[test]
+fn usage_errors_are_worded_as_lsns_words_them() {
+    if !have("usage_errors_are_worded_as_lsns_words_them", "lsns") {
+        return;
+    }
+    // Ambiguous abbreviations list lsns's table order; `=VALUE` is shown.
+    for args in [
+        &["--n"][..],
+        &["--no=x"],
+        &["--t"],
+        &["--nope"],
+        &["-Jx"],
+        &["-o"],
+        &["--task"],
+        &["--json=1"],
+        &["--nope", "-h"],
+    ] {
+        crate::harness::same_usage_error("rlsns", "lsns", args);
+    }
+}

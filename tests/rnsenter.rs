@@ -635,3 +635,40 @@ fn the_command_gets_only_fds_0_1_2() {
         );
     }
 }
+
+#[test]
+fn usage_errors_are_worded_as_nsenter_words_them() {
+    if !have("usage_errors_are_worded_as_nsenter_words_them", "nsenter") {
+        return;
+    }
+    // nsenter 2.38's abbreviations: its newer options do not make them
+    // ambiguous (`--u` is not also --user-parent).
+    for args in [
+        &["--u"][..],
+        &["--p"],
+        &["--s", "1"],
+        &["-x"],
+        &["-t"],
+        &["--setu"],
+        &["--all=1", "true"],
+    ] {
+        crate::harness::same_usage_error("rnsenter", "nsenter", args);
+    }
+}
+
+#[test]
+fn an_attached_file_is_taken_as_given() {
+    if !have("an_attached_file_is_taken_as_given", "nsenter") {
+        return;
+    }
+    // getopt keeps the `=` of `-n=FILE`: nsenter opens "=FILE".
+    let dir = tempdir("an_attached_file_is_taken_as_given");
+    let file = dir.path().join("none");
+    let arg = format!("-n={}", file.display());
+    let ours = run(cmd("rnsenter").args([arg.as_str(), "true"]));
+    let theirs = run(anchor("nsenter").args([arg.as_str(), "true"]));
+    assert_eq!((ours.code, theirs.code), (1, 1));
+    let opened = format!("cannot open ={}: No such file or directory", file.display());
+    assert!(theirs.stderr.contains(&opened), "{theirs:?}");
+    assert!(ours.stderr.contains(&opened), "{ours:?}");
+}

@@ -394,3 +394,21 @@ pub fn write_exe(path: &Path, text: &str) {
     copy_exe(&draft, path);
     std::fs::remove_file(&draft).expect("remove a draft");
 }
+
+/// `tool ARGS` is refused as `anchor_tool ARGS` is: the same exit code, no
+/// output, the same stderr but for the tool's name (a usage error, so
+/// nothing is done). For getopt's words, the same for every tool.
+pub fn same_usage_error(tool: &str, anchor_tool: &str, args: &[&str]) {
+    let ours = run(cmd(tool).args(args));
+    let theirs = run(anchor(anchor_tool).args(args));
+    assert_ne!(theirs.code, 0, "{anchor_tool} {args:?} is not refused");
+    assert_eq!(
+        (
+            ours.code,
+            ours.stdout.as_str(),
+            ours.stderr.replace(tool, anchor_tool)
+        ),
+        (theirs.code, "", theirs.stderr),
+        "{tool} {args:?}"
+    );
+}
