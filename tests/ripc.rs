@@ -833,3 +833,33 @@ fn ripcrm_usage_errors_are_worded_as_ipcrm_words_them() {
         crate::harness::same_usage_error("ripcrm", "ipcrm", args);
     }
 }
+
+#[test]
+fn ripcs_usage_errors_are_worded_as_ipcs_words_them() {
+    if !have("ripcs_usage_errors_are_worded_as_ipcs_words_them", "ipcs") {
+        return;
+    }
+    // `-i -m`: getopt takes "-m" as the ID, whatever it looks like.
+    for args in [
+        &["--s"][..],
+        &["--h"],
+        &["-i"],
+        &["--human=1"],
+        &["-i", "-m"],
+    ] {
+        crate::harness::same_usage_error("ripcs", "ipcs", args);
+    }
+}
+
+#[test]
+fn ripcmk_usage_errors_are_worded_as_ipcmk_words_them() {
+    if !have(
+        "ripcmk_usage_errors_are_worded_as_ipcmk_words_them",
+        "ipcmk",
+    ) {
+        return;
+    }
+    for args in [&["--s"][..], &["--m"], &["-QM"], &["--queue=1"], &["-x"]] {
+        crate::harness::same_usage_error("ripcmk", "ipcmk", args);
+    }
+}

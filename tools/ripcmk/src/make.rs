@@ -222,6 +222,34 @@ fn explain(kind: Kind, arg: u64, err: Errno) -> anyhow::Error {
     }
 }
 
+/// ipcmk's getopt_long options, in its order; the POSIX ones are util-linux
+/// 2.41's.
+pub const GETOPT: common::getopt::Table = {
+    use common::getopt::Has::{No, Required};
+    common::getopt::Table {
+        short: "hM:QS:p:Vm:qsn:",
+        long: &[
+            ("shmem", Required, Some(b'M')),
+            ("semaphore", Required, Some(b'S')),
+            ("queue", No, Some(b'Q')),
+            ("mode", Required, Some(b'p')),
+            ("version", No, Some(b'V')),
+            ("help", No, Some(b'h')),
+            ("posix-shmem", Required, Some(b'm')),
+            ("posix-mqueue", No, Some(b'q')),
+            ("posix-semaphore", No, Some(b's')),
+            ("name", Required, Some(b'n')),
+        ],
+        newer: &["posix-shmem", "posix-mqueue", "posix-semaphore", "name"],
+    }
+};
+
+/// The command line as clap reads it (see [`GETOPT`]), or getopt's usage
+/// error.
+pub fn args(argv: impl IntoIterator<Item = OsString>) -> Result<Vec<OsString>, String> {
+    GETOPT.argv(argv)
+}
+
 /// Makes what the command line asks for and prints the ids.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let Some(plan) = Plan::new(&cli)? else {
@@ -267,6 +295,22 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn getopt_table_matches_the_options() {
+        assert_eq!(
+            GETOPT.differences(<Cli as clap::CommandFactory>::command()),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn the_mode_is_taken_whatever_it_looks_like() {
+        // ipcmk -p -M 1: the mode "-M", and an operand.
+        let argv = args(["r", "-p", "-M", "1"].map(OsString::from)).unwrap();
+        let cli = Cli::try_parse_from(argv).unwrap();
+        assert_eq!((cli.mode.as_deref(), cli.shmem), (Some("-M"), None));
+    }
 
     fn plan(args: &[&str]) -> anyhow::Result<Option<Plan>> {
         Plan::new(&Cli::try_parse_from(args).unwrap())

@@ -875,6 +875,38 @@ fn detail(out: &mut String, plan: &Plan, id: i32) -> anyhow::Result<bool> {
     Ok(false)
 }
 
+/// ipcs's getopt_long options, in its order; -J is util-linux 2.40's.
+pub const GETOPT: common::getopt::Table = {
+    use common::getopt::Has::{No, Required};
+    common::getopt::Table {
+        short: "i:aqsmtcpluhVbJ",
+        long: &[
+            ("id", Required, Some(b'i')),
+            ("queues", No, Some(b'q')),
+            ("shmems", No, Some(b'm')),
+            ("semaphores", No, Some(b's')),
+            ("all", No, Some(b'a')),
+            ("time", No, Some(b't')),
+            ("pid", No, Some(b'p')),
+            ("creator", No, Some(b'c')),
+            ("limits", No, Some(b'l')),
+            ("summary", No, Some(b'u')),
+            ("human", No, None),
+            ("bytes", No, Some(b'b')),
+            ("version", No, Some(b'V')),
+            ("help", No, Some(b'h')),
+            ("json", No, Some(b'J')),
+        ],
+        newer: &["json"],
+    }
+};
+
+/// The command line as clap reads it (see [`GETOPT`]), or getopt's usage
+/// error.
+pub fn args(argv: impl IntoIterator<Item = OsString>) -> Result<Vec<OsString>, String> {
+    GETOPT.argv(argv)
+}
+
 /// Prints what the command line asks for.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let plan = Plan::new(&cli)?;
@@ -910,6 +942,22 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn getopt_table_matches_the_options() {
+        assert_eq!(
+            GETOPT.differences(<Cli as clap::CommandFactory>::command()),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn the_id_is_taken_whatever_it_looks_like() {
+        // ipcs -i -m: the ID "-m", which is not a number.
+        let argv = args(["r", "-i", "-m"].map(OsString::from)).unwrap();
+        let cli = Cli::try_parse_from(argv).unwrap();
+        assert_eq!((cli.id.as_deref(), cli.shmems), (Some("-m"), false));
+    }
 
     fn plan(args: &[&str]) -> anyhow::Result<Plan> {
         Plan::new(&Cli::try_parse_from(args).unwrap())

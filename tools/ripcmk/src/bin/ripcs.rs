@@ -1,2 +1,2 @@
 #![cfg_attr(not(test), no_main)]
-common::main!("ripcs", 1, ripcmk::show);
+common::main!("ripcs", 1, ripcmk::show, args = ripcmk::show::args);
