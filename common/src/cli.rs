@@ -63,9 +63,10 @@ pub fn usage_error(tool: &str, message: &str) {
 /// `#![cfg_attr(not(test), no_main)]` (a test build keeps libtest's main):
 /// `common::main!("rlsns", 1, rlsns)` parses `rlsns::Cli`, calls `rlsns::run`
 /// and exits with its code (1: the code of usage and other failures).
-/// `args = f` reads the arguments with `f` first: the tool's getopt
-/// ([`crate::getopt::Table::argv`], and what the tool adds), which gives
-/// the command line for clap or a usage error (see [`main_getopt`]).
+/// `getopt = TABLE` reads the arguments with the tool's
+/// [`crate::getopt::Table`] first; `args = f` with `f`, TABLE's reading and
+/// what the tool adds. Either gives the command line for clap or a usage
+/// error (see [`main_getopt`]).
 ///
 /// Rust's own start-up is skipped on purpose: its main-thread stack-guard
 /// probe (`pthread_getattr_np`, which parses /proc/self/maps) is a third of
@@ -83,7 +84,10 @@ macro_rules! main {
             $crate::cli::main::<$($module)::+::Cli>($tool, $code, args, $($module)::+::run)
         }
     };
-    ($tool:literal, $code:literal, $($module:ident)::+, args = $args:path) => {
+    ($tool:literal, $code:literal, $($module:ident)::+, getopt = $table:path) => {
+        $crate::main!($tool, $code, $($module)::+, args = |args| $table.argv(args));
+    };
+    ($tool:literal, $code:literal, $($module:ident)::+, args = $args:expr) => {
         #[cfg(not(test))]
         #[unsafe(no_mangle)]
         pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {

@@ -255,12 +255,6 @@ pub const GETOPT: common::getopt::Table = {
     }
 };
 
-/// The command line as clap reads it (see [`GETOPT`]), or getopt's usage
-/// error.
-pub fn args(argv: impl IntoIterator<Item = OsString>) -> Result<Vec<OsString>, String> {
-    GETOPT.argv(argv)
-}
-
 /// Runs the command in the new root (returns only on failure), or installs
 /// programs into it.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
@@ -291,7 +285,7 @@ mod tests {
     use super::*;
 
     fn plan(args: &[&str]) -> anyhow::Result<Plan> {
-        let args = super::args(args.iter().map(OsString::from)).unwrap();
+        let args = GETOPT.argv(args.iter().map(OsString::from)).unwrap();
         Plan::new(Cli::try_parse_from(args).map_err(anyhow::Error::new)?)
     }
 

@@ -244,12 +244,6 @@ pub const GETOPT: common::getopt::Table = {
     }
 };
 
-/// The command line as clap reads it (see [`GETOPT`]), or getopt's usage
-/// error.
-pub fn args(argv: impl IntoIterator<Item = OsString>) -> Result<Vec<OsString>, String> {
-    GETOPT.argv(argv)
-}
-
 /// Makes what the command line asks for and prints the ids.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let Some(plan) = Plan::new(&cli)? else {
@@ -307,7 +301,9 @@ mod tests {
     #[test]
     fn the_mode_is_taken_whatever_it_looks_like() {
         // ipcmk -p -M 1: the mode "-M", and an operand.
-        let argv = args(["r", "-p", "-M", "1"].map(OsString::from)).unwrap();
+        let argv = GETOPT
+            .argv(["r", "-p", "-M", "1"].map(OsString::from))
+            .unwrap();
         let cli = Cli::try_parse_from(argv).unwrap();
         assert_eq!((cli.mode.as_deref(), cli.shmem), (Some("-M"), None));
     }

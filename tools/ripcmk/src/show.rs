@@ -901,12 +901,6 @@ pub const GETOPT: common::getopt::Table = {
     }
 };
 
-/// The command line as clap reads it (see [`GETOPT`]), or getopt's usage
-/// error.
-pub fn args(argv: impl IntoIterator<Item = OsString>) -> Result<Vec<OsString>, String> {
-    GETOPT.argv(argv)
-}
-
 /// Prints what the command line asks for.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let plan = Plan::new(&cli)?;
@@ -954,7 +948,7 @@ mod tests {
     #[test]
     fn the_id_is_taken_whatever_it_looks_like() {
         // ipcs -i -m: the ID "-m", which is not a number.
-        let argv = args(["r", "-i", "-m"].map(OsString::from)).unwrap();
+        let argv = GETOPT.argv(["r", "-i", "-m"].map(OsString::from)).unwrap();
         let cli = Cli::try_parse_from(argv).unwrap();
         assert_eq!((cli.id.as_deref(), cli.shmems), (Some("-m"), false));
     }

@@ -173,12 +173,6 @@ pub const GETOPT: common::getopt::Table = {
     }
 };
 
-/// The command line as clap reads it (see [`GETOPT`]), or getopt's usage
-/// error.
-pub fn args(argv: impl IntoIterator<Item = OsString>) -> Result<Vec<OsString>, String> {
-    GETOPT.argv(argv)
-}
-
 /// Man page text beside the clap definition.
 pub fn pages() -> Vec<common::cli::Page> {
     vec![common::cli::Page {
@@ -516,7 +510,7 @@ mod tests {
     fn plan(args: &[&str]) -> anyhow::Result<Plan> {
         let argv = std::iter::once("rnsenter").chain(args.iter().copied());
         Plan::new(Cli::try_parse_from(
-            super::args(argv.map(Into::into)).unwrap(),
+            GETOPT.argv(argv.map(Into::into)).unwrap(),
         )?)
     }
 
