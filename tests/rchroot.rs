@@ -911,6 +911,8 @@ fn usage_errors_are_worded_as_chroot_words_them() {
         &["--groups"],
         &["--skip-chdir=1", "/"],
         &["-x", "/"],
+        &["-h"],
+        &["-V"],
     ] {
         crate::harness::same_usage_error("rchroot", "chroot", args);
     }

@@ -27,6 +27,8 @@ use common::error::Code;
     version,
     infer_long_args = true,
     args_override_self = true,
+    disable_help_flag = true,
+    disable_version_flag = true,
     override_usage = "rchroot [--userspec=USER:GROUP] [--groups=G_LIST] [--skip-chdir] NEWROOT [COMMAND [ARG]...]\n       \
                       rchroot --pivot [--mount-proc] NEWROOT [COMMAND [ARG]...]\n       \
                       rchroot --install NEWROOT PROGRAM..."
@@ -57,6 +59,15 @@ pub struct Cli {
     /// interpreter and every shared library it needs into NEWROOT.
     #[arg(long, conflicts_with_all = ["userspec", "groups", "skip_chdir", "pivot"])]
     pub install: bool,
+
+    // No -h, nor -V: coreutils chroot has neither (`chroot -h` is an invalid option).
+    /// Print help
+    #[arg(long, action = clap::ArgAction::HelpLong)]
+    pub help: Option<bool>,
+
+    /// Print version
+    #[arg(long, action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
 
     /// The new root directory.
     // Optional for clap, so that its absence reads "missing operand" as in coreutils.
@@ -236,17 +247,17 @@ impl std::error::Error for Hinted {}
 /// coreutils chroot's getopt_long options ("+": options end at NEWROOT, so
 /// what follows it is the command even when it looks like an option:
 /// `chroot DIR --help`, `chroot DIR ls -l`), in its order; rchroot's own
-/// after them. chroot has no `-h` and `-V`; clap gives rchroot both.
+/// after them.
 pub const GETOPT: common::getopt::Table = {
     use common::getopt::Has::{No, Required};
     common::getopt::Table {
-        short: "+hV",
+        short: "+",
         long: &[
             ("groups", Required, None),
             ("userspec", Required, None),
             ("skip-chdir", No, None),
-            ("help", No, Some(b'h')),
-            ("version", No, Some(b'V')),
+            ("help", No, None),
+            ("version", No, None),
             ("pivot", No, None),
             ("mount-proc", No, None),
             ("install", No, None),
