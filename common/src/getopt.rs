@@ -236,6 +236,12 @@ impl Table {
             };
             let attached = &cluster[i + 1..];
             let value = match has {
+                // getopt returns each letter before it looks at the next:
+                // `-hx` is help, not an invalid option.
+                Has::No if matches!(long, "help" | "version") => {
+                    found.push((long, None));
+                    break;
+                }
                 Has::No => {
                     found.push((long, None));
                     continue;
@@ -519,6 +525,7 @@ mod tests {
     fn help_and_version_end_the_reading() {
         assert_eq!(words(&PLUS, "x -ah --nope").unwrap(), ["x", "-h"]);
         assert_eq!(words(&PLUS, "x --he -h").unwrap(), ["x", "--help"]);
+        assert_eq!(words(&PLUS, "x -hx").unwrap(), ["x", "-h"]);
         assert_eq!(
             words(&PERMUTE, "x 1 --vers -x").unwrap(),
             ["x", "--version"]

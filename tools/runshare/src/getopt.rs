@@ -257,6 +257,7 @@ mod tests {
     #[test]
     fn help_wins_only_when_reached() {
         assert_eq!(words("x -fh --nope").unwrap(), ["Help"]);
+        assert_eq!(words("x -hx").unwrap(), ["Help"]);
         assert_eq!(words("x --vers -h").unwrap(), ["Version"]);
         assert_eq!(
             words("x --nope -h").unwrap_err(),
