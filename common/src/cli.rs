@@ -146,7 +146,7 @@ pub fn usage_message(err: &clap::Error) -> String {
 /// possibilities: ...`, `option '--user' requires an argument`, `option
 /// requires an argument -- 'm'`, `option '--flag' doesn't allow an
 /// argument`. Other errors (bad values, conflicts) keep clap's wording.
-/// `args` is the command line (argv[0] first) that `command` refused.
+/// `args` is the command line (`argv[0]` first) that `command` refused.
 pub fn getopt_message(
     err: &clap::Error,
     command: &clap::Command,

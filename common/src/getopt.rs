@@ -77,7 +77,7 @@ pub struct Parsed {
 }
 
 impl Parsed {
-    /// The command line for clap (argv[0] first): `-h`, `--help` or
+    /// The command line for clap (`argv[0]` first): `-h`, `--help` or
     /// `--version` alone when getopt stopped there, else each option as `--NAME` or
     /// `--NAME=VALUE`, `--`, the operands. `Err`: the usage error.
     pub fn argv(self) -> Result<Vec<OsString>, String> {
@@ -104,7 +104,7 @@ impl Parsed {
 }
 
 impl Table {
-    /// `args` (argv[0] first) as getopt_long reads them with this table.
+    /// `args` (`argv[0]` first) as getopt_long reads them with this table.
     /// Reading stops at the first usage error, help or version, as the C
     /// tools act on each option when getopt returns it.
     pub fn parse(&self, args: impl IntoIterator<Item = OsString>) -> Parsed {
