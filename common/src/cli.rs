@@ -114,7 +114,7 @@ pub fn main<T: Parser>(
     i32::from(crate::error::report(tool, code, result))
 }
 
-/// [`main`] for a command line that getopt read first: `args` is what it
+/// [`main()`] for a command line that getopt read first: `args` is what it
 /// gives clap, or its usage error, which is reported as [`parse_from`]
 /// reports clap's (exit `code`).
 pub fn main_getopt<T: Parser>(
