@@ -149,8 +149,17 @@ pub fn attach_optional(
 /// clap's error as one line, without its `error: ` prefix and usage block.
 pub fn usage_message(err: &clap::Error) -> String {
     let text = err.render().to_string();
-    let first = text.lines().next().unwrap_or_default();
-    first.strip_prefix("error: ").unwrap_or(first).to_string()
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut message = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    // What is missing is on the indented lines that follow ("the following
+    // required arguments were not provided:\n  <PEER>"); tips come after a
+    // blank line and are left out.
+    for line in lines.take_while(|l| l.starts_with("  ")) {
+        message.push(' ');
+        message.push_str(line.trim());
+    }
+    message
 }
 
 /// One man page: the clap command and the hand-written sections that follow
@@ -207,5 +216,20 @@ mod tests {
     fn usage_error_is_one_line() {
         let err = Cli::try_parse_from(["t", "--nope"]).unwrap_err();
         assert_eq!(usage_message(&err), "unexpected argument '--nope' found");
+    }
+
+    #[test]
+    fn usage_error_names_what_is_missing() {
+        #[derive(Parser, Debug)]
+        #[command(name = "t")]
+        struct Two {
+            first: String,
+            second: String,
+        }
+        let err = Two::try_parse_from(["t", "a"]).unwrap_err();
+        assert_eq!(
+            usage_message(&err),
+            "the following required arguments were not provided: <SECOND>"
+        );
     }
 }
