@@ -943,3 +943,64 @@ fn killed_add_is_cleared_by_the_next_add() {
         }
     });
 }
+
+/// Usage as ip takes it: `netns` alone lists, command words may be
+/// abbreviated or spelt `delete`/`show`, and a missing word or operand is
+/// one line naming what is missing.
+#[test]
+fn command_words_as_ip_takes_them() {
+    if !ready("command_words_as_ip_takes_them") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&["netns", "add", "RED"]));
+        let listed = ok(ip(&["netns", "list"])).stdout;
+        assert_eq!(listed, "RED\n");
+        for words in [&["netns"][..], &["netns", "show"], &["netns", "l"]] {
+            assert_eq!(ok(rv(words)).stdout, ok(ip(words)).stdout, "{words:?}");
+        }
+        ok(rv(&["a", "v0", "v1"]));
+        assert_eq!(json(rv(&["show", "-J"])), json(rv(&["list", "-J"])));
+        ok(rv(&["delete", "v0"]));
+        ok(rv(&["netns", "d", "RED"]));
+        assert_eq!(netns_files(), Vec::<String>::new());
+        assert_eq!(link_names(None), ["lo"]);
+        for (args, stderr) in [
+            (
+                &[][..],
+                "rvethpair: 'rvethpair' requires a subcommand but one was not provided \
+                 [subcommands: add, del, delete, list, show, netns, batch]\n",
+            ),
+            (
+                &["add", "v0"],
+                "rvethpair: the following required arguments were not provided: <PEER>\n",
+            ),
+            (
+                &["netns", "add"],
+                "rvethpair: the following required arguments were not provided: <NAMES>...\n",
+            ),
+        ] {
+            let ran = rv(args);
+            assert_eq!(ran.code, 1, "{ran:?}");
+            assert_eq!(
+                ran.stderr,
+                format!("{stderr}Try 'rvethpair --help' for more information.\n"),
+                "{args:?}"
+            );
+        }
+    });
+}
+
+/// The man page points at no page that is not made (clap_mangen's
+/// SUBCOMMANDS section named rvethpair-add(8) and the like).
+#[test]
+fn man_page_references_only_pages_that_exist() {
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/man/rvethpair.8")).unwrap();
+    assert!(page.contains(".SH \"COMMANDS\""), "{page}");
+    // A reference to a page reads `rvethpair\-SUB(8)` in roff.
+    assert!(
+        !page.contains("rvethpair\\-"),
+        "the page refers to rvethpair-*(8) pages, which are not made"
+    );
+}

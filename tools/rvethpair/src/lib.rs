@@ -19,7 +19,12 @@ pub use plan::{AddPlan, Cidr, Plan};
     name = "rvethpair",
     version,
     infer_long_args = true,
-    disable_help_subcommand = true
+    // ip takes any prefix of a command word (`ip link d`, `ip netns l`).
+    infer_subcommands = true,
+    disable_help_subcommand = true,
+    // A missing command is a usage error naming the commands, not the help.
+    arg_required_else_help = false,
+    subcommand_value_name = "COMMAND"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,6 +37,7 @@ pub enum Command {
     /// or nothing at all.
     Add(AddArgs),
     /// Delete the veth pair that NAME belongs to.
+    #[command(alias = "delete")]
     Del {
         /// Either end of the pair.
         name: String,
@@ -42,6 +48,7 @@ pub enum Command {
     },
     /// List veth links: name, peer, the peer's namespace, state, MTU and
     /// addresses.
+    #[command(alias = "show")]
     List {
         /// The namespace to list: a name under /run/netns, a PID or a path
         /// (default: the current one).
@@ -51,11 +58,16 @@ pub enum Command {
         #[arg(short = 'J', long, short_alias = 'j')]
         json: bool,
     },
-    /// Named network namespaces under /run/netns, as `ip netns` makes them.
-    #[command(disable_help_subcommand = true)]
+    /// Named network namespaces under /run/netns, as `ip netns` makes them
+    /// (without a command: list them).
+    #[command(
+        disable_help_subcommand = true,
+        infer_subcommands = true,
+        subcommand_value_name = "COMMAND"
+    )]
     Netns {
         #[command(subcommand)]
-        command: NetnsCommand,
+        command: Option<NetnsCommand>,
     },
     /// Run `add`, `del`, `list` and `netns` lines from FILE (default or `-`:
     /// stdin) in one process, with one netlink session per namespace.
@@ -106,12 +118,14 @@ pub enum NetnsCommand {
     },
     /// Delete named network namespaces; warns about processes that keep one
     /// alive.
+    #[command(alias = "delete")]
     Del {
         /// Names under /run/netns.
         #[arg(required = true)]
         names: Vec<String>,
     },
     /// List named network namespaces as `ip netns list` does.
+    #[command(alias = "show")]
     List {
         /// JSON output, as `ip -j netns list`.
         #[arg(short = 'J', long, short_alias = 'j')]
@@ -161,7 +175,10 @@ operstate, link_index, link_netnsid, addr_info) with peer and peer_netns.
   rvethpair netns list [-J|--json]
 
 Create named network namespaces (lo up in each), delete them (saying which processes keep one \
-alive), or list them as ip netns list does.
+alive), or list them as ip netns list does (also rvethpair netns alone).
+
+As ip does, a command word may be abbreviated (d for del, l for list), and delete and show are \
+taken for del and list.
 
   rvethpair batch [FILE|-] [--force]
 

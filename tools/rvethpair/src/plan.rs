@@ -225,7 +225,10 @@ impl Plan {
                 netns: netns.clone(),
                 json: *json,
             },
-            Command::Netns { command } => match command {
+            Command::Netns { command: None } => Plan::NetnsList { json: false },
+            Command::Netns {
+                command: Some(command),
+            } => match command {
                 NetnsCommand::Add { names } | NetnsCommand::Del { names } => {
                     for (i, name) in names.iter().enumerate() {
                         netns_name(name)?;
