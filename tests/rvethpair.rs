@@ -1004,3 +1004,62 @@ fn man_page_references_only_pages_that_exist() {
         "the page refers to rvethpair-*(8) pages, which are not made"
     );
 }
+
+/// A batch file is read as `ip -batch` reads it: comments, blank lines,
+/// quoted words (a name with a blank) and `\` continuation lines; the same
+/// `netns` lines make the same names with both.
+#[test]
+fn batch_reads_quotes_and_continuations_as_ip_does() {
+    if !ready("batch_reads_quotes_and_continuations_as_ip_does") {
+        return;
+    }
+    harness::in_netns(|| {
+        let dir = harness::tempdir("batch_reads_quotes_and_continuations_as_ip_does");
+        let add = dir.path().join("add");
+        let del = dir.path().join("del");
+        std::fs::write(
+            &add,
+            "# names as ip -batch reads them\n\
+             netns add 'RED one' # a comment\n\
+             \n\
+             netns \\\n\
+             \tadd BLUE\n\
+             \x20 netns add \"GREEN\"\r\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &del,
+            "netns del 'RED one'\nnetns del BLUE\nnetns del GREEN\n",
+        )
+        .unwrap();
+        ok(ip(&["-batch", add.to_str().unwrap()]));
+        let theirs = ok(ip(&["netns", "list"])).stdout;
+        assert_eq!(netns_files(), ["BLUE", "GREEN", "RED one"]);
+        ok(ip(&["-batch", del.to_str().unwrap()]));
+        assert_eq!(netns_files(), Vec::<String>::new());
+
+        let ran = ok(rv(&["batch", add.to_str().unwrap()]));
+        assert_eq!(ran.stderr, "");
+        assert_eq!(ok(ip(&["netns", "list"])).stdout, theirs);
+        ok(ip(&["netns", "exec", "RED one", "true"]));
+        ok(rv(&["batch", del.to_str().unwrap()]));
+        assert_eq!(netns_files(), Vec::<String>::new());
+
+        // ip -batch's two reading errors, by line, with nothing done.
+        std::fs::write(&add, "netns add A\nnetns add 'B\n").unwrap();
+        let ran = rv(&["batch", add.to_str().unwrap()]);
+        refused(&ran);
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: batch line 2: unterminated quoted string\n"
+        );
+        std::fs::write(&add, "netns add A\nnetns add B \\\n").unwrap();
+        let ran = rv(&["batch", add.to_str().unwrap()]);
+        refused(&ran);
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: batch line 2: missing continuation line\n"
+        );
+        assert_eq!(netns_files(), Vec::<String>::new());
+    });
+}

@@ -205,8 +205,9 @@ fn main_page() -> common::cli::Page {
                  itself, and NAME is a bind mount of the namespace, so `ip netns exec` works on \
                  ours and rvethpair works on iproute2's. `netns del` names the processes that \
                  keep a namespace (and its links) alive after its name is gone.\n\n\
-                 A batch file holds one command per line without the program name; `#` starts \
-                 a comment. Every line is checked before the first runs, so a line that cannot \
+                 A batch file holds one command per line without the program name, read as \
+                 `ip -batch` reads one: `#` starts a comment, a line ending in `\\` goes on on \
+                 the next, and a word starting with ' or \" runs to the same quote. Every line is checked before the first runs, so a line that cannot \
                  be read changes nothing. Without --force the batch stops at the first failure \
                  and says how many lines were done. A run of del lines is carried out together: \
                  the links of each namespace get a device group no other link there has and go \
