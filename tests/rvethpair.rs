@@ -228,7 +228,7 @@ fn address_in_use_is_refused() {
         refused(&ran);
         assert_eq!(
             ran.stderr,
-            "rvethpair: cannot add b0/b1: address 10.200.2.2 is already in use on a1 in network namespace 'RED'\n"
+            "rvethpair: cannot add b0/b1: address 10.200.2.2 is already in use on a1 in network namespace \"RED\"\n"
         );
         assert_eq!(link_names(None), ["lo", "a0"]);
         assert_eq!(link_names(Some("RED")), ["lo", "a1"]);
@@ -441,7 +441,7 @@ fn master_enslaves_to_a_bridge() {
         refused(&refused_ran);
         assert_eq!(
             refused_ran.stderr,
-            "rvethpair: cannot add x0/x1: cannot find bridge br9 in the current network namespace\n"
+            "rvethpair: cannot add x0/x1: cannot find bridge \"br9\" in the current network namespace\n"
         );
     });
 }
@@ -542,7 +542,7 @@ fn bad_inputs_change_nothing() {
             ),
             (
                 &["add", "a0", "a1", "--peer-netns", "NOPE"],
-                "rvethpair: cannot add a0/a1: cannot open network namespace 'NOPE': No such file or directory\n",
+                "rvethpair: cannot add a0/a1: cannot open network namespace \"NOPE\": No such file or directory\n",
             ),
             (
                 &["add", "a0123456789abcdef", "a1"],
@@ -558,7 +558,7 @@ fn bad_inputs_change_nothing() {
             ),
             (
                 &["netns", "add", "RED"],
-                "rvethpair: cannot create namespace file /run/netns/RED: File exists\n",
+                "rvethpair: cannot create namespace file \"/run/netns/RED\": File exists\n",
             ),
             (
                 &["del", "taken"],
@@ -743,7 +743,7 @@ fn batch_del_of_both_ends_fails_as_one_by_one_would() {
         refused(&ran);
         assert_eq!(
             ran.stderr,
-            "rvethpair: batch line 2: cannot find device d1 in the current network namespace (stopped: 1 of 2 commands done before this line)\n"
+            "rvethpair: batch line 2: cannot find device \"d1\" in the current network namespace (stopped: 1 of 2 commands done before this line)\n"
         );
         // What came before the failed line is done.
         assert_eq!(link_names(None), ["lo"]);
@@ -1061,5 +1061,107 @@ fn batch_reads_quotes_and_continuations_as_ip_does() {
             "rvethpair: batch line 2: missing continuation line\n"
         );
         assert_eq!(netns_files(), Vec::<String>::new());
+    });
+}
+
+/// `--mtu` takes what `ip link add … mtu N type veth peer … mtu N` takes
+/// (68 to 65535), the value reaching both ends; outside it, a refusal that
+/// says the bounds and leaves nothing.
+#[test]
+fn mtu_bounds_are_ips() {
+    if !ready("mtu_bounds_are_ips") {
+        return;
+    }
+    harness::in_netns(|| {
+        for mtu in ["67", "68", "1280", "65535", "65536"] {
+            let theirs = ip(&[
+                "link", "add", "i0", "mtu", mtu, "type", "veth", "peer", "name", "i1", "mtu", mtu,
+            ]);
+            let ours = rv(&["add", "o0", "o1", "--mtu", mtu]);
+            assert_eq!(
+                ours.code == 0,
+                theirs.code == 0,
+                "{mtu}: {ours:?} {theirs:?}"
+            );
+            if ours.code == 0 {
+                let mtus = |names: [&str; 2]| -> Vec<Value> {
+                    names
+                        .iter()
+                        .map(|n| json(ip(&["-j", "link", "show", n]))[0]["mtu"].clone())
+                        .collect()
+                };
+                assert_eq!(mtus(["o0", "o1"]), mtus(["i0", "i1"]), "{mtu}");
+                ok(ip(&["link", "del", "i0"]));
+                ok(rv(&["del", "o0"]));
+            } else {
+                refused(&ours);
+                assert_eq!(
+                    ours.stderr,
+                    format!("rvethpair: invalid MTU {mtu}: a veth takes 68 to 65535\n")
+                );
+            }
+            assert_eq!(link_names(None), ["lo"], "{mtu}");
+        }
+    });
+}
+
+/// `--master` to a link that is not a bridge, or to none: ip refuses it and
+/// so do we, before anything is made, saying which.
+#[test]
+fn master_must_be_an_existing_bridge() {
+    if !ready("master_must_be_an_existing_bridge") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&[
+            "link", "add", "s0", "type", "veth", "peer", "name", "s1",
+        ]));
+        for (master, why) in [
+            ("s0", "s0 in the current network namespace is not a bridge"),
+            ("lo", "lo in the current network namespace is not a bridge"),
+            (
+                "nobr",
+                "cannot find bridge \"nobr\" in the current network namespace",
+            ),
+        ] {
+            let theirs = ip(&[
+                "link", "add", "m0", "master", master, "type", "veth", "peer", "name", "m1",
+            ]);
+            assert_ne!(theirs.code, 0, "{theirs:?}");
+            let ours = rv(&["add", "m0", "m1", "--master", master]);
+            refused(&ours);
+            assert_eq!(ours.stderr, format!("rvethpair: cannot add m0/m1: {why}\n"));
+            assert_eq!(link_names(None), ["lo", "s1", "s0"], "{master}");
+        }
+    });
+}
+
+/// The refusals about namespace files and devices read as ip's do (the
+/// name in double quotes), with exit 1.
+#[test]
+fn missing_names_are_worded_as_ip_words_them() {
+    if !ready("missing_names_are_worded_as_ip_words_them") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&["netns", "add", "RED"]));
+        for (ours, theirs) in [
+            (&["netns", "add", "RED"][..], &["netns", "add", "RED"][..]),
+            (&["netns", "del", "NOPE"], &["netns", "del", "NOPE"]),
+            (&["list", "--netns", "NOPE"], &["-n", "NOPE", "link"]),
+            (&["del", "nope"], &["link", "del", "nope"]),
+        ] {
+            let ours = rv(ours);
+            let theirs = ip(theirs);
+            refused(&ours);
+            assert_ne!(theirs.code, 0);
+            // ip: `Cannot remove namespace file "/run/netns/NOPE": No such
+            // file or directory`; ours adds the namespace where it looked.
+            let theirs = theirs.stderr.trim_end().to_lowercase();
+            let ours = ours.stderr.trim_end().to_lowercase();
+            let theirs = theirs.split(": ").next().unwrap();
+            assert!(ours.contains(theirs), "{ours} / {theirs}");
+        }
+        assert_eq!(netns_files(), ["RED"]);
     });
 }

@@ -80,7 +80,7 @@ impl fmt::Display for Ns {
         if self.label.is_empty() {
             f.write_str("the current network namespace")
         } else {
-            write!(f, "network namespace '{}'", self.label)
+            write!(f, "network namespace \"{}\"", self.label)
         }
     }
 }
@@ -234,8 +234,10 @@ impl Netlink {
         }
         let master = match &plan.master {
             Some(bridge) => match link_by_name(&ha, bridge).await? {
-                Some(link) => Some(link.header.index),
-                None => bail!("cannot find bridge {bridge} in {a}"),
+                Some(link) if kind(&link) == Some(&InfoKind::Bridge) => Some(link.header.index),
+                // The kernel would say EOPNOTSUPP for NAME; the user meant a bridge.
+                Some(_) => bail!("{bridge} in {a} is not a bridge"),
+                None => bail!("cannot find bridge \"{bridge}\" in {a}"),
             },
             None => None,
         };
@@ -369,7 +371,7 @@ impl Netlink {
             })
         };
         let Some(link) = link.filter(|l| !queued(l.header.index)) else {
-            bail!("cannot find device {name} in {ns}");
+            bail!("cannot find device \"{name}\" in {ns}");
         };
         if !is_veth(&link) {
             bail!("{name} is not a veth link");
@@ -527,7 +529,7 @@ impl Netlink {
                     ));
                 }
                 Ok(_) => bail!(
-                    "cannot create namespace file {}: File exists",
+                    "cannot create namespace file \"{}\": File exists",
                     path.display()
                 ),
             }
@@ -610,8 +612,9 @@ impl Netlink {
         for name in names {
             let path = named(name);
             if let Err(err) = path.symlink_metadata() {
-                return Err(err)
-                    .with_context(|| format!("cannot remove namespace file {}", path.display()));
+                return Err(err).with_context(|| {
+                    format!("cannot remove namespace file \"{}\"", path.display())
+                });
             }
         }
         for name in names {
@@ -825,13 +828,19 @@ async fn delete_all(d: &Doomed) -> anyhow::Result<()> {
     .with_context(what)
 }
 
-fn is_veth(link: &LinkMessage) -> bool {
-    link.attributes.iter().any(|a| match a {
-        LinkAttribute::LinkInfo(infos) => infos
-            .iter()
-            .any(|i| matches!(i, LinkInfo::Kind(InfoKind::Veth))),
-        _ => false,
+/// The kind of a link (IFLA_INFO_KIND), if it has one (lo has none).
+fn kind(link: &LinkMessage) -> Option<&InfoKind> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|i| match i {
+            LinkInfo::Kind(kind) => Some(kind),
+            _ => None,
+        }),
+        _ => None,
     })
+}
+
+fn is_veth(link: &LinkMessage) -> bool {
+    kind(link) == Some(&InfoKind::Veth)
 }
 
 /// The first message of a GETLINK, or None when the kernel says ENODEV.

@@ -51,7 +51,7 @@ impl Ns {
     }
 
     fn open_path(label: &str, path: &Path) -> anyhow::Result<Ns> {
-        let what = || format!("cannot open network namespace '{label}'");
+        let what = || format!("cannot open network namespace \"{label}\"");
         let file = File::options()
             .read(true)
             .custom_flags(libc::O_CLOEXEC)
@@ -75,7 +75,7 @@ impl Ns {
     /// Moves this thread into the namespace.
     pub fn enter(&self) -> anyhow::Result<()> {
         setns(self.fd.as_fd(), CloneFlags::CLONE_NEWNET)
-            .with_context(|| format!("cannot enter network namespace '{}'", self.label))
+            .with_context(|| format!("cannot enter network namespace \"{}\"", self.label))
     }
 
     pub fn raw(&self) -> BorrowedFd<'_> {
@@ -129,7 +129,7 @@ pub fn create_file(name: &str) -> anyhow::Result<PathBuf> {
         .mode(0o000)
         .custom_flags(libc::O_CLOEXEC)
         .open(&path)
-        .with_context(|| format!("cannot create namespace file {}", path.display()))?;
+        .with_context(|| format!("cannot create namespace file \"{}\"", path.display()))?;
     Ok(path)
 }
 
@@ -164,7 +164,7 @@ pub fn remove(path: &Path) -> anyhow::Result<()> {
     // ip netns del ignores this failure too: a stale file is not a mount.
     let _ = umount2(path, MntFlags::MNT_DETACH);
     fs::remove_file(path)
-        .with_context(|| format!("cannot remove namespace file {}", path.display()))
+        .with_context(|| format!("cannot remove namespace file \"{}\"", path.display()))
 }
 
 /// The processes in each of the network namespaces `keys` (as `ip netns

@@ -157,6 +157,13 @@ impl AddPlan {
         if let Some(master) = &args.master {
             link_name(master)?;
         }
+        if let Some(mtu) = args.mtu {
+            // veth_setup(): ETH_MIN_MTU to ETH_MAX_MTU; the kernel says only
+            // EINVAL for either end.
+            if !(68..=65535).contains(&mtu) {
+                bail!("invalid MTU {mtu}: a veth takes 68 to 65535");
+            }
+        }
         let mut warnings = Vec::new();
         for v4 in [true, false] {
             let ours: Vec<_> = addrs.iter().filter(|a| a.addr.is_ipv4() == v4).collect();
