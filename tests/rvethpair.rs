@@ -1165,3 +1165,60 @@ fn missing_names_are_worded_as_ip_words_them() {
         assert_eq!(netns_files(), ["RED"]);
     });
 }
+
+/// `netns add` in a mount namespace where /run/netns does not exist yet
+/// (and under umask 0) leaves the same /run/netns as `ip netns add`: the
+/// same mode, the same mountinfo lines (a shared bind mount of itself, the
+/// name a shared nsfs mount below it) once mount ids and numbers are set
+/// aside.
+#[test]
+fn run_netns_is_made_as_ip_makes_it() {
+    if !ready("run_netns_is_made_as_ip_makes_it") || !harness::have("run_netns", "unshare") {
+        return;
+    }
+    let script = |tool: &str| {
+        // A mount namespace of its own and an empty /run, for each tool.
+        format!(
+            "mount -t tmpfs -o mode=755 tmpfs /run && umask 0 && {tool} netns add A && \
+             stat -c '%a %n' /run/netns /run/netns/A && grep ' /run/netns' /proc/self/mountinfo"
+        )
+    };
+    let made = move |tool: String| -> Vec<String> {
+        let ran = ok(harness::run(harness::anchor("unshare").args([
+            "-m",
+            "sh",
+            "-c",
+            &script(&tool),
+        ])));
+        ran.stdout
+            .lines()
+            .map(|line| {
+                if !line.contains(" - ") {
+                    return line.to_string(); // stat's
+                }
+                line.split(' ')
+                    .enumerate()
+                    // Mount id, parent id, device: numbers of the moment.
+                    .filter(|(i, _)| *i > 2)
+                    .map(|(_, f)| match f.split_once(':') {
+                        Some((tag @ ("shared" | "master" | "net"), _)) => tag.to_string(),
+                        _ => f.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    harness::in_netns(move || {
+        let ours = made(harness::bin("rvethpair").display().to_string());
+        let theirs = made("ip".to_string());
+        assert_eq!(ours, theirs);
+        assert!(theirs.contains(&"755 /run/netns".to_string()), "{theirs:?}");
+        assert!(
+            theirs
+                .iter()
+                .any(|l| l.starts_with("/netns /run/netns ") && l.contains(" shared - tmpfs ")),
+            "{theirs:?}"
+        );
+    });
+}

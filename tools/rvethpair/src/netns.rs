@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -90,7 +90,13 @@ const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
 /// name: a namespace bound under it then shows in every mount namespace
 /// that shares it, and `ip netns exec` finds it.
 pub fn prepare_run_dir() -> anyhow::Result<()> {
-    fs::create_dir_all(RUN_DIR).with_context(|| format!("cannot create {RUN_DIR}"))?;
+    // 0755 less the umask, as ip's mkdir(NETNS_RUN_DIR, 0755): under umask
+    // 0 a 0777 /run/netns would let anyone plant names.
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(RUN_DIR)
+        .with_context(|| format!("cannot create {RUN_DIR}"))?;
     let share = || {
         mount(
             Some(""),
