@@ -1222,3 +1222,46 @@ fn run_netns_is_made_as_ip_makes_it() {
         );
     });
 }
+
+/// The last step failing (PEER's namespace has a default route already)
+/// removes the pair, its addresses with it, and leaves the route there was.
+#[test]
+fn a_failed_gateway_leaves_no_link() {
+    if !ready("a_failed_gateway_leaves_no_link") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        pair_to_red("d0", "d1", "10.200.9.1/24", "10.200.9.2/24", &[]);
+        ok(ip(&[
+            "-n",
+            "RED",
+            "route",
+            "add",
+            "default",
+            "via",
+            "10.200.9.1",
+        ]));
+        let routes = ok(ip(&["-n", "RED", "route"])).stdout;
+        let ran = rv(&[
+            "add",
+            "x0",
+            "x1",
+            "--peer-netns",
+            "RED",
+            "--addr",
+            "10.200.6.1/24",
+            "--peer-addr",
+            "10.200.6.2/24",
+            "--peer-gateway",
+        ]);
+        refused(&ran);
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: cannot add x0/x1: cannot add a default route via 10.200.6.1 in network namespace \"RED\": File exists\n"
+        );
+        assert_eq!(link_names(None), ["lo", "d0"]);
+        assert_eq!(link_names(Some("RED")), ["lo", "d1"]);
+        assert_eq!(ok(ip(&["-n", "RED", "route"])).stdout, routes);
+    });
+}
