@@ -1265,3 +1265,33 @@ fn a_failed_gateway_leaves_no_link() {
         assert_eq!(ok(ip(&["-n", "RED", "route"])).stdout, routes);
     });
 }
+
+/// The names `ip netns add` refuses, we refuse in its words (exit 1, ip's
+/// 255 being no code a script tells apart); a name of 255 bytes is taken.
+#[test]
+fn netns_names_ip_refuses() {
+    if !ready("netns_names_ip_refuses") {
+        return;
+    }
+    harness::in_netns(|| {
+        let long = "n".repeat(256);
+        for name in ["x/y", ".", "..", "", &long] {
+            let theirs = ip(&["netns", "add", name]);
+            assert_ne!(theirs.code, 0);
+            let ours = rv(&["netns", "add", name]);
+            refused(&ours);
+            assert_eq!(
+                ours.stderr,
+                format!("rvethpair: {}", theirs.stderr.to_lowercase())
+            );
+        }
+        assert_eq!(netns_files(), Vec::<String>::new());
+        ok(rv(&["netns", "add", &long[1..]]));
+        assert_eq!(
+            ok(ip(&["netns", "list"])).stdout,
+            format!("{}\n", &long[1..])
+        );
+        ok(ip(&["netns", "exec", &long[1..], "true"]));
+        ok(rv(&["netns", "del", &long[1..]]));
+    });
+}

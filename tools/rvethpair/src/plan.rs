@@ -85,10 +85,12 @@ pub fn link_name(name: &str) -> anyhow::Result<()> {
     bail!("invalid link name '{name}': {why}")
 }
 
-/// Refuses a namespace name that is not one file name under /run/netns.
+/// Refuses a namespace name that is not one file name under /run/netns,
+/// as ip's is_valid_netns_name() does, in its words.
 pub fn netns_name(name: &str) -> anyhow::Result<()> {
-    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
-        bail!("invalid network namespace name '{name}'");
+    let too_long = name.len() > libc::NAME_MAX as usize;
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || too_long {
+        bail!("invalid netns name \"{name}\"");
     }
     Ok(())
 }
