@@ -1295,3 +1295,89 @@ fn netns_names_ip_refuses() {
         ok(rv(&["netns", "del", &long[1..]]));
     });
 }
+
+/// Every field of `list -J` that `ip -j addr` also has holds what ip's
+/// does (peer and peer_netns are ours alone), for ends here and in RED,
+/// enslaved or not, with IPv4 and IPv6 addresses.
+#[test]
+fn list_json_fields_hold_what_ips_do() {
+    if !ready("list_json_fields_hold_what_ips_do") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        ok(ip(&["link", "add", "br0", "type", "bridge"]));
+        pair_to_red(
+            "v0",
+            "v1",
+            "10.200.9.1/24",
+            "10.200.9.2/24",
+            &["--addr", "fd00:200::1/64", "--master", "br0"],
+        );
+        ok(rv(&[
+            "add",
+            "w0",
+            "w1",
+            "--down",
+            "--addr",
+            "10.200.10.1/30",
+        ]));
+        // Operstate and link-local addresses follow carrier a moment later.
+        eventually("v0 and v1 UP with link-local addresses", || {
+            veths_seen_by_ip(None)
+                .iter()
+                .any(|l| l["operstate"] == "UP")
+                && veths_seen_by_ip(Some("RED"))
+                    .iter()
+                    .all(|l| l["operstate"] == "UP")
+                && addrs_of(None, "v0").len() == 3
+                && addrs_of(Some("RED"), "v1").len() == 2
+        });
+        for ns in [None, Some("RED")] {
+            let mut args = vec!["list", "-J"];
+            let mut ip_args = vec!["-j"];
+            if let Some(ns) = ns {
+                args.extend(["--netns", ns]);
+                ip_args.extend(["-n", ns]);
+            }
+            ip_args.push("addr");
+            let theirs = json(ip(&ip_args));
+            let ours = json(rv(&args));
+            let ours = ours.as_array().unwrap();
+            assert_eq!(ours.len(), if ns.is_none() { 3 } else { 1 }, "{ours:?}");
+            for row in ours {
+                let link = theirs
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|l| l["ifname"] == row["ifname"])
+                    .unwrap();
+                for (key, value) in row.as_object().unwrap() {
+                    match key.as_str() {
+                        "peer" | "peer_netns" => {}
+                        "addr_info" => {
+                            let mine = value.as_array().unwrap();
+                            let ips = link["addr_info"].as_array().unwrap();
+                            assert_eq!(mine.len(), ips.len(), "{row} / {link}");
+                            for (a, b) in mine.iter().zip(ips) {
+                                for (k, v) in a.as_object().unwrap() {
+                                    assert_eq!(v, &b[k], "{k} of {a} / {b}");
+                                }
+                            }
+                        }
+                        _ => assert_eq!(value, &link[key], "{key} of {row} / {link}"),
+                    }
+                }
+            }
+        }
+        let here = json(rv(&["list", "-J"]));
+        let v0 = here
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["ifname"] == "v0")
+            .unwrap();
+        assert_eq!(v0["master"], "br0");
+        assert_eq!(v0["addr_info"][1]["scope"], "global");
+    });
+}

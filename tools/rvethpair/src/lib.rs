@@ -167,8 +167,9 @@ Delete the veth pair NAME belongs to.
   rvethpair list [--netns NS] [-J|--json]
 
 List the veth links of a namespace: name, peer, the peer's namespace (its name, else its nsid), \
-state, MTU and addresses. -J prints the fields of ip -j link and ip -j addr (ifname, ifindex, mtu, \
-operstate, link_index, link_netnsid, addr_info) with peer and peer_netns.
+state, MTU and addresses. -J prints fields of ip -j link and ip -j addr with their values (ifname, ifindex, mtu, \
+operstate, master, address, link or link_index and link_netnsid, addr_info with family, local, \
+prefixlen and scope) and adds peer and peer_netns.
 
   rvethpair netns add NAME...
   rvethpair netns del NAME...

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use futures::{StreamExt, TryStreamExt};
 use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_REQUEST};
-use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage};
+use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use rtnetlink::packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
 };
@@ -441,6 +441,25 @@ impl Netlink {
                     LinkAttribute::OperState(s) => Some(s.to_string()),
                     _ => None,
                 }),
+                master: link
+                    .attributes
+                    .iter()
+                    .find_map(|a| match a {
+                        LinkAttribute::Controller(i) => Some(*i),
+                        _ => None,
+                    })
+                    .and_then(|i| links.iter().find(|l| l.header.index == i))
+                    .and_then(ifname)
+                    .map(str::to_string),
+                address: link.attributes.iter().find_map(|a| match a {
+                    LinkAttribute::Address(mac) => Some(
+                        mac.iter()
+                            .map(|b| format!("{b:02x}"))
+                            .collect::<Vec<_>>()
+                            .join(":"),
+                    ),
+                    _ => None,
+                }),
                 link_index: peer_index(link),
                 link_netnsid: peer_netnsid(link),
                 link: None,
@@ -453,6 +472,7 @@ impl Netlink {
                         family: if ip.is_ipv4() { "inet" } else { "inet6" },
                         local: ip.to_string(),
                         prefixlen: m.header.prefix_len,
+                        scope: scope_name(m.header.scope),
                     })
                     .collect(),
             };
@@ -673,6 +693,12 @@ struct Row {
     ifindex: u32,
     mtu: Option<u32>,
     operstate: Option<String>,
+    /// The bridge NAME is enslaved to (as ip).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    master: Option<String>,
+    /// The MAC address (as ip).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
     /// The peer's name when it is in the same namespace (as ip).
     #[serde(skip_serializing_if = "Option::is_none")]
     link: Option<String>,
@@ -691,6 +717,19 @@ struct AddrInfo {
     family: &'static str,
     local: String,
     prefixlen: u8,
+    scope: String,
+}
+
+/// An address scope as ip names it (rtnl_rtscope_n2a()).
+fn scope_name(scope: AddressScope) -> String {
+    match scope {
+        AddressScope::Universe => "global".to_string(),
+        AddressScope::Site => "site".to_string(),
+        AddressScope::Link => "link".to_string(),
+        AddressScope::Host => "host".to_string(),
+        AddressScope::Nowhere => "nowhere".to_string(),
+        other => u8::from(other).to_string(),
+    }
 }
 
 fn print_table(out: &mut impl Write, rows: &[Row]) -> std::io::Result<()> {
