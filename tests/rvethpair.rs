@@ -1381,3 +1381,37 @@ fn list_json_fields_hold_what_ips_do() {
         assert_eq!(v0["addr_info"][1]["scope"], "global");
     });
 }
+
+/// Before any /run/netns exists, `netns list` prints what ip prints:
+/// nothing, even for JSON; with an empty one, `[]`.
+#[test]
+fn netns_list_without_run_netns_prints_what_ip_does() {
+    if !ready("netns_list_without_run_netns_prints_what_ip_does")
+        || !harness::have("netns_list_without_run_netns", "unshare")
+    {
+        return;
+    }
+    harness::in_netns(|| {
+        let ours = harness::bin("rvethpair").display().to_string();
+        for (before, json) in [("", "-j"), ("", ""), ("mkdir /run/netns &&", "-j")] {
+            // An empty /run in a mount namespace of its own.
+            let list = |tool: &str| {
+                let words = if tool == "ip" {
+                    format!("ip {json} netns list")
+                } else {
+                    format!("{tool} netns list {}", json.to_uppercase())
+                };
+                ok(harness::run(harness::anchor("unshare").args([
+                    "-m",
+                    "sh",
+                    "-c",
+                    &format!("mount -t tmpfs tmpfs /run && {before} {words}"),
+                ])))
+                .stdout
+            };
+            let theirs = list("ip");
+            assert_eq!(list(&ours), theirs, "{before} {json}");
+            assert_eq!(theirs, if before.is_empty() { "" } else { "[]\n" });
+        }
+    });
+}

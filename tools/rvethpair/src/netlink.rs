@@ -521,7 +521,7 @@ impl Netlink {
     async fn places(&self, h: &Handle) -> anyhow::Result<Vec<(i32, Ns)>> {
         let mut found = Vec::new();
         let mut candidates = vec![self.open(None)?];
-        for name in netns::names()? {
+        for name in netns::names()?.unwrap_or_default() {
             // A stale file under /run/netns is no namespace; skip it.
             if let Ok(ns) = Ns::open(&name) {
                 candidates.push(ns);
@@ -651,8 +651,12 @@ impl Netlink {
 
     async fn netns_list(&mut self, json: bool) -> anyhow::Result<()> {
         let h = self.handle(&self.open(None)?)?;
+        // Without /run/netns ip prints nothing, not even `[]` for -j.
+        let Some(names) = netns::names()? else {
+            return Ok(());
+        };
         let mut entries = Vec::new();
-        for name in netns::names()? {
+        for name in names {
             let id = match Ns::open(&name) {
                 Ok(ns) => nsid(&h, ns.raw()).await?,
                 Err(_) => None,

@@ -207,11 +207,12 @@ pub fn pids(keys: &[Key]) -> anyhow::Result<HashMap<Key, Vec<u32>>> {
     Ok(pids)
 }
 
-/// The names under /run/netns in directory order (as `ip netns list`).
-pub fn names() -> anyhow::Result<Vec<String>> {
+/// The names under /run/netns in directory order (as `ip netns list`);
+/// None when there is no /run/netns.
+pub fn names() -> anyhow::Result<Option<Vec<String>>> {
     let dir = match fs::read_dir(RUN_DIR) {
         Ok(dir) => dir,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).context(format!("cannot open {RUN_DIR}")),
     };
     let mut names = Vec::new();
@@ -222,5 +223,5 @@ pub fn names() -> anyhow::Result<Vec<String>> {
             Err(name) => bail!("namespace name {name:?} is not UTF-8"),
         }
     }
-    Ok(names)
+    Ok(Some(names))
 }
