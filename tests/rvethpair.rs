@@ -1415,3 +1415,34 @@ fn netns_list_without_run_netns_prints_what_ip_does() {
         }
     });
 }
+
+/// An all-digit NS that is also a name under /run/netns is the name, as
+/// for `ip link add … netns NAME|PID`; else it is a PID.
+#[test]
+fn a_digit_name_is_a_name_before_a_pid() {
+    if !ready("a_digit_name_is_a_name_before_a_pid") {
+        return;
+    }
+    harness::in_netns(|| {
+        let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+        let pid = sleeper.id().to_string();
+        ok(ip(&["netns", "add", &pid]));
+        ok(ip(&[
+            "link", "add", "i0", "type", "veth", "peer", "name", "i1", "netns", &pid,
+        ]));
+        ok(rv(&["add", "o0", "o1", "--peer-netns", &pid]));
+        assert_eq!(link_names(Some(&pid)), ["lo", "i1", "o1"]);
+        ok(ip(&["netns", "del", &pid]));
+        // The name gone, the same digits are the sleeper's namespace: ours.
+        let ran = rv(&["add", "p0", "p1", "--peer-netns", &pid]);
+        sleeper.kill().unwrap();
+        sleeper.wait().unwrap();
+        ok(ran);
+        // (i0 and o0 go when the kernel has cleaned up the old namespace.)
+        let here = link_names(None);
+        assert!(
+            here.ends_with(&["p1".to_string(), "p0".to_string()]),
+            "{here:?}"
+        );
+    });
+}

@@ -155,7 +155,8 @@ const COMMANDS: &str = "  rvethpair add NAME PEER [--netns NS] [--peer-netns NS]
 [--peer-addr CIDR]... [--mtu N] [--master BRIDGE] [--peer-gateway] [--down]
 
 Create the veth pair NAME and PEER, each end directly in its namespace (--netns, --peer-netns: \
-a name under /run/netns, a PID or a path; default: the current namespace). --addr and --peer-addr \
+a name under /run/netns, a PID or a path, digits taken as a name first as ip link does; default: \
+the current namespace). --addr and --peer-addr \
 add addresses (IPv4 or IPv6, repeatable), --mtu sets the MTU of both ends, --master enslaves NAME \
 to a bridge in NAME's namespace, --peer-gateway gives PEER's namespace a default route via NAME's \
 first address, --down leaves both ends down.

@@ -29,12 +29,14 @@ pub struct Ns {
 }
 
 impl Ns {
-    /// Opens the namespace `spec` names: a path if it has a `/`, a PID if
-    /// it is all digits, else a name under /run/netns.
+    /// Opens the namespace `spec` names: a path if it has a `/`, else a
+    /// name under /run/netns, else a PID if it is all digits (`ip link …
+    /// netns NAME|PID` tries the name first too).
     pub fn open(spec: &str) -> anyhow::Result<Ns> {
+        let digits = !spec.is_empty() && spec.bytes().all(|b| b.is_ascii_digit());
         let path = if spec.contains('/') {
             PathBuf::from(spec)
-        } else if !spec.is_empty() && spec.bytes().all(|b| b.is_ascii_digit()) {
+        } else if digits && named(spec).symlink_metadata().is_err() {
             PathBuf::from(format!("/proc/{spec}/ns/net"))
         } else {
             named(spec)
