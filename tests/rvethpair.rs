@@ -1446,3 +1446,34 @@ fn a_digit_name_is_a_name_before_a_pid() {
         );
     });
 }
+
+/// A name that is not UTF-8 (made by `ip netns add`) is listed as ip lists
+/// it, not a reason to fail; JSON shows it lossily.
+#[test]
+fn netns_list_takes_any_name_bytes() {
+    if !ready("netns_list_takes_any_name_bytes") {
+        return;
+    }
+    harness::in_netns(|| {
+        use std::os::unix::ffi::OsStrExt;
+        let odd = std::ffi::OsStr::from_bytes(b"x\xffy");
+        ok(harness::run(
+            harness::anchor("ip").arg("netns").arg("add").arg(odd),
+        ));
+        ok(ip(&["netns", "add", "RED"]));
+        let raw = |c: &mut Command| c.output().unwrap().stdout;
+        let theirs = raw(harness::anchor("ip").args(["netns", "list"]));
+        assert_eq!(
+            raw(harness::cmd("rvethpair").args(["netns", "list"])),
+            theirs
+        );
+        assert!(theirs.windows(3).any(|w| w == b"x\xffy"));
+        assert_eq!(
+            json(rv(&["netns", "list", "-J"])),
+            serde_json::json!([{"name": "RED"}, {"name": "x\u{fffd}y"}])
+        );
+        ok(harness::run(
+            harness::anchor("ip").arg("netns").arg("del").arg(odd),
+        ));
+    });
+}

@@ -8,6 +8,7 @@ use std::fmt;
 use std::io::Write;
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
@@ -523,7 +524,7 @@ impl Netlink {
         let mut candidates = vec![self.open(None)?];
         for name in netns::names()?.unwrap_or_default() {
             // A stale file under /run/netns is no namespace; skip it.
-            if let Ok(ns) = Ns::open(&name) {
+            if let Ok(ns) = Ns::open_named(&name) {
                 candidates.push(ns);
             }
         }
@@ -656,22 +657,28 @@ impl Netlink {
             return Ok(());
         };
         let mut entries = Vec::new();
-        for name in names {
-            let id = match Ns::open(&name) {
+        for name in &names {
+            let id = match Ns::open_named(name) {
                 Ok(ns) => nsid(&h, ns.raw()).await?,
                 Err(_) => None,
             };
-            entries.push(NetnsEntry { name, id });
+            // JSON holds text: a name that is not UTF-8 is shown lossily
+            // there (ip writes its bytes, which no JSON parser takes).
+            entries.push(NetnsEntry {
+                name: name.to_string_lossy().into_owned(),
+                id,
+            });
         }
         let mut out = std::io::stdout().lock();
         if json {
             serde_json::to_writer(&mut out, &entries).context("cannot write JSON")?;
             writeln!(out)?;
         } else {
-            for e in &entries {
+            for (name, e) in names.iter().zip(&entries) {
+                out.write_all(name.as_bytes())?;
                 match e.id {
-                    Some(id) => writeln!(out, "{} (id: {id})", e.name)?,
-                    None => writeln!(out, "{}", e.name)?,
+                    Some(id) => writeln!(out, " (id: {id})")?,
+                    None => writeln!(out)?,
                 }
             }
         }

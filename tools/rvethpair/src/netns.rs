@@ -3,13 +3,14 @@
 //! `ip netns` and rvethpair work on each other's.
 
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use nix::errno::Errno;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
@@ -42,6 +43,11 @@ impl Ns {
             named(spec)
         };
         Ns::open_path(spec, &path)
+    }
+
+    /// Opens the namespace named `name` under /run/netns.
+    pub fn open_named(name: &OsStr) -> anyhow::Result<Ns> {
+        Ns::open_path(&name.to_string_lossy(), &Path::new(RUN_DIR).join(name))
     }
 
     /// The namespace this thread is in now.
@@ -211,7 +217,8 @@ pub fn pids(keys: &[Key]) -> anyhow::Result<HashMap<Key, Vec<u32>>> {
 
 /// The names under /run/netns in directory order (as `ip netns list`);
 /// None when there is no /run/netns.
-pub fn names() -> anyhow::Result<Option<Vec<String>>> {
+/// Names are bytes, as for ip: one that is not UTF-8 is listed, not refused.
+pub fn names() -> anyhow::Result<Option<Vec<OsString>>> {
     let dir = match fs::read_dir(RUN_DIR) {
         Ok(dir) => dir,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -220,10 +227,7 @@ pub fn names() -> anyhow::Result<Option<Vec<String>>> {
     let mut names = Vec::new();
     for entry in dir {
         let entry = entry.with_context(|| format!("cannot read {RUN_DIR}"))?;
-        match entry.file_name().into_string() {
-            Ok(name) => names.push(name),
-            Err(name) => bail!("namespace name {name:?} is not UTF-8"),
-        }
+        names.push(entry.file_name());
     }
     Ok(Some(names))
 }
