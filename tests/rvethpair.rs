@@ -1477,3 +1477,45 @@ fn netns_list_takes_any_name_bytes() {
         ));
     });
 }
+
+/// `--addr CIDR` adds what `ip addr add CIDR dev NAME` adds: the same
+/// attributes (no broadcast address unless asked for), IPv4 and IPv6.
+#[test]
+fn addresses_are_what_ip_addr_add_makes() {
+    if !ready("addresses_are_what_ip_addr_add_makes") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&[
+            "link", "add", "i0", "type", "veth", "peer", "name", "i1",
+        ]));
+        let mut args = vec!["add", "o0", "o1", "--down"];
+        for (theirs, ours) in [
+            ("10.200.1.1/24", "10.200.11.1/24"),
+            ("10.200.2.1/31", "10.200.12.1/31"),
+            ("10.200.3.1", "10.200.13.1"),
+            ("fd00:200::1/64", "fd00:200::11/64"),
+        ] {
+            ok(ip(&["addr", "add", theirs, "dev", "i0"]));
+            args.extend(["--addr", ours]);
+        }
+        ok(rv(&args));
+        let info = |dev: &str| -> Vec<Value> {
+            json(ip(&["-j", "addr", "show", "dev", dev]))[0]["addr_info"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    let mut a = a.clone();
+                    let a = a.as_object_mut().unwrap();
+                    a.remove("local");
+                    a.remove("label");
+                    Value::Object(a.clone())
+                })
+                .collect()
+        };
+        let theirs = info("i0");
+        assert_eq!(theirs.len(), 4, "{theirs:?}");
+        assert_eq!(info("o0"), theirs);
+    });
+}

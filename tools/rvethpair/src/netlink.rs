@@ -298,8 +298,14 @@ impl Netlink {
                 (&hb, index_b, &plan.peer_addrs, &plan.peer),
             ] {
                 for cidr in addrs {
-                    h.address()
-                        .add(index, cidr.addr, cidr.prefix)
+                    let mut request = h.address().add(index, cidr.addr, cidr.prefix);
+                    // As `ip addr add CIDR` (no `brd`): rtnetlink would add
+                    // a broadcast address that ip leaves out.
+                    request
+                        .message_mut()
+                        .attributes
+                        .retain(|a| !matches!(a, AddressAttribute::Broadcast(_)));
+                    request
                         .execute()
                         .await
                         .map_err(nl)
