@@ -1519,3 +1519,33 @@ fn addresses_are_what_ip_addr_add_makes() {
         assert_eq!(info("o0"), theirs);
     });
 }
+
+/// The route `--peer-gateway` makes is the one `ip route add default via
+/// GW` makes (proto boot, not rtnetlink's static), IPv4 and IPv6.
+#[test]
+fn peer_gateway_route_is_ips() {
+    if !ready("peer_gateway_route_is_ips") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        for (family, addr, peer_addr, gw) in [
+            ("-4", "10.200.5.1/24", "10.200.5.2/24", "10.200.5.1"),
+            ("-6", "fd00:200::1/64", "fd00:200::2/64", "fd00:200::1"),
+        ] {
+            let name = format!("v{family}");
+            let peer = format!("p{family}");
+            pair_to_red(&name, &peer, addr, peer_addr, &["--peer-gateway"]);
+            let show = ["-d", "-j", family, "-n", "RED", "route", "show", "default"];
+            let ours = json(ip(&show));
+            ok(ip(&["-n", "RED", family, "route", "del", "default"]));
+            ok(ip(&[
+                "-n", "RED", family, "route", "add", "default", "via", gw,
+            ]));
+            let theirs = json(ip(&show));
+            assert_eq!(ours, theirs);
+            assert_eq!(theirs[0]["protocol"], "boot", "{theirs}");
+            ok(rv(&["del", &name]));
+        }
+    });
+}

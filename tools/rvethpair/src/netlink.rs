@@ -20,6 +20,7 @@ use rtnetlink::packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
 };
 use rtnetlink::packet_route::nsid::{NsidAttribute, NsidMessage};
+use rtnetlink::packet_route::route::RouteProtocol;
 use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::{Handle, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 use serde::Serialize;
@@ -313,14 +314,18 @@ impl Netlink {
                 }
             }
             if let Some(gateway) = plan.gateway {
+                // proto boot, as `ip route add default via GW` (rtnetlink's
+                // default would show as "proto static").
                 let route = match gateway {
                     IpAddr::V4(gw) => RouteMessageBuilder::<std::net::Ipv4Addr>::new()
                         .gateway(gw)
                         .output_interface(index_b)
+                        .protocol(RouteProtocol::Boot)
                         .build(),
                     IpAddr::V6(gw) => RouteMessageBuilder::<std::net::Ipv6Addr>::new()
                         .gateway(gw)
                         .output_interface(index_b)
+                        .protocol(RouteProtocol::Boot)
                         .build(),
                 };
                 hb.route()
