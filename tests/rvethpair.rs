@@ -1549,3 +1549,32 @@ fn peer_gateway_route_is_ips() {
         }
     });
 }
+
+/// `-j` (or `-J`, `--json`) before the command, where ip takes it, gives
+/// the JSON of the list commands, in a batch too.
+#[test]
+fn json_flag_before_the_command_as_ip() {
+    if !ready("json_flag_before_the_command_as_ip") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&["netns", "add", "RED"]));
+        ok(rv(&["add", "v0", "v1", "--peer-netns", "RED"]));
+        let theirs = ok(ip(&["-j", "netns", "list"])).stdout;
+        for flag in ["-j", "-J", "--json"] {
+            assert_eq!(ok(rv(&[flag, "netns", "list"])).stdout, theirs, "{flag}");
+            assert_eq!(
+                json(rv(&[flag, "list"])),
+                json(rv(&["list", "-J"])),
+                "{flag}"
+            );
+        }
+        let dir = harness::tempdir("json_flag_before_the_command_as_ip");
+        let file = dir.path().join("batch");
+        std::fs::write(&file, "netns list\n").unwrap();
+        assert_eq!(
+            ok(rv(&["-j", "batch", file.to_str().unwrap()])).stdout,
+            theirs
+        );
+    });
+}

@@ -73,15 +73,15 @@ fn words(code: &str) -> anyhow::Result<Vec<String>> {
     }
 }
 
-/// One command's words as a plan.
-fn plan(words: &[String]) -> anyhow::Result<Plan> {
+/// One command's words as a plan (`json`: the batch was given `-j`).
+fn plan(words: &[String], json: bool) -> anyhow::Result<Plan> {
     let cli =
         Cli::try_parse_from(std::iter::once("rvethpair").chain(words.iter().map(String::as_str)))
             .map_err(|err| anyhow::anyhow!(common::cli::usage_message(&err)))?;
-    Plan::new(&cli.command)
+    Plan::of(&cli, json)
 }
 
-pub async fn run(nl: &mut Netlink, args: &BatchArgs) -> anyhow::Result<u8> {
+pub async fn run(nl: &mut Netlink, args: &BatchArgs, json: bool) -> anyhow::Result<u8> {
     let mut text = String::new();
     match args.file.as_deref() {
         Some(path) if path.as_os_str() != "-" => {
@@ -97,7 +97,7 @@ pub async fn run(nl: &mut Netlink, args: &BatchArgs) -> anyhow::Result<u8> {
     let mut failed = false;
     let mut plans = Vec::new();
     for (line, words) in commands(&text) {
-        match words.and_then(|words| plan(&words)) {
+        match words.and_then(|words| plan(&words, json)) {
             Ok(plan) => plans.push((line, plan)),
             Err(err) => {
                 complain(line, &common::error::one_line(&err));
@@ -178,7 +178,9 @@ mod tests {
     fn parse_line(line: &str) -> Option<anyhow::Result<Plan>> {
         let mut found = commands(line);
         assert!(found.len() <= 1, "{line:?}");
-        found.pop().map(|(_, words)| words.and_then(|w| plan(&w)))
+        found
+            .pop()
+            .map(|(_, words)| words.and_then(|w| plan(&w, false)))
     }
 
     /// Quotes, continuations and comments as ip -batch reads them.

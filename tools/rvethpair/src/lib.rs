@@ -27,6 +27,10 @@ pub use plan::{AddPlan, Cidr, Plan};
     subcommand_value_name = "COMMAND"
 )]
 pub struct Cli {
+    /// JSON output for list commands, given before the command as to ip
+    /// (`rvethpair -j netns list`, `ip -j netns list`).
+    #[arg(short = 'j', long = "json", short_alias = 'J')]
+    pub json: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -251,9 +255,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     runtime.block_on(async move {
         let mut nl = netlink::Netlink::new()?;
         match &cli.command {
-            Command::Batch(args) => batch::run(&mut nl, args).await,
-            command => {
-                let plan = Plan::new(command)?;
+            Command::Batch(args) => batch::run(&mut nl, args, cli.json).await,
+            _ => {
+                let plan = Plan::of(&cli, false)?;
                 nl.execute(&plan).await?;
                 nl.flush().await?;
                 Ok(0)

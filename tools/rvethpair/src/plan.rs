@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use anyhow::{bail, Context};
 
-use crate::{AddArgs, Command, NetnsCommand};
+use crate::{AddArgs, Cli, Command, NetnsCommand};
 
 /// An address with its prefix length, as `ip addr add` takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,6 +217,16 @@ impl Plan {
     /// del`): a run of them in a batch is done together.
     pub fn defers(&self) -> bool {
         matches!(self, Plan::Del { .. } | Plan::NetnsDel(_))
+    }
+
+    /// The plan of a command line, JSON output for a list when `-j` came
+    /// before the command or `json` (the batch's own `-j`) is set.
+    pub fn of(cli: &Cli, json: bool) -> anyhow::Result<Plan> {
+        let mut plan = Plan::new(&cli.command)?;
+        if let Plan::List { json: j, .. } | Plan::NetnsList { json: j } = &mut plan {
+            *j |= cli.json || json;
+        }
+        Ok(plan)
     }
 
     /// The plan of any command but `batch`.
