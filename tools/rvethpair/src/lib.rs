@@ -205,7 +205,8 @@ fn main_page() -> common::cli::Page {
                  routes are then added over a netlink socket opened inside each namespace.\n\n\
                  Refused before anything is made: the same address on both ends, an address \
                  already on a link of either namespace, a name in use, a name longer than 15 \
-                 bytes or with '/', ':' or whitespace. If a later step fails, the pair is \
+                 bytes or with '/', ':' or whitespace, an MTU outside 68 to 65535, a --master \
+                 that is not a bridge. If a later step fails, the pair is \
                  deleted again. Ends with addresses in different subnets are only warned about.\n\n\
                  Named namespaces follow ip-netns(8): /run/netns is a shared bind mount of \
                  itself, and NAME is a bind mount of the namespace, so `ip netns exec` works on \
