@@ -1578,3 +1578,34 @@ fn json_flag_before_the_command_as_ip() {
         );
     });
 }
+
+/// ip reads a leading zero as octal ("/024" is /20, "010." is 8.): rather
+/// than differ silently, such an address is refused, nothing made.
+#[test]
+fn leading_zeros_ip_reads_as_octal_are_refused() {
+    if !ready("leading_zeros_ip_reads_as_octal_are_refused") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&[
+            "link", "add", "i0", "type", "veth", "peer", "name", "i1",
+        ]));
+        ok(ip(&["addr", "add", "10.200.3.1/024", "dev", "i0"]));
+        assert_eq!(addrs_of(None, "i0"), ["10.200.3.1/20"]);
+        for (cidr, why) in [
+            (
+                "10.200.4.1/024",
+                "invalid prefix length '024' in '10.200.4.1/024' (a leading zero is ambiguous)",
+            ),
+            (
+                "010.200.4.1/24",
+                "invalid address '010.200.4.1/24': invalid IP address syntax",
+            ),
+        ] {
+            let ran = rv(&["add", "o0", "o1", "--addr", cidr]);
+            refused(&ran);
+            assert_eq!(ran.stderr, format!("rvethpair: {why}\n"));
+        }
+        assert_eq!(link_names(None), ["lo", "i1", "i0"]);
+    });
+}

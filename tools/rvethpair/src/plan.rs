@@ -29,6 +29,11 @@ impl Cidr {
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
+            // ip reads "/024" as octal (/20): a leading zero is refused
+            // rather than read either way.
+            Some(p) if p.len() > 1 && p.starts_with('0') => {
+                bail!("invalid prefix length '{p}' in '{text}' (a leading zero is ambiguous)")
+            }
             Some(p) => match p.parse::<u8>() {
                 Ok(n) if p.bytes().all(|b| b.is_ascii_digit()) && n <= max => n,
                 _ => bail!("invalid prefix length '{p}' in '{text}' (0 to {max})"),
@@ -296,6 +301,11 @@ mod tests {
         assert!(Cidr::parse("10.200.1.1/33").is_err());
         assert!(Cidr::parse("10.200.1.1/+3").is_err());
         assert!(Cidr::parse("fd00::1/129").is_err());
+        // ip would read these as octal: 8.200.4.1, /20.
+        assert!(Cidr::parse("010.200.4.1/24").is_err());
+        assert!(Cidr::parse("10.200.3.1/024").is_err());
+        assert!(Cidr::parse("fd00::1/064").is_err());
+        assert_eq!(Cidr::parse("10.200.3.1/0").unwrap().prefix, 0);
     }
 
     #[test]
