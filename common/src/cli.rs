@@ -26,7 +26,8 @@ pub fn parse_from<T: Parser>(
         );
         std::process::exit(usage_code);
     }
-    match T::try_parse_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    match T::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(err)
             if matches!(
@@ -40,7 +41,7 @@ pub fn parse_from<T: Parser>(
             let _ = writeln!(
                 std::io::stderr(),
                 "{tool}: {}\nTry '{tool} --help' for more information.",
-                usage_message(&err)
+                ambiguity(&T::command(), &args, &err).unwrap_or_else(|| usage_message(&err))
             );
             std::process::exit(usage_code)
         }
@@ -162,6 +163,58 @@ pub fn usage_message(err: &clap::Error) -> String {
     message
 }
 
+/// getopt's words for a long option that abbreviates several, where clap
+/// says only "unexpected argument": `option '--peer' is ambiguous;
+/// possibilities: '--peer-netns' '--peer-addr'`. `args` are the words
+/// parsed, program name first; None for any other error.
+pub fn ambiguity(
+    command: &clap::Command,
+    args: &[std::ffi::OsString],
+    err: &clap::Error,
+) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    if err.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(word)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let prefix = word.strip_prefix("--")?.split('=').next()?;
+    // The (sub)command whose options were being read: follow the words
+    // that name subcommands (or abbreviate one: clap took such a word as the
+    // subcommand, or would have failed on it rather than here) up to it.
+    let mut cmd = command;
+    for arg in args.iter().skip(1).filter_map(|a| a.to_str()) {
+        if arg == word {
+            break;
+        }
+        let exact = cmd
+            .get_subcommands()
+            .find(|s| s.get_name() == arg || s.get_all_aliases().any(|a| a == arg));
+        let inferred = || {
+            let mut starting = cmd
+                .get_subcommands()
+                .filter(|s| s.get_name().starts_with(arg));
+            starting.next().filter(|_| starting.next().is_none())
+        };
+        if let Some(sub) = exact.or_else(inferred) {
+            cmd = sub;
+        }
+    }
+    let longs: Vec<&str> = cmd
+        .get_arguments()
+        .filter_map(clap::Arg::get_long)
+        .filter(|l| !prefix.is_empty() && l.starts_with(prefix))
+        .collect();
+    (longs.len() > 1).then(|| {
+        let names: Vec<String> = longs.iter().map(|l| format!("'--{l}'")).collect();
+        format!(
+            "option '--{prefix}' is ambiguous; possibilities: {}",
+            names.join(" ")
+        )
+    })
+}
+
 /// One man page: the clap command and the hand-written sections that follow
 /// OPTIONS (EXIT STATUS, EXAMPLES, SEE ALSO, ...), rendered by `cargo xtask man`.
 pub struct Page {
@@ -216,6 +269,53 @@ mod tests {
     fn usage_error_is_one_line() {
         let err = Cli::try_parse_from(["t", "--nope"]).unwrap_err();
         assert_eq!(usage_message(&err), "unexpected argument '--nope' found");
+    }
+
+    /// As getopt_long words an ambiguous abbreviation, in a subcommand too.
+    #[test]
+    fn ambiguous_abbreviations_name_the_possibilities() {
+        use clap::CommandFactory;
+        #[derive(Parser, Debug)]
+        #[command(name = "t", infer_long_args = true, infer_subcommands = true)]
+        struct Top {
+            #[arg(long)]
+            verbose: bool,
+            #[command(subcommand)]
+            command: Sub,
+        }
+        #[derive(clap::Subcommand, Debug)]
+        enum Sub {
+            Add {
+                #[arg(long)]
+                peer_netns: Option<String>,
+                #[arg(long)]
+                peer_addr: Option<String>,
+                #[arg(long)]
+                mtu: Option<u32>,
+            },
+        }
+        let words = |w: &[&str]| -> Vec<std::ffi::OsString> { w.iter().map(Into::into).collect() };
+        for (args, expected) in [
+            (
+                &["t", "add", "--peer", "x"][..],
+                Some("option '--peer' is ambiguous; possibilities: '--peer-netns' '--peer-addr'"),
+            ),
+            (
+                &["t", "a", "--pe=x"],
+                Some("option '--pe' is ambiguous; possibilities: '--peer-netns' '--peer-addr'"),
+            ),
+            (&["t", "add", "--nope"], None),
+        ] {
+            let args = words(args);
+            let err = Top::try_parse_from(&args).unwrap_err();
+            assert_eq!(
+                ambiguity(&Top::command(), &args, &err).as_deref(),
+                expected,
+                "{args:?}"
+            );
+        }
+        let args = words(&["t", "add", "--peer-n", "x", "--m", "9"]);
+        assert!(Top::try_parse_from(&args).is_ok());
     }
 
     #[test]
