@@ -1609,3 +1609,36 @@ fn leading_zeros_ip_reads_as_octal_are_refused() {
         assert_eq!(link_names(None), ["lo", "i1", "i0"]);
     });
 }
+
+/// An abbreviation of several long options is named as getopt_long names
+/// it (util-linux's wording), changing nothing.
+#[test]
+fn ambiguous_abbreviations_are_worded_as_getopt() {
+    if !ready("ambiguous_abbreviations_are_worded_as_getopt") {
+        return;
+    }
+    harness::in_netns(|| {
+        let ran = rv(&["add", "v0", "v1", "--peer", "RED"]);
+        assert_eq!(ran.code, 1, "{ran:?}");
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: option '--peer' is ambiguous; possibilities: '--peer-netns' '--peer-addr' \
+         '--peer-gateway'\nTry 'rvethpair --help' for more information.\n"
+        );
+        // Unambiguous ones are taken (--peer-n, --peer-a); nothing is made
+        // here because the namespace does not exist.
+        let ran = rv(&[
+            "add",
+            "v0",
+            "v1",
+            "--peer-n",
+            "/nonexistent/ns",
+            "--peer-a",
+            "10.200.1.2/24",
+        ]);
+        assert_eq!(
+        ran.stderr,
+        "rvethpair: cannot add v0/v1: cannot open network namespace \"/nonexistent/ns\": No such file or directory\n"
+    );
+    });
+}
