@@ -1,10 +1,11 @@
 //! `batch`: many commands in one process, with one netlink session per
 //! namespace. Every line is read and checked before the first one runs.
 
+use std::ffi::OsString;
 use std::io::{Read, Write};
 
 use anyhow::{bail, Context};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::netlink::Netlink;
 use crate::{BatchArgs, Cli, Plan};
@@ -75,9 +76,15 @@ fn words(code: &str) -> anyhow::Result<Vec<String>> {
 
 /// One command's words as a plan (`json`: the batch was given `-j`).
 fn plan(words: &[String], json: bool) -> anyhow::Result<Plan> {
-    let cli =
-        Cli::try_parse_from(std::iter::once("rvethpair").chain(words.iter().map(String::as_str)))
-            .map_err(|err| anyhow::anyhow!(common::cli::usage_message(&err)))?;
+    let args: Vec<OsString> = std::iter::once("rvethpair")
+        .chain(words.iter().map(String::as_str))
+        .map(OsString::from)
+        .collect();
+    let cli = Cli::try_parse_from(&args).map_err(|err| {
+        let text = common::cli::ambiguity(&Cli::command(), &args, &err)
+            .unwrap_or_else(|| common::cli::usage_message(&err));
+        anyhow::anyhow!(text)
+    })?;
     Plan::of(&cli, json)
 }
 
@@ -228,6 +235,11 @@ mod tests {
         let err = parse_line("frobnicate x").unwrap().unwrap_err();
         assert_eq!(err.to_string(), "unrecognized subcommand 'frobnicate'");
         assert!(parse_line("batch x").unwrap().is_err(), "no nesting");
+        let err = parse_line("add a b --peer x").unwrap().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "option '--peer' is ambiguous; possibilities: '--peer-netns' '--peer-addr' '--peer-gateway'"
+        );
         assert!(
             parse_line("add a b --addr 10.200.1.1/24 --peer-addr 10.200.1.1/24")
                 .unwrap()
