@@ -1642,3 +1642,44 @@ fn ambiguous_abbreviations_are_worded_as_getopt() {
     );
     });
 }
+
+/// Link names of exactly 15 bytes (IFNAMSIZ - 1) are taken, 16 refused,
+/// as by ip; the 15-byte names come out whole in list and list -J.
+#[test]
+fn link_names_of_15_bytes_as_ip() {
+    if !ready("link_names_of_15_bytes_as_ip") {
+        return;
+    }
+    harness::in_netns(|| {
+        let (a15, b15, c16) = ("a23456789012345", "b23456789012345", "c234567890123456");
+        let theirs = ip(&["link", "add", c16, "type", "veth", "peer", "name", "x"]);
+        assert_ne!(theirs.code, 0);
+        refused(&rv(&["add", c16, "x"]));
+        refused(&rv(&["add", "x", c16]));
+        ok(ip(&[
+            "link",
+            "add",
+            "i23456789012345",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "j23456789012345",
+        ]));
+        ok(rv(&["add", a15, b15, "--addr", "10.200.1.1/24"]));
+        let rows = json(rv(&["list", "-J"]));
+        let a = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ifname"] == a15)
+            .unwrap();
+        assert_eq!(a["peer"], b15);
+        assert!(ok(rv(&["list"])).stdout.contains(&format!("{a15} {b15} ")));
+        ok(rv(&["del", b15]));
+        assert_eq!(
+            link_names(None),
+            ["lo", "j23456789012345", "i23456789012345"]
+        );
+    });
+}
