@@ -5,7 +5,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::harness::{anchor, bin, cmd, have, in_mountns, mount_points, root, run, tempdir, Ran};
+use crate::harness::{
+    anchor, bin, cmd, have, in_mountns, mount_points, root, run, tempdir, Process, Ran,
+};
 
 /// A temporary directory others may enter (the command may run as nobody).
 fn new_root(test: &str) -> tempfile::TempDir {
@@ -208,7 +210,7 @@ fn lab1_names_what_is_missing_and_install_makes_it_work() {
     let newroot = dir.path();
     std::fs::create_dir_all(newroot.join("bin")).unwrap();
     std::fs::create_dir_all(newroot.join("lib64")).unwrap();
-    std::fs::copy("/bin/bash", newroot.join("bin/bash")).unwrap();
+    crate::harness::copy_exe(Path::new("/bin/bash"), &newroot.join("bin/bash"));
     let args = [
         newroot.as_os_str(),
         "/bin/bash".as_ref(),
@@ -555,37 +557,25 @@ fn command_gets_only_fds_0_1_2_and_cwd_in_root() {
     let dir = installed("fds", &["/bin/sleep"]);
     for mode in [&[][..], &["--pivot"][..]] {
         // Started by a shell that leaves descriptors 7 and 8 open to it.
-        let mut child = Command::new("bash")
-            .args(["-c", r#"exec 7</dev/null 8<&7; exec "$0" "$@""#])
-            .arg(bin("rchroot"))
-            .args(mode)
-            .arg(dir.path())
-            .args(["/bin/sleep", "60"])
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        let proc_dir = PathBuf::from(format!("/proc/{}", child.id()));
-        // Wait until sleep sleeps (no timing assumption: poll). Its exe
-        // changes in the middle of execve, before close-on-exec descriptors
-        // are closed; asleep ('S'), it is past execve.
-        let mut exe = PathBuf::new();
-        for _ in 0..1000 {
-            exe = std::fs::read_link(proc_dir.join("exe")).unwrap_or_default();
-            let stat = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
-            let state = stat.rsplit_once(") ").map(|(_, rest)| &rest[..1]);
-            if exe.ends_with("sleep") && state == Some("S") {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+        let mut sleeper = Process::sleeping(
+            Command::new("bash")
+                .args(["-c", r#"exec 7</dev/null 8<&7; exec "$0" "$@""#])
+                .arg(bin("rchroot"))
+                .args(mode)
+                .arg(dir.path())
+                .args(["/bin/sleep", "60"]),
+            false,
+        );
+        let proc_dir = PathBuf::from(format!("/proc/{}", sleeper.pid));
+        let exe = std::fs::read_link(proc_dir.join("exe")).unwrap_or_default();
         let mut fds: Vec<String> = std::fs::read_dir(proc_dir.join("fd"))
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         fds.sort();
         let cwd = std::fs::read_link(proc_dir.join("cwd")).unwrap();
-        child.kill().unwrap();
-        child.wait().unwrap();
+        sleeper.outer.kill().unwrap();
+        drop(sleeper);
         assert!(exe.ends_with("sleep"), "{mode:?}: {}", exe.display());
         assert_eq!(fds, ["0", "1", "2"], "{mode:?}");
         if mode.is_empty() {
@@ -599,28 +589,6 @@ fn command_gets_only_fds_0_1_2_and_cwd_in_root() {
 }
 
 #[test]
-fn binary_is_not_setuid_and_refuses_to_run_setuid() {
-    if !root("binary_is_not_setuid_and_refuses_to_run_setuid") || !have("setuid", "setpriv") {
-        return;
-    }
-    let built = std::fs::metadata(bin("rchroot")).unwrap();
-    assert_eq!(built.mode() & 0o6000, 0);
-    let dir = new_root("setuid");
-    let copy = dir.path().join("rchroot");
-    std::fs::copy(bin("rchroot"), &copy).unwrap();
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).unwrap();
-    let ran = run(Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(&copy)
-        .args(["/", "/bin/true"]));
-    assert_eq!(ran.code, 125, "{ran:?}");
-    assert_eq!(
-        ran.stderr,
-        "rchroot: refusing to run set-user-ID or set-group-ID\n"
-    );
-}
-
-#[test]
 fn proc_self_exe_entry_point_cannot_reach_the_binary() {
     if !root("proc_self_exe_entry_point_cannot_reach_the_binary") {
         return;
@@ -629,7 +597,7 @@ fn proc_self_exe_entry_point_cannot_reach_the_binary() {
     // would run our binary inside NEWROOT, open to the root user there.
     let tools = new_root("cve_2019_5736_bin");
     let copy = tools.path().join("rchroot");
-    std::fs::copy(bin("rchroot"), &copy).unwrap();
+    crate::harness::copy_exe(&bin("rchroot"), &copy);
     let original = std::fs::read(&copy).unwrap();
     let dir = new_root("cve_2019_5736");
     std::fs::create_dir_all(dir.path().join("bin")).unwrap();
@@ -767,8 +735,7 @@ fn scripts_name_a_missing_interpreter_and_install_brings_it() {
     }
     let dir = new_root("script");
     let script = dir.path().join("hello.sh");
-    std::fs::write(&script, "#!/bin/sh\necho hello from a script\n").unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    crate::harness::write_exe(&script, "#!/bin/sh\necho hello from a script\n");
     let args = [dir.path().as_os_str(), "/hello.sh".as_ref()];
     let (ours, theirs) = both(&args);
     assert_eq!((ours.code, theirs.code), (127, 127));
@@ -826,4 +793,109 @@ fn install_killed_anywhere_is_finished_by_the_next_run() {
             assert_eq!(shape(dir.path()), shape(reference.path()));
         }
     }
+}
+
+/// Both tools on `args`: the same exit code and output, and stderr the same
+/// but for the tool's name.
+fn assert_same_as_chroot(args: &[&std::ffi::OsStr]) -> Ran {
+    let (ours, theirs) = both(args);
+    assert_eq!(
+        (
+            ours.code,
+            &ours.stdout,
+            ours.stderr.replace("rchroot", "chroot")
+        ),
+        (theirs.code, &theirs.stdout, theirs.stderr.clone()),
+        "{args:?}"
+    );
+    ours
+}
+
+#[test]
+fn usage_errors_are_worded_like_chroot() {
+    if !have("usage_errors_are_worded_like_chroot", "chroot") {
+        return;
+    }
+    let dir = new_root("usage_errors");
+    let d = dir.path().as_os_str();
+    let cases: [&[&std::ffi::OsStr]; 8] = [
+        &[],
+        &["--bxt-nope".as_ref()],
+        &["--bxt-nope=1".as_ref(), d],
+        &["-x".as_ref(), d],
+        &["--userspec".as_ref()],
+        &["--user=".as_ref()],
+        &["--skip-chdir".as_ref(), d, "true".as_ref()],
+        &["--skip-chdir=1".as_ref(), "/".as_ref(), "true".as_ref()],
+    ];
+    for args in cases {
+        let ours = assert_same_as_chroot(args);
+        assert_eq!(ours.code, 125);
+        assert_eq!(ours.stderr.lines().count(), 2, "{args:?}: {}", ours.stderr);
+        assert!(ours
+            .stderr
+            .ends_with("\nTry 'rchroot --help' for more information.\n"));
+    }
+}
+
+#[test]
+fn options_end_at_newroot_like_chroot() {
+    if !root("options_end_at_newroot_like_chroot") || !have("options_end", "chroot") {
+        return;
+    }
+    let dir = installed("options_end", &["/bin/echo"]);
+    let d = dir.path().as_os_str();
+    // What follows NEWROOT is the command, even when it looks like an option.
+    for word in ["--help", "--version", "--", "-l", "--userspec=nobody"] {
+        let ours = assert_same_as_chroot(&[d, word.as_ref(), "/bin/echo".as_ref()]);
+        assert_eq!(ours.code, 127, "{word}");
+        assert_eq!(
+            ours.stderr,
+            format!("rchroot: failed to run command '{word}': No such file or directory\n")
+        );
+    }
+    let ours = assert_same_as_chroot(&[
+        "--user".as_ref(),
+        "0".as_ref(),
+        d,
+        "/bin/echo".as_ref(),
+        "-n".as_ref(),
+        "--groups=x".as_ref(),
+    ]);
+    assert_eq!((ours.code, ours.stdout.as_str()), (0, "--groups=x"));
+    // An option's value is taken whatever it looks like: here a user name.
+    let ours = assert_same_as_chroot(&[
+        "--userspec".as_ref(),
+        "--groups=0".as_ref(),
+        d,
+        "/bin/echo".as_ref(),
+    ]);
+    assert_eq!(
+        (ours.code, ours.stderr.as_str()),
+        (125, "rchroot: invalid user\n")
+    );
+}
+
+#[test]
+fn every_invalid_group_and_user_dot_group_like_chroot() {
+    if !root("every_invalid_group_and_user_dot_group_like_chroot") || !have("dot_group", "chroot") {
+        return;
+    }
+    let dir = installed("dot_group", &["/bin/id"]);
+    let d = dir.path().as_os_str();
+    let ours = assert_same_as_chroot(&[
+        "--groups=bxt-no-a,0,bxt-no-b".as_ref(),
+        d,
+        "/bin/id".as_ref(),
+    ]);
+    assert_eq!(ours.code, 125);
+    assert_eq!(
+        ours.stderr,
+        "rchroot: invalid group 'bxt-no-a'\nrchroot: invalid group 'bxt-no-b'\n"
+    );
+    // The old USER.GROUP form works, with a warning.
+    let ours = assert_same_as_chroot(&["--userspec=nobody.0".as_ref(), d, "/bin/id".as_ref()]);
+    assert_eq!(ours.code, 0);
+    assert_eq!(ours.stderr, "rchroot: warning: '.' should be ':'\n");
+    assert!(ours.stdout.starts_with("uid=65534"), "{}", ours.stdout);
 }

@@ -3,85 +3,30 @@
 //! the whole machine, which other tests change meanwhile.
 
 use std::os::unix::fs::MetadataExt;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use crate::harness::{anchor, cmd, have, in_netns, root, run, unique, Ran};
+use crate::harness::{anchor, cmd, have, in_netns, root, run, unique, Process, Ran};
 
-/// A sleeping process the test started, killed by PID on drop. With `-f`
-/// style commands (`unshare -fp sleep`) the sleeper is the command's child.
-struct Held {
-    child: Child,
-    inner: Option<i32>,
+/// Starts `argv` and waits until its sleeper runs `sleep`; with `forks`
+/// (`unshare -fp sleep`) the sleeper is the command's child.
+fn sleeper(argv: &[&str], forks: bool) -> Process {
+    Process::sleeping(Command::new(argv[0]).args(&argv[1..]), forks)
 }
 
-impl Held {
-    /// Starts `argv`.
-    fn spawn(argv: &[&str]) -> Held {
-        let child = Command::new(argv[0])
-            .args(&argv[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {argv:?}: {e}"));
-        Held { child, inner: None }
-    }
-
-    /// Starts `argv` and waits until its sleeper runs `sleep`.
-    fn start(argv: &[&str], forks: bool) -> Held {
-        let mut held = Held::spawn(argv);
-        let top = held.child.id() as i32;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            assert!(Instant::now() < deadline, "{argv:?} did not start sleep");
-            let sleeper = if forks {
-                std::fs::read_to_string(format!("/proc/{top}/task/{top}/children"))
-                    .ok()
-                    .and_then(|c| c.split_whitespace().next()?.parse().ok())
-            } else {
-                Some(top)
-            };
-            let cmdline = sleeper
-                .and_then(|p| std::fs::read(format!("/proc/{p}/cmdline")).ok())
-                .unwrap_or_default();
-            if cmdline.starts_with(b"sleep\0") {
-                held.inner = sleeper.filter(|_| forks);
-                return held;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// The sleeping process.
-    fn pid(&self) -> i32 {
-        self.inner.unwrap_or(self.child.id() as i32)
-    }
-
-    /// The inode of one of the sleeper's namespaces.
-    fn ns(&self, kind: &str) -> u64 {
-        std::fs::metadata(format!("/proc/{}/ns/{kind}", self.pid()))
-            .unwrap()
-            .ino()
-    }
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        if let Some(inner) = self.inner {
-            let _ = kill(Pid::from_raw(inner), Signal::SIGKILL);
-        }
-        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGKILL);
-        let _ = self.child.wait();
-    }
+/// The inode of one of the namespaces of `process`.
+fn ns(process: &Process, kind: &str) -> u64 {
+    std::fs::metadata(format!("/proc/{}/ns/{kind}", process.pid))
+        .unwrap()
+        .ino()
 }
 
 /// A sleeper in new namespaces of every kind, so that every row about it
 /// holds still while other tests run.
-fn private_sleeper() -> Held {
-    Held::start(
+fn private_sleeper() -> Process {
+    sleeper(
         &[
             "unshare",
             "-U",
@@ -142,10 +87,10 @@ fn default_output_matches_lsns() {
         return;
     }
     let s = private_sleeper();
-    let pid = s.pid().to_string();
+    let pid = s.pid.to_string();
     let out = same_as_lsns(&["-p", &pid]);
     assert_eq!(out.stdout.lines().count(), 9, "{}", out.stdout);
-    assert!(out.stdout.contains(&format!("{} pid ", s.ns("pid"))));
+    assert!(out.stdout.contains(&format!("{} pid ", ns(&s, "pid"))));
 }
 
 #[test]
@@ -154,7 +99,7 @@ fn json_matches_lsns() {
         return;
     }
     let s = private_sleeper();
-    let pid = s.pid().to_string();
+    let pid = s.pid.to_string();
     for args in [
         vec!["-J", "-p", &pid],
         vec!["-J", "--output-all", "-p", &pid],
@@ -181,7 +126,7 @@ fn raw_matches_lsns() {
         return;
     }
     let s = private_sleeper();
-    let pid = s.pid().to_string();
+    let pid = s.pid.to_string();
     let out = same_as_lsns(&["-r", "-p", &pid]);
     assert!(out.stdout.contains("sleep\\x201000"), "{}", out.stdout);
     same_as_lsns(&["-r", "--output-all", "-p", &pid]);
@@ -193,7 +138,7 @@ fn chosen_columns_without_headings_match_lsns() {
         return;
     }
     let s = private_sleeper();
-    let pid = s.pid().to_string();
+    let pid = s.pid.to_string();
     let out = same_as_lsns(&["-n", "-o", "NS,TYPE,NPROCS,PID", "-p", &pid]);
     assert!(!out.stdout.contains("NS"));
     same_as_lsns(&["-o", "+PPID,PATH,UID,PNS,ONS", "-p", &pid]);
@@ -206,7 +151,7 @@ fn net_type_matches_lsns() {
         return;
     }
     let s = private_sleeper();
-    let pid = s.pid().to_string();
+    let pid = s.pid.to_string();
     let out = same_as_lsns(&["-t", "net", "-p", &pid]);
     assert!(
         out.stdout.starts_with("        NS TYPE NPROCS"),
@@ -223,9 +168,9 @@ fn pid_type_matches_lsns() {
         return;
     }
     let s = private_sleeper();
-    let pid = s.pid().to_string();
+    let pid = s.pid.to_string();
     let out = same_as_lsns(&["-t", "pid", "-p", &pid]);
-    assert!(out.stdout.contains(&s.ns("pid").to_string()));
+    assert!(out.stdout.contains(&ns(&s, "pid").to_string()));
     // The owner tree reaches the host's user namespace, whose process count
     // moves meanwhile: leave NPROCS out.
     let tree = same_as_lsns(&[
@@ -248,7 +193,7 @@ fn namespace_argument_lists_its_processes_like_lsns() {
         return;
     }
     let s = private_sleeper();
-    let mnt = s.ns("mnt").to_string();
+    let mnt = ns(&s, "mnt").to_string();
     let out = same_as_lsns(&[&mnt]);
     // unshare and its sleeping child, drawn as a tree
     assert_eq!(out.stdout.lines().count(), 3, "{}", out.stdout);
@@ -261,8 +206,8 @@ fn after_unshare_m_the_new_mount_namespace_is_listed() {
     if !ready("after_unshare_m_the_new_mount_namespace_is_listed") {
         return;
     }
-    let s = Held::start(&["unshare", "-m", "sleep", "1000"], false);
-    let pid = s.pid().to_string();
+    let s = sleeper(&["unshare", "-m", "sleep", "1000"], false);
+    let pid = s.pid.to_string();
     // The other rows are the host's, whose process counts move meanwhile.
     same_as_lsns(&["-p", &pid, "-o", "NS,TYPE,PID,USER,COMMAND"]);
     let out = ours(&["-p", &pid]);
@@ -274,7 +219,10 @@ fn after_unshare_m_the_new_mount_namespace_is_listed() {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    assert_eq!(row, format!("{} mnt 1 {pid} root sleep 1000", s.ns("mnt")));
+    assert_eq!(
+        row,
+        format!("{} mnt 1 {pid} root sleep 1000", ns(&s, "mnt"))
+    );
 }
 
 /// Lab 13: the PID namespace seen from inside and from the host.
@@ -283,8 +231,8 @@ fn pid_namespace_is_the_same_inside_and_outside() {
     if !ready("pid_namespace_is_the_same_inside_and_outside") || !have("lab13", "nsenter") {
         return;
     }
-    let mut s = Held::start(&["unshare", "-fp", "--mount-proc", "sleep", "1000"], true);
-    let host_pid = s.pid().to_string();
+    let mut s = sleeper(&["unshare", "-fp", "--mount-proc", "sleep", "1000"], true);
+    let host_pid = s.pid.to_string();
     let rlsns = crate::harness::bin("rlsns");
     let inside = run(anchor("nsenter")
         .args(["-t", &host_pid, "-p", "-m", "--"])
@@ -293,14 +241,14 @@ fn pid_namespace_is_the_same_inside_and_outside() {
     let outside = ours(&["-t", "pid", "-p", &host_pid, "-n", "-o", "NS"]);
     assert_eq!(inside.code, 0, "{}", inside.stderr);
     assert_eq!(inside.stdout, outside.stdout);
-    assert_eq!(outside.stdout.trim(), s.ns("pid").to_string());
+    assert_eq!(outside.stdout.trim(), ns(&s, "pid").to_string());
     let lsns_inside = run(anchor("nsenter")
         .args(["-t", &host_pid, "-p", "-m", "lsns"])
         .args(["-t", "pid", "-p", "1", "-n", "-o", "NS"]));
     assert_eq!(inside.stdout, lsns_inside.stdout);
     // Killing the host PID ends the container: unshare sees its child die.
-    kill(Pid::from_raw(s.pid()), Signal::SIGKILL).unwrap();
-    let status = s.child.wait().unwrap();
+    kill(Pid::from_raw(s.pid), Signal::SIGKILL).unwrap();
+    let status = s.outer.wait().unwrap();
     assert!(!status.success());
     assert!(ours(&["-t", "pid", "-p", &host_pid]).stdout.is_empty());
 }
@@ -327,8 +275,8 @@ fn persistent_netns_shows_its_nsfs_path() {
         let set = run(Command::new("ip").args(["netns", "set", &name, "7"]));
         assert_eq!(set.code, 0, "{}", set.stderr);
         {
-            let s = Held::start(&["ip", "netns", "exec", &name, "sleep", "1000"], false);
-            let pid = s.pid().to_string();
+            let s = sleeper(&["ip", "netns", "exec", &name, "sleep", "1000"], false);
+            let pid = s.pid.to_string();
             let out = same_as_lsns(&["-t", "net", "-p", &pid]);
             assert!(
                 out.stdout.contains(&format!(" 7 {path} ")),
@@ -347,11 +295,11 @@ fn namespace_held_by_a_descriptor_is_listed() {
     if !ready("namespace_held_by_a_descriptor_is_listed") {
         return;
     }
-    let owner = Held::start(&["unshare", "-n", "sleep", "1000"], false);
-    let ino = owner.ns("net");
-    let net = format!("/proc/{}/ns/net", owner.pid());
+    let owner = sleeper(&["unshare", "-n", "sleep", "1000"], false);
+    let ino = ns(&owner, "net");
+    let net = format!("/proc/{}/ns/net", owner.pid);
     let script = format!("exec 3<{net}; exec sleep 1000");
-    let holder = Held::start(&["sh", "-c", &script], false);
+    let holder = sleeper(&["sh", "-c", &script], false);
     drop(owner);
     let out = ours(&["-P", "-t", "net", "-n", "-r", "-o", "NS,NPROCS"]);
     assert!(
@@ -389,16 +337,28 @@ fn bad_inputs_fail_like_lsns() {
 }
 
 #[test]
-fn a_pid_that_does_not_exist_lists_nothing_like_lsns() {
-    if !ready("a_pid_that_does_not_exist_lists_nothing_like_lsns") {
+fn a_pid_that_does_not_exist_is_an_error() {
+    if !ready("a_pid_that_does_not_exist_is_an_error") {
         return;
     }
-    // A PID beyond pid_max never exists; lsns prints nothing and exits 0.
-    let out = same_as_lsns(&["-p", "2147483647"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, ""));
-    let json = same_as_lsns(&["-J", "-p", "2147483647"]);
-    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(v["namespaces"].as_array().map(Vec::len), Some(0));
+    // A PID beyond pid_max never exists, nor does a negative one (lsns 2.38
+    // prints nothing and exits 0 for both: issue 5 wants one line and 1).
+    for (args, pid) in [
+        (&["-p", "2147483647"][..], "2147483647"),
+        (&["-J", "-p", "2147483647"][..], "2147483647"),
+        (&["-p", "-5"][..], "-5"),
+    ] {
+        let out = ours(args);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr),
+            (
+                1,
+                "",
+                format!("rlsns: cannot find process {pid}: No such process\n")
+            ),
+            "{args:?}"
+        );
+    }
 }
 
 #[test]
@@ -425,7 +385,7 @@ fn processes_exiting_during_the_scan_are_skipped() {
     if !ready("processes_exiting_during_the_scan_are_skipped") {
         return;
     }
-    let churn = Held::spawn(&["sh", "-c", "while :; do /bin/true; done"]);
+    let churn = Process::spawn(Command::new("sh").args(["-c", "while :; do /bin/true; done"]));
     for _ in 0..20 {
         let out = ours(&["-r"]);
         assert_eq!((out.code, out.stderr.as_str()), (0, ""));
@@ -442,7 +402,7 @@ fn command_is_cut_to_the_terminal_only_on_a_terminal() {
         return;
     }
     let s = private_sleeper();
-    let pid = s.pid().to_string();
+    let pid = s.pid.to_string();
     let rlsns = crate::harness::bin("rlsns");
     // script(1) gives the tool a terminal 50 columns wide.
     let on_tty = |tool: &str| {

@@ -5,10 +5,11 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::harness::{
-    anchor, bin, cmd, have, in_mountns, root, run, tempdir, unique, Mounted, Ran,
+    anchor, bin, children, cmd, eventually, have, in_mountns, nobody, root, run, tempdir, unique,
+    Mounted, Ran,
 };
 
 /// The same command line under runshare and under unshare.
@@ -28,10 +29,11 @@ fn sh(script: &str) -> Ran {
         .env("LC_ALL", "C"))
 }
 
-/// A command run as nobody (uid/gid 65534, no supplementary groups but
-/// `groups`), for the rows about an ordinary user.
+/// runshare ARGS run as nobody (see [`nobody`]).
 fn as_nobody(groups: &[u32], args: &[&str]) -> Command {
-    nobody(&bin("runshare"), groups, args)
+    let mut c = nobody(&bin("runshare"), groups);
+    c.args(args);
+    c
 }
 
 /// True when root, setpriv is there and nobody can run the binary under
@@ -47,34 +49,6 @@ fn as_nobody_possible(test: &str) -> bool {
     ok
 }
 
-/// `program` run as nobody (see [`as_nobody`]).
-fn nobody(program: &Path, groups: &[u32], args: &[&str]) -> Command {
-    let mut c = anchor("setpriv");
-    // A PATH nobody may search (no /root/.cargo/bin): EACCES would mask ENOENT.
-    c.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-    c.args(["--reuid=65534", "--regid=65534"]);
-    if groups.is_empty() {
-        c.arg("--clear-groups");
-    } else {
-        let list: Vec<String> = groups.iter().map(u32::to_string).collect();
-        c.arg(format!("--groups={}", list.join(",")));
-    }
-    c.arg(program).args(args);
-    c
-}
-
-/// Waits (bounded) until `done` holds; false if it never did.
-fn eventually(mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(20) {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
 /// True when `pid` has ended (gone, or a zombie nobody reaped yet).
 fn ended(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -83,15 +57,6 @@ fn ended(pid: u32) -> bool {
             .rsplit_once(") ")
             .is_some_and(|(_, rest)| rest.starts_with('Z')),
     }
-}
-
-/// The children of `pid`.
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
 }
 
 #[test]
@@ -582,7 +547,7 @@ fn wd_outside_the_new_root_is_refused() {
     let ran = in_mountns(move || {
         std::fs::create_dir_all(newroot.join("bin")).unwrap();
         std::fs::create_dir_all(newroot.join("proc")).unwrap();
-        std::fs::copy("/bin/busybox", newroot.join("bin/busybox")).unwrap();
+        crate::harness::copy_exe(Path::new("/bin/busybox"), &newroot.join("bin/busybox"));
         nix::mount::mount(
             Some("proc"),
             &newroot.join("proc"),
@@ -772,7 +737,7 @@ fn ordinary_user_gets_the_same_as_with_unshare() {
         "id -u; id -g; grep CapAmb /proc/self/status; cat /proc/self/uid_map",
     ];
     let ours = run(&mut as_nobody(&[], &args));
-    let theirs = run(&mut nobody(Path::new("unshare"), &[], &args));
+    let theirs = run(nobody(Path::new("unshare"), &[]).args(args));
     assert_eq!(ours.code, 0, "{}", ours.stderr);
     assert!(
         ours.stdout.starts_with("0\n0\nCapAmb:\t"),
@@ -846,7 +811,7 @@ fn new_root_and_directory_like_unshare() {
     let dir = tempdir("newroot");
     std::fs::create_dir_all(dir.path().join("bin")).unwrap();
     std::fs::create_dir_all(dir.path().join("proc")).unwrap();
-    std::fs::copy("/bin/busybox", dir.path().join("bin/busybox")).unwrap();
+    crate::harness::copy_exe(Path::new("/bin/busybox"), &dir.path().join("bin/busybox"));
     let newroot = dir.path().to_str().unwrap();
     let (ours, theirs) = both(&["-R", newroot, "-w", "/bin", "/bin/busybox", "pwd"]);
     assert_eq!(
@@ -931,7 +896,7 @@ fn ordinary_user_wider_ranges_go_through_newuidmap() {
     // The same in the form unshare 2.38 reads, compared.
     let args = ["--map-users=100000,0,10", "true"];
     let ours = run(&mut as_nobody(&[], &args));
-    let theirs = run(&mut nobody(Path::new("unshare"), &[], &args));
+    let theirs = run(nobody(Path::new("unshare"), &[]).args(args));
     assert_eq!(ours.code, theirs.code);
     assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
 }
@@ -1050,4 +1015,210 @@ fn map_user_and_group_by_name_like_unshare() {
         "runshare: failed to parse uid: 'bxt-nosuchuser'\n"
     );
     assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+}
+
+/// runshare's stderr with its name where unshare's has unshare's.
+fn as_unshare(stderr: &str) -> String {
+    stderr.replace("runshare", "unshare")
+}
+
+#[test]
+fn usage_errors_are_getopts_like_unshare() {
+    if !have("usage_errors_are_getopts_like_unshare", "unshare") {
+        return;
+    }
+    // unshare's short namespace options take no argument: `-m=x` is -m and
+    // an invalid `-=`. Each line: same words, exit 1, nothing run.
+    for line in [
+        "-m=x true",
+        "-m/tmp true",
+        "-fx true",
+        "--nope true",
+        "--nope=1 true",
+        "--m true",
+        "--m=x true",
+        "--k true",
+        "--fork=1 true",
+        "--wd",
+        "-R",
+        "-fS",
+        "--nope -h",
+    ] {
+        let args: Vec<&str> = line.split(' ').collect();
+        let (ours, theirs) = both(&args);
+        assert_eq!(ours.code, 1, "{line}: {}", ours.stderr);
+        assert_eq!(
+            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
+            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn repeated_options_and_abbreviations_count_like_unshare() {
+    if !root("repeated_options_and_abbreviations_count_like_unshare") {
+        return;
+    }
+    // getopt lets the last one win where clap would refuse a repeat; the
+    // last of -r, -c, --map-user, --map-group sets each ID.
+    for line in [
+        "-f -f -R / -R / --wd=/tmp pwd",
+        "--ro / --w /tmp --fo --mount-p -m pwd",
+        "--map-user=5 -r cat /proc/self/uid_map /proc/self/gid_map",
+        "-r --map-user=5 cat /proc/self/uid_map /proc/self/gid_map",
+        "-c -r --map-group=7 cat /proc/self/uid_map /proc/self/gid_map",
+        "-r -c cat /proc/self/uid_map",
+        "--mount-proc=/proc --mount-proc -fp ps -o pid= -p 1",
+        "-S 0 -- id -u",
+    ] {
+        let args: Vec<&str> = line.split(' ').collect();
+        let (ours, theirs) = both(&args);
+        assert_eq!(
+            (ours.code, ours.stdout.as_str()),
+            (theirs.code, theirs.stdout.as_str()),
+            "{line}: {}",
+            ours.stderr
+        );
+        assert!(!ours.stdout.is_empty(), "{line}");
+    }
+}
+
+#[test]
+fn values_are_read_like_unshare() {
+    if !root("values_are_read_like_unshare") {
+        return;
+    }
+    // strtoul_or_err (blanks, signs, wrap to uid_t, ERANGE), -1 as "no
+    // map", signame_to_signum (aliases, real-time signals, no numbers),
+    // strtos64_or_err, and "setuid failed" as unshare words it.
+    for args in [
+        &["-S", " 1", "id", "-u"][..],
+        &["-S", "-4294967295", "id", "-u"],
+        &["-S", "-1", "true"],
+        &["-G", "-1", "true"],
+        &["-S", "99999999999999999999999", "true"],
+        &["-S", "1x", "true"],
+        &["--map-group=-1", "cat", "/proc/self/gid_map"],
+        &["--kill-child=CLD", "echo", "ok"],
+        &["--kill-child=rtmin+1", "echo", "ok"],
+        &["--kill-child=SIGRTMAX-2", "echo", "ok"],
+        &["--kill-child=15", "echo", "ok"],
+        &["--kill-child=rtmin", "echo", "ok"],
+        &["-T", "--monotonic", " -5", "true"],
+        &["-T", "--boottime=99999999999999999999", "true"],
+    ] {
+        let (ours, theirs) = both(args);
+        assert_eq!(
+            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
+            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn relative_mount_proc_is_below_the_current_directory_like_unshare() {
+    let test = "relative_mount_proc_is_below_the_current_directory_like_unshare";
+    if !root(test) {
+        return;
+    }
+    let dir = tempdir(test);
+    std::fs::create_dir(dir.path().join("p")).unwrap();
+    let line = ["--mount-proc=p", "-f", "cat", "p/self/comm"];
+    let ours = run(cmd("runshare").args(line).current_dir(dir.path()));
+    let theirs = run(anchor("unshare").args(line).current_dir(dir.path()));
+    assert_eq!(
+        (ours.code, ours.stdout.as_str()),
+        (0, "cat\n"),
+        "{}",
+        ours.stderr
+    );
+    assert_eq!(ours, theirs);
+    // The mount was in the namespace only.
+    assert!(std::fs::read_dir(dir.path().join("p"))
+        .unwrap()
+        .next()
+        .is_none());
+}
+
+#[test]
+fn empty_paths_fail_where_unshare_fails() {
+    if !root("empty_paths_fail_where_unshare_fails") {
+        return;
+    }
+    // An empty DIR is the system call's to refuse, not a usage error.
+    for args in [
+        &["--root=", "true"][..],
+        &["-R", "", "true"],
+        &["-w", "", "true"],
+        &["--mount-proc=", "-f", "true"],
+    ] {
+        let (ours, theirs) = both(args);
+        assert_eq!(ours.code, 1, "{args:?}");
+        assert_eq!(
+            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
+            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn help_and_version_that_cannot_be_written_fail_like_unshare() {
+    if !have(
+        "help_and_version_that_cannot_be_written_fail_like_unshare",
+        "unshare",
+    ) {
+        return;
+    }
+    for arg in ["--help", "-V", "-fh"] {
+        let full = || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap()
+        };
+        let ours = run(cmd("runshare").arg(arg).stdout(full()));
+        let theirs = run(anchor("unshare").arg(arg).stdout(full()));
+        assert_eq!(ours.code, 1, "{arg}");
+        assert_eq!(
+            (ours.code, as_unshare(&ours.stderr)),
+            (theirs.code, theirs.stderr),
+            "{arg}"
+        );
+    }
+    // Written, they go to stdout with exit 0.
+    let ours = run(cmd("runshare").arg("--he"));
+    assert_eq!((ours.code, ours.stderr.as_str()), (0, ""));
+    assert!(ours.stdout.contains("--mount"));
+}
+
+#[test]
+fn bad_values_are_named_in_command_line_order_like_unshare() {
+    if !have(
+        "bad_values_are_named_in_command_line_order_like_unshare",
+        "unshare",
+    ) {
+        return;
+    }
+    // unshare checks a value as getopt hands it over: the first bad one is
+    // named, before a later usage error or --help.
+    for line in [
+        "-S a --propagation=b true",
+        "--propagation=b -S a true",
+        "--kill-child=nope -h",
+        "--setgroups=x --nope",
+        "--monotonic=x --boottime=y",
+        "-G x --map-user=nosuch",
+    ] {
+        let args: Vec<&str> = line.split(' ').collect();
+        let (ours, theirs) = both(&args);
+        assert_eq!(ours.code, 1, "{line}");
+        assert_eq!(
+            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
+            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
+            "{line}"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 //! private /run/netns), on 10.200.0.0/16 and fd00:200::/64 only.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -88,12 +88,8 @@ fn netns_files() -> Vec<String> {
 
 /// Waits (up to 20 s) for something the kernel does in its own time.
 #[track_caller]
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < Duration::from_secs(20), "never: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn eventually(what: &str, done: impl FnMut() -> bool) {
+    assert!(harness::eventually(done), "never: {what}");
 }
 
 /// A pair between the test's namespace (NAME) and RED (PEER).
@@ -157,7 +153,7 @@ fn lab14_red_blue_one_to_one() {
             "RED",
             "ping",
             "-c1",
-            "-W1",
+            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
             "10.200.1.2",
         ])));
         let deleted = ok(rv(&["netns", "del", "RED", "BLUE"]));
@@ -200,7 +196,7 @@ fn lab7_same_address_on_both_ends_is_refused() {
         );
         ok(harness::run(harness::anchor("ping").args([
             "-c1",
-            "-W1",
+            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
             "10.200.7.2",
         ])));
     });
@@ -274,7 +270,7 @@ fn ours_works_on_ip_netns_add() {
         assert_eq!(addrs_of(Some("RED"), "v1")[0], "10.200.4.2/24");
         ok(harness::run(harness::anchor("ping").args([
             "-c1",
-            "-W1",
+            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
             "10.200.4.2",
         ])));
         let deleted = ok(rv(&["netns", "del", "RED"]));
@@ -486,7 +482,7 @@ fn ipv6_addresses_work() {
             "ping",
             "-6",
             "-c1",
-            "-W1",
+            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
             "fd00:200::1",
         ])));
         let routes = json(ip(&["-j", "-6", "-n", "RED", "route", "show", "default"]));
@@ -645,11 +641,11 @@ fn netns_del_with_a_process_inside_warns_with_its_pid() {
     harness::in_netns(|| {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red("v0", "v1", "10.200.14.1/24", "10.200.14.2/24", &[]);
-        let mut inside = Command::new("ip")
-            .args(["netns", "exec", "RED", "sleep", "600"])
-            .spawn()
-            .unwrap();
-        let pid = inside.id();
+        let mut inside = harness::Process::sleeping(
+            Command::new("ip").args(["netns", "exec", "RED", "sleep", "600"]),
+            false,
+        );
+        let pid = inside.pid;
         let key = std::fs::metadata("/run/netns/RED").unwrap();
         use std::os::unix::fs::MetadataExt;
         eventually("the child entered RED", || {
@@ -664,8 +660,8 @@ fn netns_del_with_a_process_inside_warns_with_its_pid() {
         assert!(netns_files().is_empty());
         // The namespace lives on with its process, and so does the pair.
         assert_eq!(link_names(None), ["lo", "v0"]);
-        inside.kill().unwrap();
-        inside.wait().unwrap();
+        inside.outer.kill().unwrap();
+        inside.outer.wait().unwrap();
         eventually("v0 gone with RED", || link_names(None) == ["lo"]);
     });
 }
@@ -785,11 +781,11 @@ fn a_namespace_by_pid_or_path() {
     }
     harness::in_netns(|| {
         ok(rv(&["netns", "add", "RED"]));
-        let mut inside = Command::new("ip")
-            .args(["netns", "exec", "RED", "sleep", "600"])
-            .spawn()
-            .unwrap();
-        let pid = inside.id().to_string();
+        let mut inside = harness::Process::sleeping(
+            Command::new("ip").args(["netns", "exec", "RED", "sleep", "600"]),
+            false,
+        );
+        let pid = inside.pid.to_string();
         let red = std::fs::metadata("/run/netns/RED").unwrap();
         use std::os::unix::fs::MetadataExt;
         eventually("the child entered RED", || {
@@ -807,8 +803,8 @@ fn a_namespace_by_pid_or_path() {
         assert_eq!(link_names(Some("RED")), ["lo", "v1", "w1"]);
         ok(rv(&["del", "v1", "--netns", &pid]));
         assert_eq!(link_names(Some("RED")), ["lo", "w1"]);
-        inside.kill().unwrap();
-        inside.wait().unwrap();
+        inside.outer.kill().unwrap();
+        inside.outer.wait().unwrap();
     });
 }
 

@@ -54,8 +54,14 @@ fn a_setuid_copy_refuses_to_run() {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     for (tool, code) in TOOLS {
         let copy = dir.path().join(tool);
-        std::fs::copy(bin(tool), &copy).unwrap();
-        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).unwrap();
+        // Copied by a child process: a copy written here would be open for
+        // writing in any child that another test thread forks meanwhile,
+        // and exec'ing it would fail with ETXTBSY.
+        let install = run(Command::new("install")
+            .args(["-m", "4755"])
+            .arg(bin(tool))
+            .arg(&copy));
+        assert_eq!(install.code, 0, "{install:?}");
         let ran = run(Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(&copy)

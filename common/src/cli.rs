@@ -41,7 +41,7 @@ pub fn parse_from<T: Parser>(
             let _ = writeln!(
                 std::io::stderr(),
                 "{tool}: {}\nTry '{tool} --help' for more information.",
-                ambiguity(&T::command(), &args, &err).unwrap_or_else(|| usage_message(&err))
+                getopt_message(&err, &T::command(), &args)
             );
             std::process::exit(usage_code)
         }
@@ -53,7 +53,7 @@ pub fn parse_from<T: Parser>(
 /// `common::main!("rlsns", 1, rlsns)` parses `rlsns::Cli`, calls `rlsns::run`
 /// and exits with its code (1: the code of usage and other failures).
 /// `args = f` passes the arguments through `f` first (e.g. a wrapper of
-/// [`attach_optional`]).
+/// [`crate::getopt::Options::rewrite`]).
 ///
 /// Rust's own start-up is skipped on purpose: its main-thread stack-guard
 /// probe (`pthread_getattr_np`, which parses /proc/self/maps) is a third of
@@ -93,60 +93,6 @@ pub fn main<T: Parser>(
     i32::from(crate::error::report(tool, code, result))
 }
 
-/// getopt takes the optional argument of a short option only attached
-/// (`-Tparent`, `-m/proc/1/ns/mnt`), while clap's `require_equals` (needed so
-/// that a detached word stays an operand) wants `-T=parent`. Rewrites the
-/// arguments so: `optional` are the short options with an optional
-/// argument, `required` those that take one (their argument is skipped, so
-/// `-o-Tx` or `-o -Tx` is left alone). Nothing changes after `--`.
-pub fn attach_optional(
-    args: impl IntoIterator<Item = std::ffi::OsString>,
-    optional: &[char],
-    required: &[char],
-) -> Vec<std::ffi::OsString> {
-    let mut out = Vec::new();
-    let mut skip_next = false;
-    let mut rest_verbatim = false;
-    for (n, arg) in args.into_iter().enumerate() {
-        let text = arg.to_str().map(str::to_owned);
-        match text {
-            Some(t)
-                if n > 0
-                    && !rest_verbatim
-                    && !skip_next
-                    && t.starts_with('-')
-                    && !t.starts_with("--")
-                    && t.len() > 1 =>
-            {
-                let mut cluster = String::from("-");
-                for (i, c) in t[1..].char_indices() {
-                    cluster.push(c);
-                    let rest = &t[1 + i + c.len_utf8()..];
-                    if required.contains(&c) {
-                        cluster.push_str(rest);
-                        skip_next = rest.is_empty();
-                        break;
-                    }
-                    if optional.contains(&c) {
-                        if !rest.is_empty() && !rest.starts_with('=') {
-                            cluster.push('=');
-                        }
-                        cluster.push_str(rest);
-                        break;
-                    }
-                }
-                out.push(cluster.into());
-            }
-            _ => {
-                rest_verbatim |= n > 0 && !skip_next && arg == "--";
-                skip_next = false;
-                out.push(arg);
-            }
-        }
-    }
-    out
-}
-
 /// clap's error as one line, without its `error: ` prefix and usage block.
 pub fn usage_message(err: &clap::Error) -> String {
     let text = err.render().to_string();
@@ -163,26 +109,15 @@ pub fn usage_message(err: &clap::Error) -> String {
     message
 }
 
-/// getopt's words for a long option that abbreviates several, where clap
-/// says only "unexpected argument": `option '--peer' is ambiguous;
-/// possibilities: '--peer-netns' '--peer-addr'`. `args` are the words
-/// parsed, program name first; None for any other error.
-pub fn ambiguity(
-    command: &clap::Command,
+/// The (sub)command whose options were being read when clap stopped at
+/// `word`: the words before it that name a subcommand (or abbreviate one:
+/// clap took such a word as the subcommand, or would have failed on it
+/// rather than at `word`) are followed down from `command`.
+fn subcommand_at<'a>(
+    command: &'a clap::Command,
     args: &[std::ffi::OsString],
-    err: &clap::Error,
-) -> Option<String> {
-    use clap::error::{ContextKind, ContextValue};
-    if err.kind() != ErrorKind::UnknownArgument {
-        return None;
-    }
-    let Some(ContextValue::String(word)) = err.get(ContextKind::InvalidArg) else {
-        return None;
-    };
-    let prefix = word.strip_prefix("--")?.split('=').next()?;
-    // The (sub)command whose options were being read: follow the words
-    // that name subcommands (or abbreviate one: clap took such a word as the
-    // subcommand, or would have failed on it rather than here) up to it.
+    word: &str,
+) -> &'a clap::Command {
     let mut cmd = command;
     for arg in args.iter().skip(1).filter_map(|a| a.to_str()) {
         if arg == word {
@@ -201,18 +136,81 @@ pub fn ambiguity(
             cmd = sub;
         }
     }
-    let longs: Vec<&str> = cmd
-        .get_arguments()
-        .filter_map(clap::Arg::get_long)
-        .filter(|l| !prefix.is_empty() && l.starts_with(prefix))
-        .collect();
-    (longs.len() > 1).then(|| {
-        let names: Vec<String> = longs.iter().map(|l| format!("'--{l}'")).collect();
-        format!(
-            "option '--{prefix}' is ambiguous; possibilities: {}",
-            names.join(" ")
-        )
-    })
+    cmd
+}
+
+/// A usage error worded as glibc's getopt_long words it (util-linux and
+/// coreutils print that, and scripts match it): `unrecognized option
+/// '--foo'`, `invalid option -- 'x'`, `option '--s' is ambiguous;
+/// possibilities: ...`, `option '--user' requires an argument`, `option
+/// requires an argument -- 'm'`, `option '--flag' doesn't allow an
+/// argument`. Other errors (bad values, conflicts) keep clap's wording.
+/// `args` is the command line (argv[0] first) that `command` refused.
+pub fn getopt_message(
+    err: &clap::Error,
+    command: &clap::Command,
+    args: &[std::ffi::OsString],
+) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let invalid = match err.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => arg.as_str(),
+        _ => "",
+    };
+    // In a subcommand (`rvethpair add --peer`), its options are the ones.
+    let command = subcommand_at(command, args, invalid);
+    let longs = || {
+        command
+            .get_arguments()
+            .filter_map(clap::Arg::get_long)
+            .chain(["help", "version"])
+    };
+    match err.kind() {
+        ErrorKind::UnknownArgument => {
+            if let Some(name) = invalid.strip_prefix("--") {
+                let name = name.split('=').next().unwrap_or_default();
+                let matching: Vec<&str> = longs().filter(|l| l.starts_with(name)).collect();
+                if matching.len() > 1 {
+                    let list: Vec<String> = matching.iter().map(|l| format!("'--{l}'")).collect();
+                    return format!(
+                        "option '--{name}' is ambiguous; possibilities: {}",
+                        list.join(" ")
+                    );
+                }
+                // glibc names the whole word, `--foo=bar`; clap only `--foo`.
+                let word = args
+                    .iter()
+                    .map(|a| a.to_string_lossy())
+                    .find(|a| a.strip_prefix(invalid).is_some_and(|v| v.starts_with('=')));
+                return format!(
+                    "unrecognized option '{}'",
+                    word.as_deref().unwrap_or(invalid)
+                );
+            }
+            match invalid.strip_prefix('-').and_then(|s| s.chars().next()) {
+                Some(c) => format!("invalid option -- '{c}'"),
+                None => usage_message(err),
+            }
+        }
+        // A value is missing: the option is the last word of the command line.
+        ErrorKind::InvalidValue if invalid.starts_with('-') => {
+            let last = args.last().map(|a| a.to_string_lossy()).unwrap_or_default();
+            match (last.strip_prefix("--"), last.strip_prefix('-')) {
+                (Some(_), _) => format!(
+                    "option '{}' requires an argument",
+                    invalid.split(' ').next().unwrap_or_default()
+                ),
+                (None, Some(cluster)) if !cluster.is_empty() => format!(
+                    "option requires an argument -- '{}'",
+                    cluster.chars().last().unwrap_or_default()
+                ),
+                _ => usage_message(err),
+            }
+        }
+        ErrorKind::TooManyValues | ErrorKind::NoEquals if invalid.starts_with("--") => {
+            format!("option '{invalid}' doesn't allow an argument")
+        }
+        _ => usage_message(err),
+    }
 }
 
 /// One man page: the clap command and the hand-written sections that follow
@@ -238,40 +236,13 @@ mod tests {
     }
 
     #[test]
-    fn optional_arguments_are_attached_with_equals() {
-        let args = |v: &[&str]| -> Vec<std::ffi::OsString> { v.iter().map(Into::into).collect() };
-        assert_eq!(
-            attach_optional(
-                args(&["x", "-Tparent", "-nT", "-T", "p", "-oTx", "-o", "-Ty", "--", "-Tz"]),
-                &['T'],
-                &['o']
-            ),
-            args(&[
-                "x",
-                "-T=parent",
-                "-nT",
-                "-T",
-                "p",
-                "-oTx",
-                "-o",
-                "-Ty",
-                "--",
-                "-Tz"
-            ])
-        );
-        assert_eq!(
-            attach_optional(args(&["x", "-nT=a"]), &['T'], &[]),
-            args(&["x", "-nT=a"])
-        );
-    }
-
-    #[test]
     fn usage_error_is_one_line() {
         let err = Cli::try_parse_from(["t", "--nope"]).unwrap_err();
         assert_eq!(usage_message(&err), "unexpected argument '--nope' found");
     }
 
-    /// As getopt_long words an ambiguous abbreviation, in a subcommand too.
+    /// The options of the subcommand in effect are the ones getopt_message
+    /// looks at.
     #[test]
     fn ambiguous_abbreviations_name_the_possibilities() {
         use clap::CommandFactory;
@@ -298,18 +269,18 @@ mod tests {
         for (args, expected) in [
             (
                 &["t", "add", "--peer", "x"][..],
-                Some("option '--peer' is ambiguous; possibilities: '--peer-netns' '--peer-addr'"),
+                "option '--peer' is ambiguous; possibilities: '--peer-netns' '--peer-addr'",
             ),
             (
                 &["t", "a", "--pe=x"],
-                Some("option '--pe' is ambiguous; possibilities: '--peer-netns' '--peer-addr'"),
+                "option '--pe' is ambiguous; possibilities: '--peer-netns' '--peer-addr'",
             ),
-            (&["t", "add", "--nope"], None),
+            (&["t", "add", "--nope"], "unrecognized option '--nope'"),
         ] {
             let args = words(args);
             let err = Top::try_parse_from(&args).unwrap_err();
             assert_eq!(
-                ambiguity(&Top::command(), &args, &err).as_deref(),
+                getopt_message(&err, &Top::command(), &args),
                 expected,
                 "{args:?}"
             );
@@ -330,6 +301,39 @@ mod tests {
         assert_eq!(
             usage_message(&err),
             "the following required arguments were not provided: <SECOND>"
+        );
+    }
+
+    #[test]
+    fn usage_errors_are_worded_as_getopt_words_them() {
+        #[derive(Parser, Debug)]
+        #[command(name = "t", infer_long_args = true)]
+        struct Opts {
+            #[arg(short = 'm', long)]
+            shmem: Option<String>,
+            #[arg(long)]
+            shmid: bool,
+        }
+        let message = |words: &[&str]| {
+            let args: Vec<std::ffi::OsString> = words.iter().map(Into::into).collect();
+            let err = Opts::try_parse_from(&args).unwrap_err();
+            getopt_message(&err, &<Opts as clap::CommandFactory>::command(), &args)
+        };
+        assert_eq!(message(&["t", "--nope"]), "unrecognized option '--nope'");
+        assert_eq!(message(&["t", "--no=pe"]), "unrecognized option '--no=pe'");
+        assert_eq!(message(&["t", "-x"]), "invalid option -- 'x'");
+        assert_eq!(
+            message(&["t", "--sh"]),
+            "option '--sh' is ambiguous; possibilities: '--shmem' '--shmid'"
+        );
+        assert_eq!(
+            message(&["t", "--shme"]),
+            "option '--shmem' requires an argument"
+        );
+        assert_eq!(message(&["t", "-m"]), "option requires an argument -- 'm'");
+        assert_eq!(
+            message(&["t", "--shmi=1"]),
+            "option '--shmid' doesn't allow an argument"
         );
     }
 }

@@ -1,10 +1,15 @@
-//! What two or more boxutils tools share: command-line parsing and man page
-//! text, errors and exit codes, fork/exec/wait, namespace kinds and mountinfo.
+//! What two or more boxutils tools share: a tool's `main` and command line
+//! (cli, getopt), errors and exit codes, fork/exec/wait, namespaces (kinds,
+//! named netns, capabilities), mountinfo, user names, undo on failure.
 
+pub mod caps;
 pub mod cli;
 pub mod error;
+pub mod getopt;
 pub mod mountinfo;
+pub mod names;
 pub mod netns;
 pub mod ns;
 pub mod process;
+pub mod rollback;
 pub mod size;

@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::Command;
 
 use nix::sys::signal::{kill, raise, signal, SigHandler, SigSet, SigmaskHow, Signal};
@@ -33,6 +34,22 @@ pub fn exec(argv: &[OsString]) -> Exec {
     let source = Command::new(program).args(args).exec();
     Exec {
         program: program.clone(),
+        source,
+    }
+}
+
+/// Replaces this process by `shell` as a login shell (argv[0] `-NAME`, as
+/// util-linux `exec_shell` runs it), with only descriptors 0, 1 and 2 as
+/// [`exec`] gives them. Returns only on failure, with an [`Exec`] error.
+pub fn exec_login_shell(shell: OsString) -> Exec {
+    let mut arg0 = OsString::from("-");
+    arg0.push(Path::new(&shell).file_name().unwrap_or(shell.as_os_str()));
+    let source = match cloexec_from(3) {
+        Ok(()) => Command::new(&shell).arg0(arg0).exec(),
+        Err(errno) => errno.into(),
+    };
+    Exec {
+        program: shell,
         source,
     }
 }

@@ -1,14 +1,18 @@
 //! What every integration test needs: the built binaries, root-only skips,
-//! fresh namespaces, unique names and guards that undo on drop.
+//! fresh namespaces, unique names, guards that undo on drop, and processes
+//! to point the tools at, killed by PID when the test ends.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{unshare, CloneFlags};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 
 /// The directory of the binaries under test: `BOXUTILS_BIN_DIR` (an
 /// installed package), else this build's target directory, where the tool
@@ -211,6 +215,134 @@ impl Drop for Mounted {
     }
 }
 
+/// `program` run by setpriv as the unprivileged user nobody (uid and gid
+/// 65534) with no supplementary groups but `groups`, for the rows about an
+/// ordinary user. The locale is clean and PATH one nobody may search (no
+/// /root/.cargo/bin: EACCES would mask ENOENT).
+pub fn nobody(program: &Path, groups: &[u32]) -> Command {
+    let mut c = anchor("setpriv");
+    c.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+    c.args(["--reuid=65534", "--regid=65534"]);
+    if groups.is_empty() {
+        c.arg("--clear-groups");
+    } else {
+        let list: Vec<String> = groups.iter().map(u32::to_string).collect();
+        c.arg(format!("--groups={}", list.join(",")));
+    }
+    c.arg(program);
+    c
+}
+
+/// Waits (up to 20 s) until `done` holds, for what the kernel or another
+/// process does in its own time; false if it never did.
+pub fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// The children of `pid` (its main thread's).
+pub fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// A process the test started, usually in namespaces of its own, for the
+/// tools to look at or enter; killed by PID on drop (the process, then the
+/// command that started it).
+pub struct Process {
+    /// The command started (`unshare ...`); the process itself unless it
+    /// forks.
+    pub outer: Child,
+    /// The host PID of the process.
+    pub pid: i32,
+}
+
+impl Process {
+    /// Starts `command`, stdin and stdout closed, and waits until the
+    /// process runs `sleep` and sleeps: `command` itself (which execs it), or with
+    /// `forks` its first child (`unshare -f`, `sh -c 'sleep & wait'`).
+    /// stderr is shown only if the command ends early: `unshare -f`
+    /// complains when its child is killed, which is noise.
+    pub fn sleeping(command: &mut Command, forks: bool) -> Process {
+        let mut process = Process::spawn(command.stderr(Stdio::piped()));
+        let outer = process.outer.id();
+        let started = eventually(|| {
+            let pid = if forks {
+                children(outer).first().copied()
+            } else {
+                Some(outer)
+            };
+            if let Some(pid) = pid.filter(|&p| asleep_in_sleep(p)) {
+                process.pid = pid as i32;
+                return true;
+            }
+            if let Ok(Some(status)) = process.outer.try_wait() {
+                let mut why = String::new();
+                if let Some(mut err) = process.outer.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut err, &mut why);
+                }
+                panic!("{command:?} ended early: {status}: {why}");
+            }
+            false
+        });
+        assert!(started, "{command:?} did not start sleep");
+        process
+    }
+
+    /// Starts `command` with stdin and stdout closed; the process is the
+    /// command.
+    pub fn spawn(command: &mut Command) -> Process {
+        let outer = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+        let pid = outer.id() as i32;
+        Process { outer, pid }
+    }
+}
+
+/// Whether `pid` runs `sleep` and sleeps. Its name changes in the middle
+/// of execve, before close-on-exec descriptors are closed; asleep ('S'), it
+/// is past execve.
+fn asleep_in_sleep(pid: u32) -> bool {
+    sleep_state(pid) == Some('S')
+}
+
+/// The state of `pid` (R, S, Z, ...) when it runs `sleep`.
+fn sleep_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.split_once(" (")?;
+    let (comm, rest) = rest.rsplit_once(") ")?;
+    (comm == "sleep").then(|| rest.chars().next()).flatten()
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // Once the test has reaped the command, its PID and those of its
+        // children may be reused: kill the process only while it still is
+        // a sleep, and the command only while it is ours to reap.
+        let reaped = matches!(self.outer.try_wait(), Ok(Some(_)));
+        let outer = self.outer.id() as i32;
+        if self.pid != outer && (!reaped || sleep_state(self.pid as u32).is_some()) {
+            let _ = kill(Pid::from_raw(self.pid), Signal::SIGKILL);
+        }
+        if !reaped {
+            let _ = kill(Pid::from_raw(outer), Signal::SIGKILL);
+            let _ = self.outer.wait();
+        }
+    }
+}
+
 /// The mount points of the host's (this process's) mount namespace.
 pub fn mount_points() -> Vec<PathBuf> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
@@ -235,4 +367,30 @@ fn in_netns_gives_fresh_namespaces_and_leaves_nothing() {
     assert_ne!(inner_net.trim(), host_net.to_str().unwrap());
     assert!(inner_mounts.contains(" /run/netns "), "{inner_mounts}");
     assert_eq!(mount_points(), before);
+}
+
+/// Copies the executable `from` to `to`, mode included, in a child process
+/// (`cp`): a file written by this process would stay open for writing, for
+/// an instant, in each child that another test thread forks meanwhile, and
+/// exec'ing it could then fail with ETXTBSY.
+pub fn copy_exe(from: &Path, to: &Path) {
+    let cp = run(Command::new("cp").arg("--preserve=mode").arg(from).arg(to));
+    assert_eq!(
+        cp.code,
+        0,
+        "cp {} {}: {}",
+        from.display(),
+        to.display(),
+        cp.stderr
+    );
+}
+
+/// Writes an executable script at `path`, through [`copy_exe`].
+pub fn write_exe(path: &Path, text: &str) {
+    let draft = path.with_extension("draft");
+    std::fs::write(&draft, text).expect("write a script");
+    std::fs::set_permissions(&draft, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod a script");
+    copy_exe(&draft, path);
+    std::fs::remove_file(&draft).expect("remove a draft");
 }

@@ -70,8 +70,8 @@ runshare -nm sh -euc '
     rvethpair add bad0 bad1 --netns RED --peer-netns BLUE --addr 10.200.2.1/24 --peer-addr 10.200.2.1/24 || echo "(exit $?: the notebook'"'"'s mistake, refused)"
     say rnsenter --net=RED ip -br addr
     rnsenter --net=RED ip -br addr
-    say rnsenter --net=RED ping -c1 -W1 10.200.1.2
-    rnsenter --net=RED ping -c1 -W1 10.200.1.2 | head -2
+    say rnsenter --net=RED ping -c1 -w5 10.200.1.2
+    rnsenter --net=RED ping -c1 -w5 10.200.1.2 | head -2
     say rvethpair netns del RED BLUE
     rvethpair netns del RED BLUE
     rvethpair netns list

@@ -14,6 +14,7 @@ use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
 use anyhow::{bail, Context};
+use common::rollback::Rollback;
 use nix::errno::Errno;
 use nix::fcntl::{openat, openat2, renameat, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{fchmod, fstat, mkdirat, Mode, SFlag};
@@ -79,28 +80,6 @@ fn lexical(path: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// Undoes what was done so far, newest first, unless `commit` is called.
-#[derive(Default)]
-struct Rollback(Vec<Box<dyn FnOnce()>>);
-
-impl Rollback {
-    fn push(&mut self, undo: impl FnOnce() + 'static) {
-        self.0.push(Box::new(undo));
-    }
-
-    fn commit(mut self) {
-        self.0.clear();
-    }
-}
-
-impl Drop for Rollback {
-    fn drop(&mut self) {
-        while let Some(undo) = self.0.pop() {
-            undo();
-        }
-    }
 }
 
 /// NEWROOT, opened once; names inside are resolved as if it were `/`.

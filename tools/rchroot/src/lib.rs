@@ -148,7 +148,7 @@ pub struct Plan {
 impl Plan {
     pub fn new(cli: Cli) -> anyhow::Result<Plan> {
         let Some(newroot) = cli.newroot else {
-            return Err(usage("missing operand"));
+            return Err(Hinted("missing operand").into());
         };
         let old_root = is_old_root(&newroot);
         let mode = if cli.install {
@@ -165,9 +165,9 @@ impl Plan {
             }
         } else {
             if cli.skip_chdir && !old_root {
-                return Err(usage(
-                    "option --skip-chdir only permitted if NEWROOT is old '/'",
-                ));
+                return Err(
+                    Hinted("option --skip-chdir only permitted if NEWROOT is old '/'").into(),
+                );
             }
             Mode::Chroot {
                 skip_chdir: cli.skip_chdir,
@@ -219,10 +219,78 @@ fn usage(message: &str) -> anyhow::Error {
     Code(125, message.to_string()).into()
 }
 
+/// A usage error that coreutils chroot also makes, and follows with its
+/// `Try 'chroot --help'` line (the options of rchroot's own keep one line).
+#[derive(Debug)]
+struct Hinted(&'static str);
+
+impl std::fmt::Display for Hinted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Hinted {}
+
+/// The long options that take a value, as a separate word or after `=`.
+const WITH_VALUE: [&str; 2] = ["userspec", "groups"];
+
+/// The command line as coreutils chroot's getopt_long ("+") reads it:
+/// options end at NEWROOT, so what follows it is the command even when it
+/// looks like an option (`chroot DIR --help`, `chroot DIR ls -l`). clap
+/// would read on, so a `--` is put before NEWROOT.
+pub fn getopt_order(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut args = args.into_iter();
+    let mut out: Vec<OsString> = args.next().into_iter().collect();
+    while let Some(arg) = args.next() {
+        let bytes = arg.as_bytes();
+        if bytes == b"--" {
+            out.push(arg);
+            break;
+        }
+        if let Some(name) = bytes.strip_prefix(b"--") {
+            // `--user VALUE` (an abbreviation too): the value is not NEWROOT.
+            let takes_value = !name.is_empty()
+                && !name.contains(&b'=')
+                && WITH_VALUE.iter().any(|l| l.as_bytes().starts_with(name));
+            // Attached, so that clap takes it whatever it looks like.
+            match if takes_value { args.next() } else { None } {
+                Some(value) => {
+                    let mut word = arg;
+                    word.push("=");
+                    word.push(value);
+                    out.push(word);
+                }
+                None => out.push(arg),
+            }
+            continue;
+        }
+        if bytes.len() > 1 && bytes[0] == b'-' {
+            out.push(arg);
+            continue;
+        }
+        out.push("--".into());
+        out.push(arg);
+        break;
+    }
+    out.extend(args);
+    out
+}
+
 /// Runs the command in the new root (returns only on failure), or installs
 /// programs into it.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
-    let plan = Plan::new(cli)?;
+    let plan = match Plan::new(cli) {
+        Err(err) if err.is::<Hinted>() => {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "rchroot: {err}\nTry 'rchroot --help' for more information."
+            );
+            return Ok(125);
+        }
+        plan => plan?,
+    };
     match plan.mode {
         Mode::Install => install::install(&plan.newroot, &plan.command),
         Mode::Chroot { skip_chdir } => {
@@ -239,7 +307,25 @@ mod tests {
     use super::*;
 
     fn plan(args: &[&str]) -> anyhow::Result<Plan> {
+        let args = getopt_order(args.iter().map(OsString::from));
         Plan::new(Cli::try_parse_from(args).map_err(anyhow::Error::new)?)
+    }
+
+    #[test]
+    fn options_end_at_newroot() {
+        let p = plan(&["rchroot", "/srv", "--help", "-l", "--", "x"]).unwrap();
+        assert_eq!(p.command, ["--help", "-l", "--", "x"]);
+        let p = plan(&["rchroot", "--user", "nobody", "/srv", "--groups=x"]).unwrap();
+        assert_eq!(p.userspec.as_deref(), Some("nobody"));
+        assert_eq!(p.command, ["--groups=x"]);
+        let p = plan(&["rchroot", "--user", "--groups=x", "/srv"]).unwrap();
+        assert_eq!(p.userspec.as_deref(), Some("--groups=x"));
+        let p = plan(&["rchroot", "--groups", "-", "-", "id"]).unwrap();
+        assert_eq!(p.groups.as_deref(), Some("-"));
+        assert_eq!(
+            (p.newroot.as_os_str(), &p.command[..]),
+            ("-".as_ref(), &["id".into()][..])
+        );
     }
 
     #[test]
@@ -260,7 +346,7 @@ mod tests {
     #[test]
     fn skip_chdir_only_with_old_root() {
         let err = plan(&["rchroot", "--skip-chdir", "/nonexistent", "x"]).unwrap_err();
-        assert_eq!(common::error::code_of(&err, 1), 125);
+        assert!(err.is::<Hinted>());
         assert!(plan(&["rchroot", "--skip-chdir", "/", "x"]).is_ok());
     }
 
@@ -268,7 +354,7 @@ mod tests {
     fn missing_newroot_is_a_usage_error() {
         let err = plan(&["rchroot", "--pivot"]).unwrap_err();
         assert_eq!(err.to_string(), "missing operand");
-        assert_eq!(common::error::code_of(&err, 1), 125);
+        assert!(err.is::<Hinted>());
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub struct Ids {
 /// The lookups done before entering NEWROOT; failures are ignored there.
 pub fn before(userspec: Option<&str>, groups: Option<&str>) -> Ids {
     let mut ids = Ids::default();
-    if let Some(Ok((uid, gid))) = userspec.map(parse_spec) {
+    if let Some(Ok(((uid, gid), _))) = userspec.map(parse_spec_warn) {
         (ids.uid, ids.gid) = (uid, gid);
     }
     let _ = login(&mut ids, groups);
@@ -43,7 +43,10 @@ pub fn apply(outside: Ids, userspec: Option<&str>, groups: Option<&str>) -> anyh
     };
     if let Some(spec) = userspec {
         // gnulib: what the spec leaves out keeps its earlier value.
-        let (uid, gid) = parse_spec(spec).map_err(|e| Code(125, e.into()))?;
+        let ((uid, gid), dotted) = parse_spec_warn(spec).map_err(|e| Code(125, e.into()))?;
+        if dotted {
+            eprintln!("rchroot: warning: '.' should be ':'");
+        }
         ids.uid = uid.or(ids.uid);
         ids.gid = gid.or(ids.gid);
     }
@@ -58,7 +61,14 @@ pub fn apply(outside: Ids, userspec: Option<&str>, groups: Option<&str>) -> anyh
                 Ok(gids) => gids,
                 // coreutils: the lookup outside worked, go with it.
                 Err(_) if !outside.groups.is_empty() => outside.groups,
-                Err(e) => return Err(e),
+                // coreutils names every invalid group, one line each.
+                Err(mut bad) => {
+                    let last = bad.pop().unwrap_or_default();
+                    for line in bad {
+                        eprintln!("rchroot: {line}");
+                    }
+                    return Err(Code(125, last).into());
+                }
             }
         }
         None if ids.gid.is_some() && ids.user.is_some() => {
@@ -110,9 +120,12 @@ fn login_groups(ids: &Ids) -> anyhow::Result<Vec<Gid>> {
     Ok(nix::unistd::getgrouplist(&name, gid)?)
 }
 
+/// The user and group of a --userspec; `None` keeps the current one.
+type Spec = (Option<Uid>, Option<Gid>);
+
 /// gnulib parse_user_spec: `USER`, `USER:GROUP` or `:GROUP`, names looked
 /// up first, numbers otherwise; a leading `+` means "a number, no lookup".
-fn parse_spec(spec: &str) -> Result<(Option<Uid>, Option<Gid>), &'static str> {
+fn parse_spec(spec: &str) -> Result<Spec, &'static str> {
     let (user, group) = match spec.split_once(':') {
         Some((u, g)) => (Some(u).filter(|u| !u.is_empty()), Some(g)),
         None => (Some(spec), None),
@@ -144,6 +157,20 @@ fn parse_spec(spec: &str) -> Result<(Option<Uid>, Option<Gid>), &'static str> {
     Ok((uid, gid))
 }
 
+/// gnulib parse_user_spec_warn: a spec without `:` that is no user may be
+/// the old `USER.GROUP` form, which works with a warning (`true`).
+fn parse_spec_warn(spec: &str) -> Result<(Spec, bool), &'static str> {
+    match parse_spec(spec) {
+        Err(e) if !spec.contains(':') => match spec.split_once('.') {
+            Some((user, group)) => parse_spec(&format!("{user}:{group}"))
+                .map(|ids| (ids, true))
+                .map_err(|_| e),
+            None => Err(e),
+        },
+        ids => ids.map(|ids| (ids, false)),
+    }
+}
+
 /// A name found in the database (`Ok`), else a number (`Err(n)`), else None.
 fn lookup<T>(name: &str, find: impl Fn(&str) -> nix::Result<Option<T>>) -> Option<Result<T, u32>> {
     if !name.starts_with('+') {
@@ -166,20 +193,24 @@ fn number(text: &str) -> Option<u32> {
 
 /// coreutils parse_additional_groups: names, or numbers when no group has
 /// that name (a leading `+` skips the lookup); empty items are skipped.
-fn parse_groups(list: &str) -> anyhow::Result<Vec<Gid>> {
+/// Fails with a message for each invalid group, as coreutils reports them.
+fn parse_groups(list: &str) -> Result<Vec<Gid>, Vec<String>> {
     let mut gids = Vec::new();
+    let mut bad = Vec::new();
     for item in list.split(',').filter(|i| !i.is_empty()) {
-        let gid = match lookup(item, |n| {
+        match lookup(item, |n| {
             Group::from_name(n.trim_start()).map(|o| o.map(|g| g.gid))
         }) {
-            Some(Ok(gid)) => gid,
-            Some(Err(n)) => Gid::from_raw(n),
-            None => return Err(Code(125, format!("invalid group '{item}'")).into()),
-        };
-        gids.push(gid);
+            Some(Ok(gid)) => gids.push(gid),
+            Some(Err(n)) => gids.push(Gid::from_raw(n)),
+            None => bad.push(format!("invalid group '{item}'")),
+        }
+    }
+    if !bad.is_empty() {
+        return Err(bad);
     }
     if gids.is_empty() {
-        return Err(Code(125, format!("invalid group list '{list}'")).into());
+        return Err(vec![format!("invalid group list '{list}'")]);
     }
     Ok(gids)
 }
@@ -203,6 +234,12 @@ mod tests {
         assert_eq!(parse_spec("no-such-user-bxt"), Err("invalid user"));
         assert_eq!(parse_spec("0:no-such-group-bxt"), Err("invalid group"));
         assert_eq!(parse_spec("4294967295"), Err("invalid user"));
+        assert_eq!(
+            parse_spec_warn("root.0"),
+            Ok(((Some(Uid::from_raw(0)), Some(Gid::from_raw(0))), true))
+        );
+        assert_eq!(parse_spec_warn("no-such.0"), Err("invalid user"));
+        assert_eq!(parse_spec_warn("0:0.x"), Err("invalid group"));
     }
 
     #[test]
@@ -211,11 +248,13 @@ mod tests {
             parse_groups("0,,+12").unwrap(),
             [Gid::from_raw(0), Gid::from_raw(12)]
         );
-        let err = parse_groups("no-such-group-bxt").unwrap_err();
-        assert_eq!(err.to_string(), "invalid group 'no-such-group-bxt'");
         assert_eq!(
-            parse_groups(",").unwrap_err().to_string(),
-            "invalid group list ','"
+            parse_groups("no-such-group-bxt,0,no-such-bxt").unwrap_err(),
+            [
+                "invalid group 'no-such-group-bxt'",
+                "invalid group 'no-such-bxt'"
+            ]
         );
+        assert_eq!(parse_groups(",").unwrap_err(), ["invalid group list ','"]);
     }
 }

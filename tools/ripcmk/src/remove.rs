@@ -4,7 +4,9 @@
 //! cannot be removed is reported and the others are still removed; the exit
 //! status is then 1. Every argument is read before anything is removed.
 
+use std::ffi::OsString;
 use std::io::Write;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
@@ -75,8 +77,7 @@ pub struct Cli {
     pub posix_semaphore: Vec<Ordered>,
 
     /// Remove all System V objects, or all of one kind given as --all=KIND
-    /// or -a=KIND (shm, msg, sem, or POSIX pshm, pmsg, psem); `-ashm` reads
-    /// as `-a -s hm` and is refused.
+    /// or -aKIND (shm, msg, sem, or POSIX pshm, pmsg, psem).
     #[arg(
         short = 'a',
         long = "all",
@@ -86,13 +87,79 @@ pub struct Cli {
     )]
     pub all: Option<Option<String>>,
 
-    /// Explain what is being done.
-    #[arg(short = 'v', long = "verbose")]
-    pub verbose: bool,
+    /// Explain what is being done (for the removals given after it, and -a).
+    // A value per -v, numbered as the others: ipcrm removes while it reads
+    // its options, so `-m 1 -v -m 2` explains only the second removal.
+    #[arg(
+        short = 'v',
+        long = "verbose",
+        num_args = 0,
+        default_missing_value = "",
+        value_parser = ordered
+    )]
+    pub verbose: Vec<Ordered>,
 
     /// The old form: `shm|msg|sem ID...` (anything else is an error).
     #[arg(value_name = "ARG")]
     pub args: Vec<String>,
+}
+
+/// Short options that take an argument, attached or the next word.
+const REQUIRED: &[u8] = b"mMqQsS";
+
+/// The command line as ipcrm's getopt_long ("a::m:M:q:Q:s:S:") reads it,
+/// in the form clap reads the same way: the optional argument of -a is
+/// attached (`-ashm`, `-vamsg`: all of one kind; `-a=shm` names the kind
+/// "=shm"), so it becomes `-a=shm`. The argument of -m and the others is
+/// never an option (`-m -a` names the id "-a"). The old form
+/// (`ripcrm shm ID...`) and what follows `--` stay as they are.
+pub fn getopt_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut args = args.into_iter();
+    let mut out: Vec<OsString> = args.next().into_iter().collect();
+    let rest: Vec<OsString> = args.collect();
+    if rest
+        .first()
+        .and_then(|w| w.to_str())
+        .is_some_and(|w| kind_named(w).is_some())
+    {
+        // ipcrm reads no options there: `ipcrm shm 1 -v` names the id "-v".
+        out.push("--".into());
+        out.extend(rest);
+        return out;
+    }
+    let mut rest = rest.into_iter();
+    while let Some(arg) = rest.next() {
+        let bytes = arg.as_bytes();
+        if bytes == b"--" {
+            out.push(arg);
+            break;
+        }
+        if bytes.len() < 2 || bytes[0] != b'-' || bytes[1] == b'-' {
+            out.push(arg);
+            continue;
+        }
+        let mut word = arg.clone();
+        for (i, &c) in bytes.iter().enumerate().skip(1) {
+            let (cluster, value) = bytes.split_at(i + 1);
+            if c == b'a' {
+                if !value.is_empty() {
+                    word = OsString::from_vec([cluster, b"=", value].concat());
+                }
+                break;
+            }
+            if REQUIRED.contains(&c) {
+                if value.is_empty() {
+                    if let Some(next) = rest.next() {
+                        word = OsString::from_vec([cluster, b"=", next.as_bytes()].concat());
+                    }
+                }
+                break;
+            }
+        }
+        out.push(word);
+    }
+    out.extend(rest);
+    out
 }
 
 /// Which object one removal names.
@@ -116,7 +183,10 @@ pub struct Plan {
     pub removals: Vec<(Kind, Target)>,
     /// `-a`: every System V kind (`None`) or one kind.
     pub all: Option<Option<Class>>,
+    /// -v was given: -a explains what it removes.
     pub verbose: bool,
+    /// The removals from this index on come after -v, and are explained.
+    pub verbose_from: usize,
     /// The old form prints `resource(s) deleted` when all went well.
     pub old_form: bool,
     /// An argument that is neither an option nor the old form.
@@ -135,6 +205,34 @@ fn parse_key(text: &str) -> anyhow::Result<i32> {
         }
         Some(v) => Ok(v as u32 as i32),
     }
+}
+
+/// An id of the old form as ipcrm reads it: C `strtoul(text, &end, 10)`
+/// with nothing after the number, stored in an int. So blanks and a sign
+/// may lead, `-1` is -1, an empty text is 0; an overflow (ERANGE) is no id.
+fn old_form_id(text: &str) -> Option<i32> {
+    let bytes = text.as_bytes();
+    let start = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let (negative, signed) = match bytes.get(start) {
+        Some(b'-') => (true, start + 1),
+        Some(b'+') => (false, start + 1),
+        _ => (false, start),
+    };
+    let digits = &bytes[signed..];
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        // strtoul without digits leaves `end` at the start: only "" passes.
+        return text.is_empty().then_some(0);
+    }
+    let value = digits.iter().try_fold(0u64, |v, d| {
+        v.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    });
+    let value = if negative {
+        value?.wrapping_neg()
+    } else {
+        value?
+    };
+    // The C cast to int keeps the low 32 bits.
+    Some(value as u32 as i32)
 }
 
 fn kind_named(word: &str) -> Option<Kind> {
@@ -167,7 +265,7 @@ impl Plan {
         .iter()
         .all(|v| v.is_empty())
             && cli.all.is_none()
-            && !cli.verbose;
+            && cli.verbose.is_empty();
         if let (true, Some(kind)) = (no_options, cli.args.first().and_then(|w| kind_named(w))) {
             if cli.args.len() < 2 {
                 return Err(crate::Usage("not enough arguments".into()).into());
@@ -175,10 +273,9 @@ impl Plan {
             let removals = cli.args[1..]
                 .iter()
                 .map(|text| {
-                    // ipcrm: strtoul in base 10, stored in an int.
-                    let target = match text.parse::<u64>() {
-                        Ok(id) if !text.starts_with('+') => Target::Id(id as i32),
-                        _ => Target::BadId(text.clone()),
+                    let target = match old_form_id(text) {
+                        Some(id) => Target::Id(id),
+                        None => Target::BadId(text.clone()),
                     };
                     (kind, target)
                 })
@@ -187,6 +284,7 @@ impl Plan {
                 removals,
                 all: None,
                 verbose: false,
+                verbose_from: usize::MAX,
                 old_form: true,
                 unknown: None,
             });
@@ -228,10 +326,14 @@ impl Plan {
             }
         }
         tagged.sort_by_key(|(at, ..)| *at);
+        let verbose_at = cli.verbose.iter().map(|o| o.0).min();
         Ok(Plan {
+            verbose_from: verbose_at.map_or(usize::MAX, |v| {
+                tagged.iter().filter(|(at, ..)| *at < v).count()
+            }),
             removals: tagged.into_iter().map(|(_, k, t)| (k, t)).collect(),
             all,
-            verbose: cli.verbose,
+            verbose: verbose_at.is_some(),
             old_form: false,
             unknown: cli.args.into_iter().next(),
         })
@@ -339,8 +441,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Ok(plan) => plan,
     };
     let mut ok = true;
-    for (kind, target) in &plan.removals {
-        ok &= remove_target(*kind, target, plan.verbose)?;
+    for (n, (kind, target)) in plan.removals.iter().enumerate() {
+        ok &= remove_target(*kind, target, n >= plan.verbose_from)?;
     }
     match plan.all {
         // POSIX objects only when named: a plain -a keeps to System V (as
@@ -377,6 +479,35 @@ mod tests {
 
     fn plan(args: &[&str]) -> anyhow::Result<Plan> {
         Plan::new(Cli::try_parse_from(args).unwrap())
+    }
+
+    #[test]
+    fn verbose_counts_from_where_it_is() {
+        let p = plan(&["r", "-m", "1", "-q", "2", "-v", "-s", "3"]).unwrap();
+        assert_eq!((p.verbose, p.verbose_from), (true, 2));
+        let p = plan(&["r", "-m", "1"]).unwrap();
+        assert_eq!((p.verbose, p.verbose_from), (false, usize::MAX));
+    }
+
+    #[test]
+    fn all_takes_its_kind_attached_as_getopt_does() {
+        let args = |v: &[&str]| -> Vec<OsString> { v.iter().map(Into::into).collect() };
+        assert_eq!(
+            getopt_args(args(&[
+                "r", "-ashm", "-vamsg", "-a=x", "-a", "sem", "-m", "-a"
+            ])),
+            args(&["r", "-a=shm", "-va=msg", "-a==x", "-a", "sem", "-m=-a"])
+        );
+        assert_eq!(
+            getopt_args(args(&["r", "-m0", "--", "-ashm"])),
+            args(&["r", "-m0", "--", "-ashm"])
+        );
+        assert_eq!(
+            getopt_args(args(&["r", "shm", "-ashm"])),
+            args(&["r", "--", "shm", "-ashm"])
+        );
+        let cli = Cli::try_parse_from(getopt_args(args(&["r", "-ashm"]))).unwrap();
+        assert_eq!(Plan::new(cli).unwrap().all, Some(Some((Kind::Shm, false))));
     }
 
     #[test]
@@ -435,6 +566,19 @@ mod tests {
         );
         let err = plan(&["ripcrm", "sem"]).unwrap_err();
         assert!(err.downcast_ref::<crate::Usage>().is_some());
+        for (text, id) in [
+            ("", Some(0)),
+            (" +7", Some(7)),
+            ("-1", Some(-1)),
+            ("4294967296", Some(0)),
+            ("99999999999999999999", None),
+            (" ", None),
+            ("+", None),
+            ("7 ", None),
+            ("0x1", None),
+        ] {
+            assert_eq!(old_form_id(text), id, "{text:?}");
+        }
     }
 
     #[test]

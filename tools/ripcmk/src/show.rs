@@ -2,12 +2,12 @@
 //! IPC namespace in ipcs's exact layout (scripts parse it), shows one object
 //! in detail, the namespace's limits and usage, and (beyond ipcs) JSON.
 
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
 use clap::Parser;
+use common::names::Names;
 use serde::Serialize;
 
 use crate::sysv::{self, Msg, Perm, Sem, Shm, SHM_DEST, SHM_LOCKED};
@@ -152,43 +152,6 @@ impl Plan {
             unit,
             json: cli.json,
         })
-    }
-}
-
-/// User and group names, looked up once per id (ipcs asks NSS per row).
-#[derive(Default)]
-struct Names {
-    users: HashMap<u32, Option<String>>,
-    groups: HashMap<u32, Option<String>>,
-}
-
-impl Names {
-    fn user(&mut self, uid: u32) -> Option<&str> {
-        self.users
-            .entry(uid)
-            .or_insert_with(|| {
-                nix::unistd::User::from_uid(uid.into())
-                    .ok()
-                    .flatten()
-                    .map(|u| u.name)
-            })
-            .as_deref()
-    }
-    fn group(&mut self, gid: u32) -> Option<&str> {
-        self.groups
-            .entry(gid)
-            .or_insert_with(|| {
-                nix::unistd::Group::from_gid(gid.into())
-                    .ok()
-                    .flatten()
-                    .map(|g| g.name)
-            })
-            .as_deref()
-    }
-    /// The owner as ipcs names it: the user name, else the number.
-    fn owner(&mut self, uid: u32) -> String {
-        self.user(uid)
-            .map_or_else(|| uid.to_string(), str::to_string)
     }
 }
 

@@ -87,10 +87,35 @@ pub struct Cli {
     pub namespace: Vec<String>,
 }
 
-/// The command line as clap reads it: `-T`'s optional argument attached
-/// the getopt way (`-Tparent`) is given clap's `=`.
+/// lsns's getopt_long options: `-T`'s argument is optional and attached
+/// (`-Tparent`), options may follow the namespace operand.
+pub const GETOPT: common::getopt::Options = common::getopt::Options {
+    optional: b"T",
+    required: b"opt",
+    long: &[
+        "json",
+        "list",
+        "noheadings",
+        "output",
+        "output-all",
+        "persistent",
+        "task",
+        "raw",
+        "notruncate",
+        "nowrap",
+        "type",
+        "tree",
+        "list-columns",
+        "help",
+        "version",
+    ],
+    long_required: &["output", "task", "type"],
+    permute: true,
+};
+
+/// The command line as clap reads it (see [`GETOPT`]).
 pub fn args(argv: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    common::cli::attach_optional(argv, &['T'], &['o', 'p', 't'])
+    GETOPT.rewrite(argv)
 }
 
 /// Man page text beside the clap definition.
@@ -114,13 +139,14 @@ pub fn pages() -> Vec<common::cli::Page> {
                  as /run/netns/NAME) and by open descriptors (/proc/PID/fd links like \
                  net:[INODE]); -P shows only those. A process that exits during the scan is \
                  skipped. COMMAND is truncated to the terminal's width only when standard \
-                 output is a terminal. -p of a PID that does not exist lists nothing and \
-                 exits 0, as lsns does.",
+                 output is a terminal. -p of a PID that does not exist is an error (lsns \
+                 2.38 lists nothing and exits 0).",
             ),
             (
                 "EXIT STATUS",
                 "0 on success (also when nothing matches), 1 on bad input (unknown column or \
-                 type, invalid PID or namespace argument, a namespace that does not exist).",
+                 type, invalid PID or namespace argument, a process or namespace that does \
+                 not exist).",
             ),
             (
                 "EXAMPLES",
@@ -474,7 +500,7 @@ struct Builder<'a> {
     ns_line: Vec<Option<usize>>,
     proc_line: Vec<Option<usize>>,
     nsfs: HashMap<String, Vec<String>>,
-    users: HashMap<u32, String>,
+    names: common::names::Names,
     netlink: Option<sys::Netlink>,
     netnsids: HashMap<u64, sys::NsId>,
 }
@@ -563,17 +589,7 @@ impl Builder<'_> {
             Col::Uid => Some(p.map_or(n.uid_fallback, |p| p.uid).to_string()),
             Col::User => {
                 let uid = p.map_or(n.uid_fallback, |p| p.uid);
-                Some(
-                    self.users
-                        .entry(uid)
-                        .or_insert_with(|| {
-                            nix::unistd::User::from_uid(uid.into())
-                                .ok()
-                                .flatten()
-                                .map_or_else(|| uid.to_string(), |u| u.name)
-                        })
-                        .clone(),
-                )
+                Some(self.names.owner(uid))
             }
             Col::Netnsid => {
                 if n.kind != Kind::Net || p.is_none() {
@@ -639,6 +655,18 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         out.flush()?;
         return Ok(0);
     }
+    // lsns 2.38 lists nothing for a PID that does not exist and exits 0,
+    // which reads as "no namespaces"; a PID that is not there is bad input.
+    if let Some(pid) = plan.pid {
+        if std::fs::symlink_metadata(format!("/proc/{pid}"))
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
+            bail!(
+                "cannot find process {pid}: {}",
+                nix::errno::Errno::ESRCH.desc()
+            );
+        }
+    }
     let owner_tree = matches!(plan.tree, Tree::Owner | Tree::Parent);
     let want = Want {
         kinds: plan.kinds,
@@ -670,7 +698,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         } else {
             HashMap::new()
         },
-        users: HashMap::new(),
+        names: common::names::Names::default(),
         netlink: if plan.columns.contains(&Col::Netnsid) {
             sys::Netlink::open()
         } else {
@@ -773,6 +801,20 @@ mod tests {
         assert_eq!(plan(&["-T"]).unwrap().tree, Tree::Owner);
         let err = plan(&["-T", "parent"]).unwrap_err();
         assert_eq!(err.to_string(), "invalid namespace argument: 'parent'");
+    }
+
+    #[test]
+    fn getopt_table_matches_the_options() {
+        assert_eq!(GETOPT.differences(Cli::command()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn options_may_follow_the_namespace_and_take_any_value() {
+        let p = plan(&["4026531836", "-Tparent", "-r"]).unwrap();
+        assert_eq!((p.namespace, p.tree), (Some(4026531836), Tree::Parent));
+        let msg = |args: &[&str]| plan(args).unwrap_err().to_string();
+        assert_eq!(msg(&["-o", "-x"]), "unknown column: -x");
+        assert_eq!(msg(&["--output", "-T"]), "unknown column: -T");
     }
 
     #[test]

@@ -8,35 +8,26 @@ use std::os::unix::fs::MetadataExt;
 
 use common::ns::Kind;
 
-// <linux/nsfs.h>: _IO(0xb7, n)
-const NS_GET_USERNS: libc::c_ulong = 0xb701;
-const NS_GET_PARENT: libc::c_ulong = 0xb702;
-const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
+// <linux/nsfs.h>: _IO(0xb7, 4)
 const NS_GET_OWNER_UID: libc::c_ulong = 0xb704;
 
 /// The namespace above `ns`: its parent (pid and user namespaces) or its
 /// owning user namespace. None when there is none we may see (EPERM at the
 /// top of the hierarchy).
 pub fn related(ns: &File, parent: bool) -> Option<(File, u64)> {
-    let request = if parent { NS_GET_PARENT } else { NS_GET_USERNS };
-    // SAFETY: these ioctls take no argument and return a new descriptor or -1.
-    let fd = unsafe { libc::ioctl(ns.as_raw_fd(), request as _) };
-    if fd < 0 {
-        return None;
-    }
-    // SAFETY: `fd` was just returned to us and nothing else owns it.
-    let file = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    let fd = if parent {
+        common::ns::parent_of(ns)
+    } else {
+        common::ns::owner_of(ns)
+    };
+    let file = File::from(fd.ok()?);
     let ino = file.metadata().ok()?.ino();
     Some((file, ino))
 }
 
 /// The kind of the namespace `ns` refers to.
 pub fn kind(ns: &File) -> Option<Kind> {
-    // SAFETY: NS_GET_NSTYPE takes no argument and returns a CLONE_NEW* flag or -1.
-    let flag = unsafe { libc::ioctl(ns.as_raw_fd(), NS_GET_NSTYPE as _) };
-    Kind::ALL
-        .into_iter()
-        .find(|k| flag > 0 && k.clone_flag().bits() == flag)
+    common::ns::kind_of(ns).ok().flatten()
 }
 
 /// The UID owning the user namespace that owns `ns`.

@@ -2,14 +2,11 @@
 //! (`--net=RED` for iproute2's /run/netns/RED) and errors that say which
 //! namespace could not be entered and why.
 
-mod caps;
-pub mod getopt;
 mod open;
 
 use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -137,6 +134,45 @@ fn parse_id(value: &str) -> Result<Id, String> {
         .parse()
         .map(Id::Fixed)
         .map_err(|_| format!("'{value}' is not a number or 'follow'"))
+}
+
+/// nsenter's getopt_long options (`+` first: the program ends them; `X::`:
+/// an optional FILE or DIR, attached).
+pub const GETOPT: common::getopt::Options = common::getopt::Options {
+    optional: b"muinpCUTrwW",
+    required: b"tSG",
+    long: &[
+        "all",
+        "target",
+        "mount",
+        "uts",
+        "ipc",
+        "net",
+        "pid",
+        "cgroup",
+        "user",
+        "user-parent",
+        "time",
+        "setuid",
+        "setgid",
+        "preserve-credentials",
+        "keep-caps",
+        "root",
+        "wd",
+        "wdns",
+        "env",
+        "no-fork",
+        "join-cgroup",
+        "help",
+        "version",
+    ],
+    long_required: &["target", "setuid", "setgid"],
+    permute: false,
+};
+
+/// The command line as clap reads it (see [`GETOPT`]).
+pub fn args(argv: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    GETOPT.rewrite(argv)
 }
 
 /// Man page text beside the clap definition.
@@ -362,7 +398,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         nix::unistd::setuid(Uid::from_raw(uid)).context("setuid() failed")?;
     }
     if plan.keep_caps && user {
-        caps::permitted_to_ambient()?;
+        common::caps::permitted_to_ambient()?;
     }
     Err(exec(plan.command))
 }
@@ -464,18 +500,9 @@ fn exec(command: Vec<OsString>) -> anyhow::Error {
             .context(format!("failed to execute {program}"));
     }
     let shell = std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into());
-    let mut arg0 = OsString::from("-");
-    arg0.push(Path::new(&shell).file_name().unwrap_or(shell.as_os_str()));
-    let source = match common::process::cloexec_from(3) {
-        Ok(()) => std::process::Command::new(&shell).arg0(arg0).exec(),
-        Err(errno) => errno.into(),
-    };
     let name = shell.to_string_lossy().into_owned();
-    anyhow::Error::new(common::error::Exec {
-        program: shell,
-        source,
-    })
-    .context(format!("failed to execute {name}"))
+    anyhow::Error::new(common::process::exec_login_shell(shell))
+        .context(format!("failed to execute {name}"))
 }
 
 #[cfg(test)]
@@ -483,8 +510,28 @@ mod tests {
     use super::*;
 
     fn plan(args: &[&str]) -> anyhow::Result<Plan> {
-        let cli = Cli::try_parse_from(std::iter::once("rnsenter").chain(args.iter().copied()))?;
-        Plan::new(cli)
+        let argv = std::iter::once("rnsenter").chain(args.iter().copied());
+        Plan::new(Cli::try_parse_from(super::args(argv.map(Into::into)))?)
+    }
+
+    #[test]
+    fn getopt_table_matches_the_options() {
+        assert_eq!(GETOPT.differences(Cli::command()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn options_are_read_as_getopt_reads_them() {
+        // `-mu` is -m with FILE "u"; the program ends the options.
+        let p = plan(&["-at42", "-mu", "-n/run/x", "ls", "-n"]).unwrap();
+        assert_eq!((p.all, p.target), (true, Some(42)));
+        assert!(p.namespaces.contains(&(Kind::Mnt, From::Path("u".into()))));
+        assert!(p
+            .namespaces
+            .contains(&(Kind::Net, From::Path("/run/x".into()))));
+        assert_eq!(p.command, ["ls", "-n"]);
+        // A required value is taken whatever it looks like.
+        let err = plan(&["--targ", "7", "-n", "-S", "-1", "true"]).unwrap_err();
+        assert!(err.to_string().contains("'-1' is not a number"), "{err}");
     }
 
     #[test]

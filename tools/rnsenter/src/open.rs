@@ -3,7 +3,7 @@
 //! directories, the environment and the cgroup of the target.
 
 use std::fs::File;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
@@ -232,14 +232,9 @@ fn check_type(fd: &OwnedFd, kind: Kind) -> anyhow::Result<()> {
     if fs.filesystem_type() != nix::sys::statfs::NSFS_MAGIC {
         bail!("not a namespace file");
     }
-    // SAFETY: NS_GET_NSTYPE takes no argument and only returns an integer.
-    let nstype = Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), libc::NS_GET_NSTYPE) })
-        .context("cannot get the namespace type")?;
-    if nstype != kind.clone_flag().bits() {
-        let actual = common::ns::Kind::ALL
-            .into_iter()
-            .find(|k| k.clone_flag().bits() == nstype)
-            .map_or("another kind of", |k| k.name());
+    let actual = common::ns::kind_of(fd).context("cannot get the namespace type")?;
+    if actual != Some(kind) {
+        let actual = actual.map_or("another kind of", Kind::name);
         bail!(
             "it is a {actual} namespace, not a {} namespace",
             kind.name()
@@ -264,13 +259,9 @@ fn user_parent(namespaces: &mut Vec<Joined>, target: Option<&Target>) -> anyhow:
         }
     };
     let what = format!("the parent of {child_what}");
-    // SAFETY: NS_GET_USERNS takes no argument and returns a new descriptor,
-    // which is owned below.
-    let parent = Errno::result(unsafe { libc::ioctl(child.as_raw_fd(), libc::NS_GET_USERNS) })
+    let fd = common::ns::owner_of(&child)
         .context("failed to open parent namespace")
         .with_context(|| format!("cannot enter {what}"))?;
-    // SAFETY: the ioctl returned a descriptor nobody else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(parent) };
     namespaces.insert(
         0,
         Joined {

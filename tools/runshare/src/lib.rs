@@ -2,16 +2,18 @@
 //! unshared from the parent — with its refusals made before anything is
 //! created and errors that say why a namespace could not be made.
 
+pub mod getopt;
 mod idmap;
+mod parse;
 mod sys;
 
 use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{CommandFactory, Parser};
 use common::ns::Kind;
+use common::rollback::Rollback;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::CloneFlags;
 use nix::sys::signal::{SigSet, Signal};
@@ -25,39 +27,39 @@ use sys::{Helper, Side};
 #[command(name = "runshare", version, infer_long_args = true)]
 pub struct Cli {
     /// Unshare the mount namespace; with FILE, keep it by a bind mount there.
-    #[arg(short = 'm', long = "mount", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'm', long = "mount", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub mount: Option<Option<PathBuf>>,
 
     /// Unshare the UTS namespace (hostname etc); with FILE, keep it there.
-    #[arg(short = 'u', long = "uts", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'u', long = "uts", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub uts: Option<Option<PathBuf>>,
 
     /// Unshare the System V IPC namespace; with FILE, keep it there.
-    #[arg(short = 'i', long = "ipc", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'i', long = "ipc", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub ipc: Option<Option<PathBuf>>,
 
     /// Unshare the network namespace; with FILE, keep it there.
-    #[arg(short = 'n', long = "net", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'n', long = "net", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub net: Option<Option<PathBuf>>,
 
     /// Unshare the PID namespace; with FILE, keep it there.
-    #[arg(short = 'p', long = "pid", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'p', long = "pid", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub pid: Option<Option<PathBuf>>,
 
     /// Unshare the user namespace; with FILE, keep it there.
-    #[arg(short = 'U', long = "user", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'U', long = "user", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub user: Option<Option<PathBuf>>,
 
     /// Unshare the cgroup namespace; with FILE, keep it there.
-    #[arg(short = 'C', long = "cgroup", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'C', long = "cgroup", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub cgroup: Option<Option<PathBuf>>,
 
     /// Unshare the time namespace; with FILE, keep it there.
-    #[arg(short = 'T', long = "time", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'T', long = "time", value_name = "FILE", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub time: Option<Option<PathBuf>>,
 
     /// Mount the proc filesystem on DIR (default /proc) first (implies --mount).
-    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true)]
+    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, value_parser = path())]
     pub mount_proc: Option<Option<PathBuf>>,
 
     /// Modify mount propagation in the mount namespace (default private).
@@ -65,11 +67,11 @@ pub struct Cli {
     pub propagation: Option<String>,
 
     /// Run the command with root directory set to DIR.
-    #[arg(short = 'R', long, value_name = "DIR")]
+    #[arg(short = 'R', long, value_name = "DIR", value_parser = path())]
     pub root: Option<PathBuf>,
 
     /// Change working directory to DIR (inside the new root: one outside is refused).
-    #[arg(short = 'w', long = "wd", value_name = "DIR")]
+    #[arg(short = 'w', long = "wd", value_name = "DIR", value_parser = path())]
     pub wd: Option<PathBuf>,
 
     /// Set uid in the entered namespace.
@@ -141,6 +143,13 @@ pub struct Cli {
     pub command: Vec<OsString>,
 }
 
+/// A path as unshare takes it: an empty one too (clap's PathBuf parser
+/// refuses it; the system call then says what is wrong with it).
+fn path() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
+    use clap::builder::TypedValueParser;
+    clap::builder::OsStringValueParser::new().map(PathBuf::from)
+}
+
 /// Man page text beside the clap definition.
 pub fn pages() -> Vec<common::cli::Page> {
     vec![common::cli::Page {
@@ -165,7 +174,13 @@ pub fn pages() -> Vec<common::cli::Page> {
                  (user.max_user_namespaces, AppArmor, a missing capability). Run as root, \
                  --map-root-user maps the namespace's root to the real root: runshare \
                  warns. The command keeps the terminal (as unshare does) and gets only \
-                 descriptors 0, 1 and 2.",
+                 descriptors 0, 1 and 2.\n\n\
+                 The command line is read as unshare's getopt_long reads it: options end \
+                 at the program; the short namespace options take no FILE (-m=FILE is an \
+                 error: use --mount=FILE); a long option may be shortened while it stays \
+                 unambiguous among unshare's options (--fo is --fork); an option given \
+                 twice counts with its last value, but a namespace option without FILE \
+                 keeps an earlier FILE, and --map-users and --map-groups add up.",
             ),
             (
                 "EXIT STATUS",
@@ -220,7 +235,8 @@ pub struct Plan {
     /// `(namespace file name, FILE)` to bind, in util-linux's order.
     pub persist: Vec<(&'static str, PathBuf)>,
     pub fork: bool,
-    pub kill_child: Option<Signal>,
+    /// The signal number (real-time ones too).
+    pub kill_child: Option<libc::c_int>,
     pub forward_signals: bool,
     pub mount_proc: Option<PathBuf>,
     /// Empty for `unchanged`.
@@ -290,10 +306,11 @@ impl Plan {
             (own_uid, own_gid) = (Some(euid.as_raw()), Some(egid.as_raw()));
         }
         if let Some(user) = &cli.map_user {
-            own_uid = Some(user_id(user)?);
+            // -1 is unshare's "no map": the user namespace only.
+            own_uid = Some(user_id(user)?).filter(|&id| id != u32::MAX);
         }
         if let Some(group) = &cli.map_group {
-            own_gid = Some(group_id(group)?);
+            own_gid = Some(group_id(group)?).filter(|&id| id != u32::MAX);
         }
         let mut user_specs = cli
             .map_users
@@ -338,54 +355,41 @@ impl Plan {
             gid_map = idmap::merge(&group_ranges, egid.as_raw(), own_gid.take());
             idmap::check(&gid_map, "gid")?;
         }
-        if own_uid.is_some() || own_gid.is_some() || !uid_map.is_empty() || !gid_map.is_empty() {
+        if own_uid.is_some()
+            || own_gid.is_some()
+            || cli.map_user.is_some()
+            || cli.map_group.is_some()
+            || !uid_map.is_empty()
+            || !gid_map.is_empty()
+        {
             flags |= CloneFlags::CLONE_NEWUSER;
         }
 
-        let setgroups = cli
-            .setgroups
-            .as_deref()
-            .map(|s| match s {
-                "allow" => Ok(Setgroups::Allow),
-                "deny" => Ok(Setgroups::Deny),
-                _ => Err(anyhow::anyhow!("unsupported --setgroups argument '{s}'")),
-            })
-            .transpose()?;
+        let setgroups = cli.setgroups.as_deref().map(setgroups_named).transpose()?;
         if own_gid.is_some() && setgroups == Some(Setgroups::Allow) {
             bail!("options --setgroups=allow and --map-group are mutually exclusive");
         }
-        let propagation = match cli.propagation.as_deref() {
-            None | Some("private") => MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-            Some("slave") => MsFlags::MS_REC | MsFlags::MS_SLAVE,
-            Some("shared") => MsFlags::MS_REC | MsFlags::MS_SHARED,
-            Some("unchanged") => MsFlags::empty(),
-            Some(other) => bail!("unsupported propagation mode: {other}"),
-        };
+        let propagation = propagation_named(cli.propagation.as_deref().unwrap_or("private"))?;
         let kill_child = match &cli.kill_child {
             None => None,
-            Some(None) => Some(Signal::SIGKILL),
-            Some(Some(name)) => Some(signal_named(name)?),
+            Some(None) => Some(libc::SIGKILL),
+            Some(Some(name)) => Some(parse::signal(name)?),
         };
         let setuid = cli
             .setuid
             .as_deref()
-            .map(|s| number(s, "failed to parse uid").map(Uid::from_raw))
+            .map(|s| parse::id(s, "failed to parse uid").map(Uid::from_raw))
             .transpose()?;
         let setgid = cli
             .setgid
             .as_deref()
-            .map(|s| number(s, "failed to parse gid").map(Gid::from_raw))
+            .map(|s| parse::id(s, "failed to parse gid").map(Gid::from_raw))
             .transpose()?;
         let offset = |s: &Option<String>, what: &str| {
-            s.as_deref()
-                .map(|v| {
-                    v.parse::<i64>()
-                        .map_err(|_| anyhow::anyhow!("failed to parse {what} offset: '{v}'"))
-                })
-                .transpose()
+            s.as_deref().map(|v| parse::offset(v, what)).transpose()
         };
-        let monotonic = offset(&cli.monotonic, "monotonic")?;
-        let boottime = offset(&cli.boottime, "boottime")?;
+        let monotonic = offset(&cli.monotonic, "failed to parse monotonic offset")?;
+        let boottime = offset(&cli.boottime, "failed to parse boottime offset")?;
         if (monotonic.is_some() || boottime.is_some()) && !flags.contains(common::ns::CLONE_NEWTIME)
         {
             bail!("options --monotonic and --boottime require unsharing of a time namespace (-t)");
@@ -471,8 +475,12 @@ fn check_proc_target(dir: &Path, root: Option<&Path>, wd: Option<&Path>) -> anyh
         in_root(dir)
     } else if let Some(wd) = wd {
         in_root(wd).join(dir)
-    } else {
+    } else if root.is_some() {
+        // The chroot changes directory to the new root.
         in_root(Path::new("/")).join(dir)
+    } else {
+        // Relative to the directory runshare runs in.
+        dir.to_path_buf()
     };
     let meta =
         std::fs::metadata(&target).with_context(|| format!("mount {} failed", dir.display()))?;
@@ -483,46 +491,94 @@ fn check_proc_target(dir: &Path, root: Option<&Path>, wd: Option<&Path>) -> anyh
     Ok(())
 }
 
-/// A number the way strtoul_or_err takes it.
-fn number(s: &str, what: &str) -> anyhow::Result<u32> {
-    s.parse().map_err(|_| anyhow::anyhow!("{what}: '{s}'"))
+/// `--setgroups allow|deny`.
+fn setgroups_named(s: &str) -> anyhow::Result<Setgroups> {
+    match s {
+        "allow" => Ok(Setgroups::Allow),
+        "deny" => Ok(Setgroups::Deny),
+        _ => bail!("unsupported --setgroups argument '{s}'"),
+    }
 }
 
-/// A user name or number (`--map-user`).
+/// `--propagation`: the flags for `/`, empty for `unchanged`.
+fn propagation_named(s: &str) -> anyhow::Result<MsFlags> {
+    Ok(match s {
+        "private" => MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        "slave" => MsFlags::MS_REC | MsFlags::MS_SLAVE,
+        "shared" => MsFlags::MS_REC | MsFlags::MS_SHARED,
+        "unchanged" => MsFlags::empty(),
+        _ => bail!("unsupported propagation mode: {s}"),
+    })
+}
+
+/// The value of `--OPTION` checked as unshare's getopt loop checks it, if
+/// it does: getopt.rs calls this in command-line order, so the first bad
+/// value is the one named, and before a later `--help`.
+fn check_value(option: &str, value: &str) -> anyhow::Result<()> {
+    match option {
+        "setuid" => parse::id(value, "failed to parse uid").map(drop),
+        "setgid" => parse::id(value, "failed to parse gid").map(drop),
+        "map-user" => user_id(value).map(drop),
+        "map-group" => group_id(value).map(drop),
+        "map-users" | "map-groups" => Spec::parse(value).map(drop),
+        "kill-child" => parse::signal(value).map(drop),
+        "propagation" => propagation_named(value).map(drop),
+        "setgroups" => setgroups_named(value).map(drop),
+        "monotonic" => parse::offset(value, "failed to parse monotonic offset").map(drop),
+        "boottime" => parse::offset(value, "failed to parse boottime offset").map(drop),
+        _ => Ok(()),
+    }
+}
+
+/// A user name, else a number (`--map-user`; util-linux `get_user`).
 fn user_id(s: &str) -> anyhow::Result<u32> {
-    match s.parse() {
-        Ok(n) => Ok(n),
-        Err(_) => nix::unistd::User::from_name(s)
-            .ok()
-            .flatten()
-            .map(|u| u.uid.as_raw())
-            .ok_or_else(|| anyhow::anyhow!("failed to parse uid: '{s}'")),
+    match nix::unistd::User::from_name(s).ok().flatten() {
+        Some(user) => Ok(user.uid.as_raw()),
+        None => parse::id(s, "failed to parse uid"),
     }
 }
 
-/// A group name or number (`--map-group`).
+/// A group name, else a number (`--map-group`; util-linux `get_group`).
 fn group_id(s: &str) -> anyhow::Result<u32> {
-    match s.parse() {
-        Ok(n) => Ok(n),
-        Err(_) => nix::unistd::Group::from_name(s)
-            .ok()
-            .flatten()
-            .map(|g| g.gid.as_raw())
-            .ok_or_else(|| anyhow::anyhow!("failed to parse gid: '{s}'")),
+    match nix::unistd::Group::from_name(s).ok().flatten() {
+        Some(group) => Ok(group.gid.as_raw()),
+        None => parse::id(s, "failed to parse gid"),
     }
 }
 
-/// A signal by name, with or without SIG, any case (util-linux
-/// `signame_to_signum`).
-fn signal_named(name: &str) -> anyhow::Result<Signal> {
-    let upper = name.to_ascii_uppercase();
-    let full = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
+/// The binary's whole life: unshare's command line read as getopt_long
+/// reads it (usage errors in its words, exit 1), then [`run`].
+pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
+    use std::io::Write;
+    // Fail closed before anything, as common::cli::parse_from does.
+    if nix::unistd::getuid() != nix::unistd::geteuid()
+        || nix::unistd::getgid() != nix::unistd::getegid()
+    {
+        eprintln!("runshare: refusing to run set-user-ID or set-group-ID");
+        return 1;
+    }
+    let text = match getopt::canonical(args) {
+        Ok(getopt::Line::Run(args)) => return common::cli::main::<Cli>("runshare", 1, args, run),
+        Ok(getopt::Line::Help) => Cli::command().render_help().to_string(),
+        Ok(getopt::Line::Version) => Cli::command().render_version(),
+        Err(getopt::Refusal::Usage(usage)) => {
+            eprintln!("runshare: {usage}\nTry 'runshare --help' for more information.");
+            return 1;
+        }
+        Err(getopt::Refusal::Value(err)) => {
+            return i32::from(common::error::report("runshare", 1, Err(err)));
+        }
     };
-    full.parse()
-        .map_err(|_| anyhow::anyhow!("unknown signal: {name}"))
+    // unshare's close_stdout: a help or version that could not be written
+    // is a failure.
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("runshare: write error: {}", common::error::strerror(&e));
+            1
+        }
+    }
 }
 
 /// Runs the command in its new namespaces; returns the exit code.
@@ -713,13 +769,13 @@ impl Plan {
         }
         if let Some(gid) = self.setgid {
             nix::unistd::setgroups(&[]).context("setgroups failed")?;
-            nix::unistd::setgid(gid).context("setgid() failed")?;
+            nix::unistd::setgid(gid).context("setgid failed")?;
         }
         if let Some(uid) = self.setuid {
-            nix::unistd::setuid(uid).context("setuid() failed")?;
+            nix::unistd::setuid(uid).context("setuid failed")?;
         }
         if self.keep_caps && self.flags.contains(CloneFlags::CLONE_NEWUSER) {
-            sys::keep_caps()?;
+            common::caps::permitted_to_ambient()?;
         }
         let err = if self.argv.is_empty() {
             exec_shell()
@@ -850,27 +906,6 @@ fn bind_all(persist: &[(&str, PathBuf)], pid: Pid) -> anyhow::Result<Rollback> {
     Ok(undo)
 }
 
-/// Undoes what was done so far, newest first, unless committed.
-#[derive(Default)]
-struct Rollback(Vec<Box<dyn FnOnce()>>);
-
-impl Rollback {
-    fn push(&mut self, undo: impl FnOnce() + 'static) {
-        self.0.push(Box::new(undo));
-    }
-    fn commit(mut self) {
-        self.0.clear();
-    }
-}
-
-impl Drop for Rollback {
-    fn drop(&mut self) {
-        while let Some(undo) = self.0.pop() {
-            undo();
-        }
-    }
-}
-
 /// `INNER OUTER 1` into one's own map, as util-linux `map_id` writes it.
 fn write_own_map(path: &str, inner: u32, outer: u32) -> anyhow::Result<()> {
     sys::write_proc(
@@ -922,19 +957,7 @@ fn exec_shell() -> common::error::Exec {
                 .filter(|s| !s.is_empty())
         })
         .unwrap_or_else(|| "/bin/sh".into());
-    let mut arg0 = OsString::from("-");
-    arg0.push(Path::new(&shell).file_name().unwrap_or(shell.as_os_str()));
-    if let Err(errno) = common::process::cloexec_from(3) {
-        return common::error::Exec {
-            program: shell,
-            source: errno.into(),
-        };
-    }
-    let source = std::process::Command::new(&shell).arg0(arg0).exec();
-    common::error::Exec {
-        program: shell,
-        source,
-    }
+    common::process::exec_login_shell(shell)
 }
 
 #[cfg(test)]
@@ -990,10 +1013,10 @@ mod tests {
     fn kill_child_and_forward_signals_imply_fork() {
         let p = plan(&["--kill-child=term", "true"]).unwrap();
         assert!(p.fork);
-        assert_eq!(p.kill_child, Some(Signal::SIGTERM));
+        assert_eq!(p.kill_child, Some(libc::SIGTERM));
         assert_eq!(
             plan(&["--kill-child", "true"]).unwrap().kill_child,
-            Some(Signal::SIGKILL)
+            Some(libc::SIGKILL)
         );
         assert!(plan(&["--forward-signals", "true"]).unwrap().fork);
     }

@@ -123,60 +123,6 @@ impl Side {
     }
 }
 
-/// Raises every permitted capability into the ambient set, so that the
-/// command keeps them across exec (`--keep-caps`, util-linux
-/// `cap_permitted_to_ambient`).
-pub fn keep_caps() -> anyhow::Result<()> {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Default, Clone, Copy)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const VERSION_3: u32 = 0x2008_0522;
-    let mut header = Header {
-        version: VERSION_3,
-        pid: 0,
-    };
-    let mut data = [Data::default(); 2];
-    // SAFETY: capget writes two Data structs for version 3, which `data` holds.
-    Errno::result(unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) })
-        .context("capget failed")?;
-    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .context("cannot read /proc/sys/kernel/cap_last_cap")?
-        .trim()
-        .parse()
-        .context("cannot parse /proc/sys/kernel/cap_last_cap")?;
-    let permitted = [data[0].permitted, data[1].permitted];
-    let permitted = |cap: u32| permitted[(cap / 32) as usize] & (1 << (cap % 32)) != 0;
-    for d in &mut data {
-        d.inheritable |= d.permitted;
-    }
-    // SAFETY: capset reads the two Data structs version 3 expects.
-    Errno::result(unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) })
-        .context("capset failed")?;
-    for cap in (0..=last).filter(|&c| c < 64 && permitted(c)) {
-        // SAFETY: prctl with integer arguments only.
-        let rc = unsafe {
-            libc::prctl(
-                libc::PR_CAP_AMBIENT,
-                libc::PR_CAP_AMBIENT_RAISE,
-                libc::c_ulong::from(cap),
-                0,
-                0,
-            )
-        };
-        Errno::result(rc).context("prctl(PR_CAP_AMBIENT) failed")?;
-    }
-    Ok(())
-}
-
 /// unshare(2), with the reason it failed when the system is the reason:
 /// user namespaces disabled or exhausted, AppArmor's restriction, or a
 /// missing capability.
@@ -280,11 +226,10 @@ pub fn pidfd_open(pid: Pid) -> nix::Result<std::os::fd::OwnedFd> {
 
 /// `--kill-child`: asks for `sig` when the parent dies, then checks that
 /// the parent did not die before the ask (it would never come).
-pub fn parent_gone(
-    sig: nix::sys::signal::Signal,
-    parent: std::os::fd::OwnedFd,
-) -> anyhow::Result<bool> {
-    nix::sys::prctl::set_pdeathsig(sig).context("prctl failed")?;
+pub fn parent_gone(sig: libc::c_int, parent: std::os::fd::OwnedFd) -> anyhow::Result<bool> {
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number by value; no memory.
+    let set = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::c_ulong::try_from(sig)?) };
+    nix::errno::Errno::result(set).context("prctl failed")?;
     let mut fds = [libc::pollfd {
         fd: std::os::fd::AsRawFd::as_raw_fd(&parent),
         events: libc::POLLIN,

@@ -81,9 +81,7 @@ fn plan(words: &[String], json: bool) -> anyhow::Result<Plan> {
         .map(OsString::from)
         .collect();
     let cli = Cli::try_parse_from(&args).map_err(|err| {
-        let text = common::cli::ambiguity(&Cli::command(), &args, &err)
-            .unwrap_or_else(|| common::cli::usage_message(&err));
-        anyhow::anyhow!(text)
+        anyhow::anyhow!(common::cli::getopt_message(&err, &Cli::command(), &args))
     })?;
     Plan::of(&cli, json)
 }

@@ -1,2 +1,7 @@
 #![cfg_attr(not(test), no_main)]
-common::main!("ripcrm", 1, ripcmk::remove);
+common::main!(
+    "ripcrm",
+    1,
+    ripcmk::remove,
+    args = ripcmk::remove::getopt_args
+);

@@ -1,5 +1,6 @@
-//! --keep-caps: the capabilities a user namespace gave us, kept across exec
-//! as ambient capabilities (util-linux `cap_permitted_to_ambient`).
+//! --keep-caps (nsenter, unshare): the capabilities a user namespace gave
+//! us, kept across exec as ambient capabilities (util-linux
+//! `cap_permitted_to_ambient`).
 
 use anyhow::Context;
 use nix::errno::Errno;
