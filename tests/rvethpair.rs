@@ -224,7 +224,7 @@ fn address_in_use_is_refused() {
         refused(&ran);
         assert_eq!(
             ran.stderr,
-            "rvethpair: cannot add b0/b1: address 10.200.2.2 is already in use on a1 in network namespace 'RED'\n"
+            "rvethpair: cannot add b0/b1: address 10.200.2.2 is already in use on a1 in network namespace \"RED\"\n"
         );
         assert_eq!(link_names(None), ["lo", "a0"]);
         assert_eq!(link_names(Some("RED")), ["lo", "a1"]);
@@ -437,7 +437,7 @@ fn master_enslaves_to_a_bridge() {
         refused(&refused_ran);
         assert_eq!(
             refused_ran.stderr,
-            "rvethpair: cannot add x0/x1: cannot find bridge br9 in the current network namespace\n"
+            "rvethpair: cannot add x0/x1: cannot find bridge \"br9\" in the current network namespace\n"
         );
     });
 }
@@ -538,7 +538,7 @@ fn bad_inputs_change_nothing() {
             ),
             (
                 &["add", "a0", "a1", "--peer-netns", "NOPE"],
-                "rvethpair: cannot add a0/a1: cannot open network namespace 'NOPE': No such file or directory\n",
+                "rvethpair: cannot add a0/a1: cannot open network namespace \"NOPE\": No such file or directory\n",
             ),
             (
                 &["add", "a0123456789abcdef", "a1"],
@@ -554,7 +554,7 @@ fn bad_inputs_change_nothing() {
             ),
             (
                 &["netns", "add", "RED"],
-                "rvethpair: cannot create namespace file /run/netns/RED: File exists\n",
+                "rvethpair: cannot create namespace file \"/run/netns/RED\": File exists\n",
             ),
             (
                 &["del", "taken"],
@@ -739,7 +739,7 @@ fn batch_del_of_both_ends_fails_as_one_by_one_would() {
         refused(&ran);
         assert_eq!(
             ran.stderr,
-            "rvethpair: batch line 2: cannot find device d1 in the current network namespace (stopped: 1 of 2 commands done before this line)\n"
+            "rvethpair: batch line 2: cannot find device \"d1\" in the current network namespace (stopped: 1 of 2 commands done before this line)\n"
         );
         // What came before the failed line is done.
         assert_eq!(link_names(None), ["lo"]);
@@ -937,5 +937,745 @@ fn killed_add_is_cleared_by_the_next_add() {
             assert_eq!(v0[0]["group"], "default");
             ok(rv(&["del", "v0"]));
         }
+    });
+}
+
+/// Usage as ip takes it: `netns` alone lists, command words may be
+/// abbreviated or spelt `delete`/`show`, and a missing word or operand is
+/// one line naming what is missing.
+#[test]
+fn command_words_as_ip_takes_them() {
+    if !ready("command_words_as_ip_takes_them") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&["netns", "add", "RED"]));
+        let listed = ok(ip(&["netns", "list"])).stdout;
+        assert_eq!(listed, "RED\n");
+        for words in [&["netns"][..], &["netns", "show"], &["netns", "l"]] {
+            assert_eq!(ok(rv(words)).stdout, ok(ip(words)).stdout, "{words:?}");
+        }
+        ok(rv(&["a", "v0", "v1"]));
+        assert_eq!(json(rv(&["show", "-J"])), json(rv(&["list", "-J"])));
+        ok(rv(&["delete", "v0"]));
+        ok(rv(&["netns", "d", "RED"]));
+        assert_eq!(netns_files(), Vec::<String>::new());
+        assert_eq!(link_names(None), ["lo"]);
+        for (args, stderr) in [
+            (
+                &[][..],
+                "rvethpair: 'rvethpair' requires a subcommand but one was not provided \
+                 [subcommands: add, del, delete, list, show, netns, batch]\n",
+            ),
+            (
+                &["add", "v0"],
+                "rvethpair: the following required arguments were not provided: <PEER>\n",
+            ),
+            (
+                &["netns", "add"],
+                "rvethpair: the following required arguments were not provided: <NAMES>...\n",
+            ),
+        ] {
+            let ran = rv(args);
+            assert_eq!(ran.code, 1, "{ran:?}");
+            assert_eq!(
+                ran.stderr,
+                format!("{stderr}Try 'rvethpair --help' for more information.\n"),
+                "{args:?}"
+            );
+        }
+    });
+}
+
+/// The man page points at no page that is not made (clap_mangen's
+/// SUBCOMMANDS section named rvethpair-add(8) and the like).
+#[test]
+fn man_page_references_only_pages_that_exist() {
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/man/rvethpair.8")).unwrap();
+    assert!(page.contains(".SH \"COMMANDS\""), "{page}");
+    // A reference to a page reads `rvethpair\-SUB(8)` in roff.
+    assert!(
+        !page.contains("rvethpair\\-"),
+        "the page refers to rvethpair-*(8) pages, which are not made"
+    );
+}
+
+/// A batch file is read as `ip -batch` reads it: comments, blank lines,
+/// quoted words (a name with a blank) and `\` continuation lines; the same
+/// `netns` lines make the same names with both.
+#[test]
+fn batch_reads_quotes_and_continuations_as_ip_does() {
+    if !ready("batch_reads_quotes_and_continuations_as_ip_does") {
+        return;
+    }
+    harness::in_netns(|| {
+        let dir = harness::tempdir("batch_reads_quotes_and_continuations_as_ip_does");
+        let add = dir.path().join("add");
+        let del = dir.path().join("del");
+        std::fs::write(
+            &add,
+            "# names as ip -batch reads them\n\
+             netns add 'RED one' # a comment\n\
+             \n\
+             netns \\\n\
+             \tadd BLUE\n\
+             \x20 netns add \"GREEN\"\r\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &del,
+            "netns del 'RED one'\nnetns del BLUE\nnetns del GREEN\n",
+        )
+        .unwrap();
+        ok(ip(&["-batch", add.to_str().unwrap()]));
+        let theirs = ok(ip(&["netns", "list"])).stdout;
+        assert_eq!(netns_files(), ["BLUE", "GREEN", "RED one"]);
+        ok(ip(&["-batch", del.to_str().unwrap()]));
+        assert_eq!(netns_files(), Vec::<String>::new());
+
+        let ran = ok(rv(&["batch", add.to_str().unwrap()]));
+        assert_eq!(ran.stderr, "");
+        assert_eq!(ok(ip(&["netns", "list"])).stdout, theirs);
+        ok(ip(&["netns", "exec", "RED one", "true"]));
+        ok(rv(&["batch", del.to_str().unwrap()]));
+        assert_eq!(netns_files(), Vec::<String>::new());
+
+        // ip -batch's two reading errors, by line, with nothing done.
+        std::fs::write(&add, "netns add A\nnetns add 'B\n").unwrap();
+        let ran = rv(&["batch", add.to_str().unwrap()]);
+        refused(&ran);
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: batch line 2: unterminated quoted string\n"
+        );
+        std::fs::write(&add, "netns add A\nnetns add B \\\n").unwrap();
+        let ran = rv(&["batch", add.to_str().unwrap()]);
+        refused(&ran);
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: batch line 2: missing continuation line\n"
+        );
+        assert_eq!(netns_files(), Vec::<String>::new());
+    });
+}
+
+/// `--mtu` takes what `ip link add … mtu N type veth peer … mtu N` takes
+/// (68 to 65535), the value reaching both ends; outside it, a refusal that
+/// says the bounds and leaves nothing.
+#[test]
+fn mtu_bounds_are_ips() {
+    if !ready("mtu_bounds_are_ips") {
+        return;
+    }
+    harness::in_netns(|| {
+        for mtu in ["67", "68", "1280", "65535", "65536"] {
+            let theirs = ip(&[
+                "link", "add", "i0", "mtu", mtu, "type", "veth", "peer", "name", "i1", "mtu", mtu,
+            ]);
+            let ours = rv(&["add", "o0", "o1", "--mtu", mtu]);
+            assert_eq!(
+                ours.code == 0,
+                theirs.code == 0,
+                "{mtu}: {ours:?} {theirs:?}"
+            );
+            if ours.code == 0 {
+                let mtus = |names: [&str; 2]| -> Vec<Value> {
+                    names
+                        .iter()
+                        .map(|n| json(ip(&["-j", "link", "show", n]))[0]["mtu"].clone())
+                        .collect()
+                };
+                assert_eq!(mtus(["o0", "o1"]), mtus(["i0", "i1"]), "{mtu}");
+                ok(ip(&["link", "del", "i0"]));
+                ok(rv(&["del", "o0"]));
+            } else {
+                refused(&ours);
+                assert_eq!(
+                    ours.stderr,
+                    format!("rvethpair: invalid MTU {mtu}: a veth takes 68 to 65535\n")
+                );
+            }
+            assert_eq!(link_names(None), ["lo"], "{mtu}");
+        }
+    });
+}
+
+/// `--master` to a link that is not a bridge, or to none: ip refuses it and
+/// so do we, before anything is made, saying which.
+#[test]
+fn master_must_be_an_existing_bridge() {
+    if !ready("master_must_be_an_existing_bridge") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&[
+            "link", "add", "s0", "type", "veth", "peer", "name", "s1",
+        ]));
+        for (master, why) in [
+            ("s0", "s0 in the current network namespace is not a bridge"),
+            ("lo", "lo in the current network namespace is not a bridge"),
+            (
+                "nobr",
+                "cannot find bridge \"nobr\" in the current network namespace",
+            ),
+        ] {
+            let theirs = ip(&[
+                "link", "add", "m0", "master", master, "type", "veth", "peer", "name", "m1",
+            ]);
+            assert_ne!(theirs.code, 0, "{theirs:?}");
+            let ours = rv(&["add", "m0", "m1", "--master", master]);
+            refused(&ours);
+            assert_eq!(ours.stderr, format!("rvethpair: cannot add m0/m1: {why}\n"));
+            assert_eq!(link_names(None), ["lo", "s1", "s0"], "{master}");
+        }
+    });
+}
+
+/// The refusals about namespace files and devices read as ip's do (the
+/// name in double quotes), with exit 1.
+#[test]
+fn missing_names_are_worded_as_ip_words_them() {
+    if !ready("missing_names_are_worded_as_ip_words_them") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&["netns", "add", "RED"]));
+        for (ours, theirs) in [
+            (&["netns", "add", "RED"][..], &["netns", "add", "RED"][..]),
+            (&["netns", "del", "NOPE"], &["netns", "del", "NOPE"]),
+            (&["list", "--netns", "NOPE"], &["-n", "NOPE", "link"]),
+            (&["del", "nope"], &["link", "del", "nope"]),
+        ] {
+            let ours = rv(ours);
+            let theirs = ip(theirs);
+            refused(&ours);
+            assert_ne!(theirs.code, 0);
+            // ip: `Cannot remove namespace file "/run/netns/NOPE": No such
+            // file or directory`; ours adds the namespace where it looked.
+            let theirs = theirs.stderr.trim_end().to_lowercase();
+            let ours = ours.stderr.trim_end().to_lowercase();
+            let theirs = theirs.split(": ").next().unwrap();
+            assert!(ours.contains(theirs), "{ours} / {theirs}");
+        }
+        assert_eq!(netns_files(), ["RED"]);
+    });
+}
+
+/// `netns add` in a mount namespace where /run/netns does not exist yet
+/// (and under umask 0) leaves the same /run/netns as `ip netns add`: the
+/// same mode, the same mountinfo lines (a shared bind mount of itself, the
+/// name a shared nsfs mount below it) once mount ids and numbers are set
+/// aside.
+#[test]
+fn run_netns_is_made_as_ip_makes_it() {
+    if !ready("run_netns_is_made_as_ip_makes_it") || !harness::have("run_netns", "unshare") {
+        return;
+    }
+    let script = |tool: &str| {
+        // A mount namespace of its own and an empty /run, for each tool.
+        format!(
+            "mount -t tmpfs -o mode=755 tmpfs /run && umask 0 && {tool} netns add A && \
+             stat -c '%a %n' /run/netns /run/netns/A && grep ' /run/netns' /proc/self/mountinfo"
+        )
+    };
+    let made = move |tool: String| -> Vec<String> {
+        let ran = ok(harness::run(harness::anchor("unshare").args([
+            "-m",
+            "sh",
+            "-c",
+            &script(&tool),
+        ])));
+        ran.stdout
+            .lines()
+            .map(|line| {
+                if !line.contains(" - ") {
+                    return line.to_string(); // stat's
+                }
+                line.split(' ')
+                    .enumerate()
+                    // Mount id, parent id, device: numbers of the moment.
+                    .filter(|(i, _)| *i > 2)
+                    .map(|(_, f)| match f.split_once(':') {
+                        Some((tag @ ("shared" | "master" | "net"), _)) => tag.to_string(),
+                        _ => f.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    harness::in_netns(move || {
+        let ours = made(harness::bin("rvethpair").display().to_string());
+        let theirs = made("ip".to_string());
+        assert_eq!(ours, theirs);
+        assert!(theirs.contains(&"755 /run/netns".to_string()), "{theirs:?}");
+        assert!(
+            theirs
+                .iter()
+                .any(|l| l.starts_with("/netns /run/netns ") && l.contains(" shared - tmpfs ")),
+            "{theirs:?}"
+        );
+    });
+}
+
+/// The last step failing (PEER's namespace has a default route already)
+/// removes the pair, its addresses with it, and leaves the route there was.
+#[test]
+fn a_failed_gateway_leaves_no_link() {
+    if !ready("a_failed_gateway_leaves_no_link") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        pair_to_red("d0", "d1", "10.200.9.1/24", "10.200.9.2/24", &[]);
+        ok(ip(&[
+            "-n",
+            "RED",
+            "route",
+            "add",
+            "default",
+            "via",
+            "10.200.9.1",
+        ]));
+        let routes = ok(ip(&["-n", "RED", "route"])).stdout;
+        let ran = rv(&[
+            "add",
+            "x0",
+            "x1",
+            "--peer-netns",
+            "RED",
+            "--addr",
+            "10.200.6.1/24",
+            "--peer-addr",
+            "10.200.6.2/24",
+            "--peer-gateway",
+        ]);
+        refused(&ran);
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: cannot add x0/x1: cannot add a default route via 10.200.6.1 in network namespace \"RED\": File exists\n"
+        );
+        assert_eq!(link_names(None), ["lo", "d0"]);
+        assert_eq!(link_names(Some("RED")), ["lo", "d1"]);
+        assert_eq!(ok(ip(&["-n", "RED", "route"])).stdout, routes);
+    });
+}
+
+/// The names `ip netns add` refuses, we refuse in its words (exit 1, ip's
+/// 255 being no code a script tells apart); a name of 255 bytes is taken.
+#[test]
+fn netns_names_ip_refuses() {
+    if !ready("netns_names_ip_refuses") {
+        return;
+    }
+    harness::in_netns(|| {
+        let long = "n".repeat(256);
+        for name in ["x/y", ".", "..", "", &long] {
+            let theirs = ip(&["netns", "add", name]);
+            assert_ne!(theirs.code, 0);
+            let ours = rv(&["netns", "add", name]);
+            refused(&ours);
+            assert_eq!(
+                ours.stderr,
+                format!("rvethpair: {}", theirs.stderr.to_lowercase())
+            );
+        }
+        assert_eq!(netns_files(), Vec::<String>::new());
+        ok(rv(&["netns", "add", &long[1..]]));
+        assert_eq!(
+            ok(ip(&["netns", "list"])).stdout,
+            format!("{}\n", &long[1..])
+        );
+        ok(ip(&["netns", "exec", &long[1..], "true"]));
+        ok(rv(&["netns", "del", &long[1..]]));
+    });
+}
+
+/// Every field of `list -J` that `ip -j addr` also has holds what ip's
+/// does (peer and peer_netns are ours alone), for ends here and in RED,
+/// enslaved or not, with IPv4 and IPv6 addresses.
+#[test]
+fn list_json_fields_hold_what_ips_do() {
+    if !ready("list_json_fields_hold_what_ips_do") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        ok(ip(&["link", "add", "br0", "type", "bridge"]));
+        pair_to_red(
+            "v0",
+            "v1",
+            "10.200.9.1/24",
+            "10.200.9.2/24",
+            &["--addr", "fd00:200::1/64", "--master", "br0"],
+        );
+        ok(rv(&[
+            "add",
+            "w0",
+            "w1",
+            "--down",
+            "--addr",
+            "10.200.10.1/30",
+        ]));
+        // Operstate and link-local addresses follow carrier a moment later.
+        eventually("v0 and v1 UP with link-local addresses", || {
+            veths_seen_by_ip(None)
+                .iter()
+                .any(|l| l["operstate"] == "UP")
+                && veths_seen_by_ip(Some("RED"))
+                    .iter()
+                    .all(|l| l["operstate"] == "UP")
+                && addrs_of(None, "v0").len() == 3
+                && addrs_of(Some("RED"), "v1").len() == 2
+        });
+        for ns in [None, Some("RED")] {
+            let mut args = vec!["list", "-J"];
+            let mut ip_args = vec!["-j"];
+            if let Some(ns) = ns {
+                args.extend(["--netns", ns]);
+                ip_args.extend(["-n", ns]);
+            }
+            ip_args.push("addr");
+            let theirs = json(ip(&ip_args));
+            let ours = json(rv(&args));
+            let ours = ours.as_array().unwrap();
+            assert_eq!(ours.len(), if ns.is_none() { 3 } else { 1 }, "{ours:?}");
+            for row in ours {
+                let link = theirs
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|l| l["ifname"] == row["ifname"])
+                    .unwrap();
+                for (key, value) in row.as_object().unwrap() {
+                    match key.as_str() {
+                        "peer" | "peer_netns" => {}
+                        "addr_info" => {
+                            let mine = value.as_array().unwrap();
+                            let ips = link["addr_info"].as_array().unwrap();
+                            assert_eq!(mine.len(), ips.len(), "{row} / {link}");
+                            for (a, b) in mine.iter().zip(ips) {
+                                for (k, v) in a.as_object().unwrap() {
+                                    assert_eq!(v, &b[k], "{k} of {a} / {b}");
+                                }
+                            }
+                        }
+                        _ => assert_eq!(value, &link[key], "{key} of {row} / {link}"),
+                    }
+                }
+            }
+        }
+        let here = json(rv(&["list", "-J"]));
+        let v0 = here
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["ifname"] == "v0")
+            .unwrap();
+        assert_eq!(v0["master"], "br0");
+        assert_eq!(v0["addr_info"][1]["scope"], "global");
+    });
+}
+
+/// Before any /run/netns exists, `netns list` prints what ip prints:
+/// nothing, even for JSON; with an empty one, `[]`.
+#[test]
+fn netns_list_without_run_netns_prints_what_ip_does() {
+    if !ready("netns_list_without_run_netns_prints_what_ip_does")
+        || !harness::have("netns_list_without_run_netns", "unshare")
+    {
+        return;
+    }
+    harness::in_netns(|| {
+        let ours = harness::bin("rvethpair").display().to_string();
+        for (before, json) in [("", "-j"), ("", ""), ("mkdir /run/netns &&", "-j")] {
+            // An empty /run in a mount namespace of its own.
+            let list = |tool: &str| {
+                let words = if tool == "ip" {
+                    format!("ip {json} netns list")
+                } else {
+                    format!("{tool} netns list {}", json.to_uppercase())
+                };
+                ok(harness::run(harness::anchor("unshare").args([
+                    "-m",
+                    "sh",
+                    "-c",
+                    &format!("mount -t tmpfs tmpfs /run && {before} {words}"),
+                ])))
+                .stdout
+            };
+            let theirs = list("ip");
+            assert_eq!(list(&ours), theirs, "{before} {json}");
+            assert_eq!(theirs, if before.is_empty() { "" } else { "[]\n" });
+        }
+    });
+}
+
+/// An all-digit NS that is also a name under /run/netns is the name, as
+/// for `ip link add … netns NAME|PID`; else it is a PID.
+#[test]
+fn a_digit_name_is_a_name_before_a_pid() {
+    if !ready("a_digit_name_is_a_name_before_a_pid") {
+        return;
+    }
+    harness::in_netns(|| {
+        let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+        let pid = sleeper.id().to_string();
+        ok(ip(&["netns", "add", &pid]));
+        ok(ip(&[
+            "link", "add", "i0", "type", "veth", "peer", "name", "i1", "netns", &pid,
+        ]));
+        ok(rv(&["add", "o0", "o1", "--peer-netns", &pid]));
+        assert_eq!(link_names(Some(&pid)), ["lo", "i1", "o1"]);
+        ok(ip(&["netns", "del", &pid]));
+        // The name gone, the same digits are the sleeper's namespace: ours.
+        let ran = rv(&["add", "p0", "p1", "--peer-netns", &pid]);
+        sleeper.kill().unwrap();
+        sleeper.wait().unwrap();
+        ok(ran);
+        // (i0 and o0 go when the kernel has cleaned up the old namespace.)
+        let here = link_names(None);
+        assert!(
+            here.ends_with(&["p1".to_string(), "p0".to_string()]),
+            "{here:?}"
+        );
+    });
+}
+
+/// A name that is not UTF-8 (made by `ip netns add`) is listed as ip lists
+/// it, not a reason to fail; JSON shows it lossily.
+#[test]
+fn netns_list_takes_any_name_bytes() {
+    if !ready("netns_list_takes_any_name_bytes") {
+        return;
+    }
+    harness::in_netns(|| {
+        use std::os::unix::ffi::OsStrExt;
+        let odd = std::ffi::OsStr::from_bytes(b"x\xffy");
+        ok(harness::run(
+            harness::anchor("ip").arg("netns").arg("add").arg(odd),
+        ));
+        ok(ip(&["netns", "add", "RED"]));
+        let raw = |c: &mut Command| c.output().unwrap().stdout;
+        let theirs = raw(harness::anchor("ip").args(["netns", "list"]));
+        assert_eq!(
+            raw(harness::cmd("rvethpair").args(["netns", "list"])),
+            theirs
+        );
+        assert!(theirs.windows(3).any(|w| w == b"x\xffy"));
+        assert_eq!(
+            json(rv(&["netns", "list", "-J"])),
+            serde_json::json!([{"name": "RED"}, {"name": "x\u{fffd}y"}])
+        );
+        ok(harness::run(
+            harness::anchor("ip").arg("netns").arg("del").arg(odd),
+        ));
+    });
+}
+
+/// `--addr CIDR` adds what `ip addr add CIDR dev NAME` adds: the same
+/// attributes (no broadcast address unless asked for), IPv4 and IPv6.
+#[test]
+fn addresses_are_what_ip_addr_add_makes() {
+    if !ready("addresses_are_what_ip_addr_add_makes") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&[
+            "link", "add", "i0", "type", "veth", "peer", "name", "i1",
+        ]));
+        let mut args = vec!["add", "o0", "o1", "--down"];
+        for (theirs, ours) in [
+            ("10.200.1.1/24", "10.200.11.1/24"),
+            ("10.200.2.1/31", "10.200.12.1/31"),
+            ("10.200.3.1", "10.200.13.1"),
+            ("fd00:200::1/64", "fd00:200::11/64"),
+        ] {
+            ok(ip(&["addr", "add", theirs, "dev", "i0"]));
+            args.extend(["--addr", ours]);
+        }
+        ok(rv(&args));
+        let info = |dev: &str| -> Vec<Value> {
+            json(ip(&["-j", "addr", "show", "dev", dev]))[0]["addr_info"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    let mut a = a.clone();
+                    let a = a.as_object_mut().unwrap();
+                    a.remove("local");
+                    a.remove("label");
+                    Value::Object(a.clone())
+                })
+                .collect()
+        };
+        let theirs = info("i0");
+        assert_eq!(theirs.len(), 4, "{theirs:?}");
+        assert_eq!(info("o0"), theirs);
+    });
+}
+
+/// The route `--peer-gateway` makes is the one `ip route add default via
+/// GW` makes (proto boot, not rtnetlink's static), IPv4 and IPv6.
+#[test]
+fn peer_gateway_route_is_ips() {
+    if !ready("peer_gateway_route_is_ips") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(rv(&["netns", "add", "RED"]));
+        for (family, addr, peer_addr, gw) in [
+            ("-4", "10.200.5.1/24", "10.200.5.2/24", "10.200.5.1"),
+            ("-6", "fd00:200::1/64", "fd00:200::2/64", "fd00:200::1"),
+        ] {
+            let name = format!("v{family}");
+            let peer = format!("p{family}");
+            pair_to_red(&name, &peer, addr, peer_addr, &["--peer-gateway"]);
+            let show = ["-d", "-j", family, "-n", "RED", "route", "show", "default"];
+            let ours = json(ip(&show));
+            ok(ip(&["-n", "RED", family, "route", "del", "default"]));
+            ok(ip(&[
+                "-n", "RED", family, "route", "add", "default", "via", gw,
+            ]));
+            let theirs = json(ip(&show));
+            assert_eq!(ours, theirs);
+            assert_eq!(theirs[0]["protocol"], "boot", "{theirs}");
+            ok(rv(&["del", &name]));
+        }
+    });
+}
+
+/// `-j` (or `-J`, `--json`) before the command, where ip takes it, gives
+/// the JSON of the list commands, in a batch too.
+#[test]
+fn json_flag_before_the_command_as_ip() {
+    if !ready("json_flag_before_the_command_as_ip") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&["netns", "add", "RED"]));
+        ok(rv(&["add", "v0", "v1", "--peer-netns", "RED"]));
+        let theirs = ok(ip(&["-j", "netns", "list"])).stdout;
+        for flag in ["-j", "-J", "--json"] {
+            assert_eq!(ok(rv(&[flag, "netns", "list"])).stdout, theirs, "{flag}");
+            assert_eq!(
+                json(rv(&[flag, "list"])),
+                json(rv(&["list", "-J"])),
+                "{flag}"
+            );
+        }
+        let dir = harness::tempdir("json_flag_before_the_command_as_ip");
+        let file = dir.path().join("batch");
+        std::fs::write(&file, "netns list\n").unwrap();
+        assert_eq!(
+            ok(rv(&["-j", "batch", file.to_str().unwrap()])).stdout,
+            theirs
+        );
+    });
+}
+
+/// ip reads a leading zero as octal ("/024" is /20, "010." is 8.): rather
+/// than differ silently, such an address is refused, nothing made.
+#[test]
+fn leading_zeros_ip_reads_as_octal_are_refused() {
+    if !ready("leading_zeros_ip_reads_as_octal_are_refused") {
+        return;
+    }
+    harness::in_netns(|| {
+        ok(ip(&[
+            "link", "add", "i0", "type", "veth", "peer", "name", "i1",
+        ]));
+        ok(ip(&["addr", "add", "10.200.3.1/024", "dev", "i0"]));
+        assert_eq!(addrs_of(None, "i0"), ["10.200.3.1/20"]);
+        for (cidr, why) in [
+            (
+                "10.200.4.1/024",
+                "invalid prefix length '024' in '10.200.4.1/024' (a leading zero is ambiguous)",
+            ),
+            (
+                "010.200.4.1/24",
+                "invalid address '010.200.4.1/24': invalid IP address syntax",
+            ),
+        ] {
+            let ran = rv(&["add", "o0", "o1", "--addr", cidr]);
+            refused(&ran);
+            assert_eq!(ran.stderr, format!("rvethpair: {why}\n"));
+        }
+        assert_eq!(link_names(None), ["lo", "i1", "i0"]);
+    });
+}
+
+/// An abbreviation of several long options is named as getopt_long names
+/// it (util-linux's wording), changing nothing.
+#[test]
+fn ambiguous_abbreviations_are_worded_as_getopt() {
+    if !ready("ambiguous_abbreviations_are_worded_as_getopt") {
+        return;
+    }
+    harness::in_netns(|| {
+        let ran = rv(&["add", "v0", "v1", "--peer", "RED"]);
+        assert_eq!(ran.code, 1, "{ran:?}");
+        assert_eq!(
+            ran.stderr,
+            "rvethpair: option '--peer' is ambiguous; possibilities: '--peer-netns' '--peer-addr' \
+         '--peer-gateway'\nTry 'rvethpair --help' for more information.\n"
+        );
+        // Unambiguous ones are taken (--peer-n, --peer-a); nothing is made
+        // here because the namespace does not exist.
+        let ran = rv(&[
+            "add",
+            "v0",
+            "v1",
+            "--peer-n",
+            "/nonexistent/ns",
+            "--peer-a",
+            "10.200.1.2/24",
+        ]);
+        assert_eq!(
+        ran.stderr,
+        "rvethpair: cannot add v0/v1: cannot open network namespace \"/nonexistent/ns\": No such file or directory\n"
+    );
+    });
+}
+
+/// Link names of exactly 15 bytes (IFNAMSIZ - 1) are taken, 16 refused,
+/// as by ip; the 15-byte names come out whole in list and list -J.
+#[test]
+fn link_names_of_15_bytes_as_ip() {
+    if !ready("link_names_of_15_bytes_as_ip") {
+        return;
+    }
+    harness::in_netns(|| {
+        let (a15, b15, c16) = ("a23456789012345", "b23456789012345", "c234567890123456");
+        let theirs = ip(&["link", "add", c16, "type", "veth", "peer", "name", "x"]);
+        assert_ne!(theirs.code, 0);
+        refused(&rv(&["add", c16, "x"]));
+        refused(&rv(&["add", "x", c16]));
+        ok(ip(&[
+            "link",
+            "add",
+            "i23456789012345",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "j23456789012345",
+        ]));
+        ok(rv(&["add", a15, b15, "--addr", "10.200.1.1/24"]));
+        let rows = json(rv(&["list", "-J"]));
+        let a = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ifname"] == a15)
+            .unwrap();
+        assert_eq!(a["peer"], b15);
+        assert!(ok(rv(&["list"])).stdout.contains(&format!("{a15} {b15} ")));
+        ok(rv(&["del", b15]));
+        assert_eq!(
+            link_names(None),
+            ["lo", "j23456789012345", "i23456789012345"]
+        );
     });
 }

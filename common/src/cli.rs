@@ -136,8 +136,47 @@ pub fn main_getopt<T: Parser>(
 /// clap's error as one line, without its `error: ` prefix and usage block.
 pub fn usage_message(err: &clap::Error) -> String {
     let text = err.render().to_string();
-    let first = text.lines().next().unwrap_or_default();
-    first.strip_prefix("error: ").unwrap_or(first).to_string()
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut message = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    // What is missing is on the indented lines that follow ("the following
+    // required arguments were not provided:\n  <PEER>"); tips come after a
+    // blank line and are left out.
+    for line in lines.take_while(|l| l.starts_with("  ")) {
+        message.push(' ');
+        message.push_str(line.trim());
+    }
+    message
+}
+
+/// The (sub)command whose options were being read when clap stopped at
+/// `word`: the words before it that name a subcommand (or abbreviate one:
+/// clap took such a word as the subcommand, or would have failed on it
+/// rather than at `word`) are followed down from `command`.
+fn subcommand_at<'a>(
+    command: &'a clap::Command,
+    args: &[std::ffi::OsString],
+    word: &str,
+) -> &'a clap::Command {
+    let mut cmd = command;
+    for arg in args.iter().skip(1).filter_map(|a| a.to_str()) {
+        if arg == word {
+            break;
+        }
+        let exact = cmd
+            .get_subcommands()
+            .find(|s| s.get_name() == arg || s.get_all_aliases().any(|a| a == arg));
+        let inferred = || {
+            let mut starting = cmd
+                .get_subcommands()
+                .filter(|s| s.get_name().starts_with(arg));
+            starting.next().filter(|_| starting.next().is_none())
+        };
+        if let Some(sub) = exact.or_else(inferred) {
+            cmd = sub;
+        }
+    }
+    cmd
 }
 
 /// A usage error worded as glibc's getopt_long words it (util-linux and
@@ -157,6 +196,8 @@ pub fn getopt_message(
         Some(ContextValue::String(arg)) => arg.as_str(),
         _ => "",
     };
+    // In a subcommand (`rvethpair add --peer`), its options are the ones.
+    let command = subcommand_at(command, args, invalid);
     let longs = || {
         command
             .get_arguments()
@@ -238,6 +279,69 @@ mod tests {
     fn usage_error_is_one_line() {
         let err = Cli::try_parse_from(["t", "--nope"]).unwrap_err();
         assert_eq!(usage_message(&err), "unexpected argument '--nope' found");
+    }
+
+    /// The options of the subcommand in effect are the ones getopt_message
+    /// looks at.
+    #[test]
+    fn ambiguous_abbreviations_name_the_possibilities() {
+        use clap::CommandFactory;
+        #[derive(Parser, Debug)]
+        #[command(name = "t", infer_long_args = true, infer_subcommands = true)]
+        struct Top {
+            #[arg(long)]
+            verbose: bool,
+            #[command(subcommand)]
+            command: Sub,
+        }
+        #[derive(clap::Subcommand, Debug)]
+        enum Sub {
+            Add {
+                #[arg(long)]
+                peer_netns: Option<String>,
+                #[arg(long)]
+                peer_addr: Option<String>,
+                #[arg(long)]
+                mtu: Option<u32>,
+            },
+        }
+        let words = |w: &[&str]| -> Vec<std::ffi::OsString> { w.iter().map(Into::into).collect() };
+        for (args, expected) in [
+            (
+                &["t", "add", "--peer", "x"][..],
+                "option '--peer' is ambiguous; possibilities: '--peer-netns' '--peer-addr'",
+            ),
+            (
+                &["t", "a", "--pe=x"],
+                "option '--pe' is ambiguous; possibilities: '--peer-netns' '--peer-addr'",
+            ),
+            (&["t", "add", "--nope"], "unrecognized option '--nope'"),
+        ] {
+            let args = words(args);
+            let err = Top::try_parse_from(&args).unwrap_err();
+            assert_eq!(
+                getopt_message(&err, &Top::command(), &args),
+                expected,
+                "{args:?}"
+            );
+        }
+        let args = words(&["t", "add", "--peer-n", "x", "--m", "9"]);
+        assert!(Top::try_parse_from(&args).is_ok());
+    }
+
+    #[test]
+    fn usage_error_names_what_is_missing() {
+        #[derive(Parser, Debug)]
+        #[command(name = "t")]
+        struct Two {
+            first: String,
+            second: String,
+        }
+        let err = Two::try_parse_from(["t", "a"]).unwrap_err();
+        assert_eq!(
+            usage_message(&err),
+            "the following required arguments were not provided: <SECOND>"
+        );
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub fn one_line(err: &anyhow::Error) -> String {
             if let Some(io) = e.downcast_ref::<io::Error>() {
                 strerror(io)
             } else if let Some(errno) = e.downcast_ref::<nix::errno::Errno>() {
-                errno.desc().to_string()
+                strerror(&io::Error::from(*errno))
             } else {
                 e.to_string()
             }
@@ -91,11 +91,18 @@ pub fn one_line(err: &anyhow::Error) -> String {
     parts.join(": ").replace('\n', " ")
 }
 
-/// The C library's text for an OS error, else the error's own text.
+/// The C library's text for an OS error (strerror(3), as the anchors print
+/// it: "Input/output error", not nix's kernel-comment "I/O error"), else the
+/// error's own text.
 pub fn strerror(err: &io::Error) -> String {
+    let text = err.to_string();
     match err.raw_os_error() {
-        Some(errno) => nix::errno::Errno::from_raw(errno).desc().to_string(),
-        None => err.to_string(),
+        // std words it "{strerror_r} (os error N)".
+        Some(errno) => text
+            .strip_suffix(&format!(" (os error {errno})"))
+            .unwrap_or(&text)
+            .to_string(),
+        None => text,
     }
 }
 
@@ -118,6 +125,23 @@ mod tests {
             .unwrap_err();
         assert_eq!(one_line(&err), "cannot open /x: No such file or directory");
         assert_eq!(code_of(&err, 1), 1);
+    }
+
+    /// The texts of glibc's strerror(), where nix's table differs.
+    #[test]
+    fn strerror_is_the_c_librarys() {
+        for (errno, text) in [
+            (libc::EIO, "Input/output error"),
+            (libc::EAGAIN, "Resource temporarily unavailable"),
+            (libc::ENOMEM, "Cannot allocate memory"),
+            (libc::ELOOP, "Too many levels of symbolic links"),
+            (libc::EOPNOTSUPP, "Operation not supported"),
+            (libc::ENOENT, "No such file or directory"),
+        ] {
+            assert_eq!(strerror(&io::Error::from_raw_os_error(errno)), text);
+            let err = anyhow::Error::new(nix::errno::Errno::from_raw(errno)).context("x");
+            assert_eq!(one_line(&err), format!("x: {text}"));
+        }
     }
 
     #[test]

@@ -56,9 +56,9 @@ fn render(page: &common::cli::Page) -> anyhow::Result<(String, Vec<u8>)> {
     man.render_synopsis_section(&mut out)?;
     man.render_description_section(&mut out)?;
     man.render_options_section(&mut out)?;
-    if page.command.get_subcommands().next().is_some() {
-        man.render_subcommands_section(&mut out)?;
-    }
+    // No SUBCOMMANDS section: clap_mangen would point at NAME-SUB(N) pages,
+    // and one page is made per binary; a tool describes its subcommands in a
+    // section of its own (rvethpair: COMMANDS).
     for (heading, body) in page.sections {
         render_section(&mut out, heading, body)?;
     }

@@ -1,10 +1,11 @@
 //! `batch`: many commands in one process, with one netlink session per
 //! namespace. Every line is read and checked before the first one runs.
 
+use std::ffi::OsString;
 use std::io::{Read, Write};
 
-use anyhow::Context;
-use clap::Parser;
+use anyhow::{bail, Context};
+use clap::{CommandFactory, Parser};
 
 use crate::netlink::Netlink;
 use crate::{BatchArgs, Cli, Plan};
@@ -13,21 +14,79 @@ fn complain(line: usize, text: &str) {
     let _ = writeln!(std::io::stderr(), "rvethpair: batch line {line}: {text}");
 }
 
-/// One line as a plan; `None` for a blank line or a comment.
-fn parse_line(line: &str) -> Option<anyhow::Result<Plan>> {
-    let code = line.split('#').next().unwrap_or_default();
-    let words: Vec<&str> = code.split_whitespace().collect();
-    if words.is_empty() {
-        return None;
+/// The commands of a batch file as `ip -batch` reads them: `#` ends a
+/// line (even inside quotes), a line ending in `\` goes on on the next,
+/// and words are split on blanks, a word that starts with `'` or `"` running
+/// to the same quote (getcmdline() and makeargs() of iproute2). Each command
+/// comes with the number of its first line; a blank one is left out.
+fn commands(text: &str) -> Vec<(usize, anyhow::Result<Vec<String>>)> {
+    let mut out = Vec::new();
+    let mut lines = text.split_inclusive('\n').enumerate();
+    while let Some((i, line)) = lines.next() {
+        let mut code = uncomment(line);
+        while let Some(head) = code.strip_suffix("\\\n") {
+            let mut joined = head.to_string();
+            match lines.next() {
+                Some((_, next)) => {
+                    joined.push_str(&uncomment(next));
+                    code = joined;
+                }
+                None => {
+                    out.push((i + 1, Err(anyhow::anyhow!("missing continuation line"))));
+                    return out;
+                }
+            }
+        }
+        match words(&code) {
+            Ok(words) if words.is_empty() => {}
+            result => out.push((i + 1, result)),
+        }
     }
-    let cli = match Cli::try_parse_from(std::iter::once("rvethpair").chain(words)) {
-        Ok(cli) => cli,
-        Err(err) => return Some(Err(anyhow::anyhow!(common::cli::usage_message(&err)))),
-    };
-    Some(Plan::new(&cli.command))
+    out
 }
 
-pub async fn run(nl: &mut Netlink, args: &BatchArgs) -> anyhow::Result<u8> {
+/// A line without its comment (which takes the newline with it, so a `\`
+/// before a comment continues nothing, as in ip).
+fn uncomment(line: &str) -> String {
+    line.split('#').next().unwrap_or_default().to_string()
+}
+
+fn words(code: &str) -> anyhow::Result<Vec<String>> {
+    let blank = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    let mut words = Vec::new();
+    let mut rest = code;
+    loop {
+        rest = rest.trim_start_matches(blank);
+        let Some(first) = rest.chars().next() else {
+            return Ok(words);
+        };
+        if first == '\'' || first == '"' {
+            let Some((word, after)) = rest[1..].split_once(first) else {
+                bail!("unterminated quoted string");
+            };
+            words.push(word.to_string());
+            rest = after;
+        } else {
+            let end = rest.find(blank).unwrap_or(rest.len());
+            words.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+}
+
+/// One command's words as a plan (`json`: the batch was given `-j`).
+fn plan(words: &[String], json: bool) -> anyhow::Result<Plan> {
+    let args: Vec<OsString> = std::iter::once("rvethpair")
+        .chain(words.iter().map(String::as_str))
+        .map(OsString::from)
+        .collect();
+    let cli = Cli::try_parse_from(&args).map_err(|err| {
+        anyhow::anyhow!(common::cli::getopt_message(&err, &Cli::command(), &args))
+    })?;
+    Plan::of(&cli, json)
+}
+
+pub async fn run(nl: &mut Netlink, args: &BatchArgs, json: bool) -> anyhow::Result<u8> {
     let mut text = String::new();
     match args.file.as_deref() {
         Some(path) if path.as_os_str() != "-" => {
@@ -42,12 +101,11 @@ pub async fn run(nl: &mut Netlink, args: &BatchArgs) -> anyhow::Result<u8> {
     }
     let mut failed = false;
     let mut plans = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        match parse_line(line) {
-            None => {}
-            Some(Ok(plan)) => plans.push((i + 1, plan)),
-            Some(Err(err)) => {
-                complain(i + 1, &common::error::one_line(&err));
+    for (line, words) in commands(&text) {
+        match words.and_then(|words| plan(&words, json)) {
+            Ok(plan) => plans.push((line, plan)),
+            Err(err) => {
+                complain(line, &common::error::one_line(&err));
                 // Nothing has run yet, so nothing is left behind.
                 if !args.force {
                     return Ok(1);
@@ -121,6 +179,49 @@ fn complain_flush(err: &anyhow::Error, failed: &mut bool, force: bool, done: usi
 mod tests {
     use super::*;
 
+    /// The plan of a one-command text; None when it holds no command.
+    fn parse_line(line: &str) -> Option<anyhow::Result<Plan>> {
+        let mut found = commands(line);
+        assert!(found.len() <= 1, "{line:?}");
+        found
+            .pop()
+            .map(|(_, words)| words.and_then(|w| plan(&w, false)))
+    }
+
+    /// Quotes, continuations and comments as ip -batch reads them.
+    #[test]
+    fn words_as_ip_batch_splits_them() {
+        let found: Vec<(usize, Vec<String>)> = commands(
+            "netns add 'a b' c#d\n\
+             \n\
+             add v0 \\\n\
+             \tv1 --mtu 1400 # \\\n\
+             netns del x\\\n\
+             # continued by a comment line\n\
+             netns add 'y'z \"\"\r\n",
+        )
+        .into_iter()
+        .map(|(line, words)| (line, words.unwrap()))
+        .collect();
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            found,
+            [
+                (1, words(&["netns", "add", "a b", "c"])),
+                (3, words(&["add", "v0", "v1", "--mtu", "1400"])),
+                (5, words(&["netns", "del", "x"])),
+                (7, words(&["netns", "add", "y", "z", ""])),
+            ]
+        );
+        let err = |text: &str| {
+            let mut found = commands(text);
+            common::error::one_line(&found.pop().unwrap().1.unwrap_err())
+        };
+        assert_eq!(err("netns add 'RED\n"), "unterminated quoted string");
+        assert_eq!(err("netns add \"R#ED\"\n"), "unterminated quoted string");
+        assert_eq!(err("netns add RED \\\n"), "missing continuation line");
+    }
+
     #[test]
     fn lines_comments_and_mistakes() {
         assert!(parse_line("   # only a comment").is_none());
@@ -132,6 +233,11 @@ mod tests {
         let err = parse_line("frobnicate x").unwrap().unwrap_err();
         assert_eq!(err.to_string(), "unrecognized subcommand 'frobnicate'");
         assert!(parse_line("batch x").unwrap().is_err(), "no nesting");
+        let err = parse_line("add a b --peer x").unwrap().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "option '--peer' is ambiguous; possibilities: '--peer-netns' '--peer-addr' '--peer-gateway'"
+        );
         assert!(
             parse_line("add a b --addr 10.200.1.1/24 --peer-addr 10.200.1.1/24")
                 .unwrap()

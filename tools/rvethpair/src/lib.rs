@@ -19,9 +19,18 @@ pub use plan::{AddPlan, Cidr, Plan};
     name = "rvethpair",
     version,
     infer_long_args = true,
-    disable_help_subcommand = true
+    // ip takes any prefix of a command word (`ip link d`, `ip netns l`).
+    infer_subcommands = true,
+    disable_help_subcommand = true,
+    // A missing command is a usage error naming the commands, not the help.
+    arg_required_else_help = false,
+    subcommand_value_name = "COMMAND"
 )]
 pub struct Cli {
+    /// JSON output for list commands, given before the command as to ip
+    /// (`rvethpair -j netns list`, `ip -j netns list`).
+    #[arg(short = 'j', long = "json", short_alias = 'J')]
+    pub json: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -32,6 +41,7 @@ pub enum Command {
     /// or nothing at all.
     Add(AddArgs),
     /// Delete the veth pair that NAME belongs to.
+    #[command(alias = "delete")]
     Del {
         /// Either end of the pair.
         name: String,
@@ -42,6 +52,7 @@ pub enum Command {
     },
     /// List veth links: name, peer, the peer's namespace, state, MTU and
     /// addresses.
+    #[command(alias = "show")]
     List {
         /// The namespace to list: a name under /run/netns, a PID or a path
         /// (default: the current one).
@@ -51,11 +62,16 @@ pub enum Command {
         #[arg(short = 'J', long, short_alias = 'j')]
         json: bool,
     },
-    /// Named network namespaces under /run/netns, as `ip netns` makes them.
-    #[command(disable_help_subcommand = true)]
+    /// Named network namespaces under /run/netns, as `ip netns` makes them
+    /// (without a command: list them).
+    #[command(
+        disable_help_subcommand = true,
+        infer_subcommands = true,
+        subcommand_value_name = "COMMAND"
+    )]
     Netns {
         #[command(subcommand)]
-        command: NetnsCommand,
+        command: Option<NetnsCommand>,
     },
     /// Run `add`, `del`, `list` and `netns` lines from FILE (default or `-`:
     /// stdin) in one process, with one netlink session per namespace.
@@ -106,12 +122,14 @@ pub enum NetnsCommand {
     },
     /// Delete named network namespaces; warns about processes that keep one
     /// alive.
+    #[command(alias = "delete")]
     Del {
         /// Names under /run/netns.
         #[arg(required = true)]
         names: Vec<String>,
     },
     /// List named network namespaces as `ip netns list` does.
+    #[command(alias = "show")]
     List {
         /// JSON output, as `ip -j netns list`.
         #[arg(short = 'J', long, short_alias = 'j')]
@@ -141,7 +159,8 @@ const COMMANDS: &str = "  rvethpair add NAME PEER [--netns NS] [--peer-netns NS]
 [--peer-addr CIDR]... [--mtu N] [--master BRIDGE] [--peer-gateway] [--down]
 
 Create the veth pair NAME and PEER, each end directly in its namespace (--netns, --peer-netns: \
-a name under /run/netns, a PID or a path; default: the current namespace). --addr and --peer-addr \
+a name under /run/netns, a PID or a path, digits taken as a name first as ip link does; default: \
+the current namespace). --addr and --peer-addr \
 add addresses (IPv4 or IPv6, repeatable), --mtu sets the MTU of both ends, --master enslaves NAME \
 to a bridge in NAME's namespace, --peer-gateway gives PEER's namespace a default route via NAME's \
 first address, --down leaves both ends down.
@@ -153,15 +172,19 @@ Delete the veth pair NAME belongs to.
   rvethpair list [--netns NS] [-J|--json]
 
 List the veth links of a namespace: name, peer, the peer's namespace (its name, else its nsid), \
-state, MTU and addresses. -J prints the fields of ip -j link and ip -j addr (ifname, ifindex, mtu, \
-operstate, link_index, link_netnsid, addr_info) with peer and peer_netns.
+state, MTU and addresses. -J prints fields of ip -j link and ip -j addr with their values (ifname, ifindex, mtu, \
+operstate, master, address, link or link_index and link_netnsid, addr_info with family, local, \
+prefixlen and scope) and adds peer and peer_netns.
 
   rvethpair netns add NAME...
   rvethpair netns del NAME...
   rvethpair netns list [-J|--json]
 
 Create named network namespaces (lo up in each), delete them (saying which processes keep one \
-alive), or list them as ip netns list does.
+alive), or list them as ip netns list does (also rvethpair netns alone).
+
+As ip does, a command word may be abbreviated (d for del, l for list), and delete and show are \
+taken for del and list.
 
   rvethpair batch [FILE|-] [--force]
 
@@ -182,14 +205,16 @@ fn main_page() -> common::cli::Page {
                  routes are then added over a netlink socket opened inside each namespace.\n\n\
                  Refused before anything is made: the same address on both ends, an address \
                  already on a link of either namespace, a name in use, a name longer than 15 \
-                 bytes or with '/', ':' or whitespace. If a later step fails, the pair is \
+                 bytes or with '/', ':' or whitespace, an MTU outside 68 to 65535, a --master \
+                 that is not a bridge. If a later step fails, the pair is \
                  deleted again. Ends with addresses in different subnets are only warned about.\n\n\
                  Named namespaces follow ip-netns(8): /run/netns is a shared bind mount of \
                  itself, and NAME is a bind mount of the namespace, so `ip netns exec` works on \
                  ours and rvethpair works on iproute2's. `netns del` names the processes that \
                  keep a namespace (and its links) alive after its name is gone.\n\n\
-                 A batch file holds one command per line without the program name; `#` starts \
-                 a comment. Every line is checked before the first runs, so a line that cannot \
+                 A batch file holds one command per line without the program name, read as \
+                 `ip -batch` reads one: `#` starts a comment, a line ending in `\\` goes on on \
+                 the next, and a word starting with ' or \" runs to the same quote. Every line is checked before the first runs, so a line that cannot \
                  be read changes nothing. Without --force the batch stops at the first failure \
                  and says how many lines were done. A run of del lines is carried out together: \
                  the links of each namespace get a device group no other link there has and go \
@@ -231,9 +256,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     runtime.block_on(async move {
         let mut nl = netlink::Netlink::new()?;
         match &cli.command {
-            Command::Batch(args) => batch::run(&mut nl, args).await,
-            command => {
-                let plan = Plan::new(command)?;
+            Command::Batch(args) => batch::run(&mut nl, args, cli.json).await,
+            _ => {
+                let plan = Plan::of(&cli, false)?;
                 nl.execute(&plan).await?;
                 nl.flush().await?;
                 Ok(0)

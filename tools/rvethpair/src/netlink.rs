@@ -8,17 +8,19 @@ use std::fmt;
 use std::io::Write;
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use futures::{StreamExt, TryStreamExt};
 use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_REQUEST};
-use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage};
+use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use rtnetlink::packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
 };
 use rtnetlink::packet_route::nsid::{NsidAttribute, NsidMessage};
+use rtnetlink::packet_route::route::RouteProtocol;
 use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::{Handle, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 use serde::Serialize;
@@ -80,7 +82,7 @@ impl fmt::Display for Ns {
         if self.label.is_empty() {
             f.write_str("the current network namespace")
         } else {
-            write!(f, "network namespace '{}'", self.label)
+            write!(f, "network namespace \"{}\"", self.label)
         }
     }
 }
@@ -234,8 +236,10 @@ impl Netlink {
         }
         let master = match &plan.master {
             Some(bridge) => match link_by_name(&ha, bridge).await? {
-                Some(link) => Some(link.header.index),
-                None => bail!("cannot find bridge {bridge} in {a}"),
+                Some(link) if kind(&link) == Some(&InfoKind::Bridge) => Some(link.header.index),
+                // The kernel would say EOPNOTSUPP for NAME; the user meant a bridge.
+                Some(_) => bail!("{bridge} in {a} is not a bridge"),
+                None => bail!("cannot find bridge \"{bridge}\" in {a}"),
             },
             None => None,
         };
@@ -295,8 +299,14 @@ impl Netlink {
                 (&hb, index_b, &plan.peer_addrs, &plan.peer),
             ] {
                 for cidr in addrs {
-                    h.address()
-                        .add(index, cidr.addr, cidr.prefix)
+                    let mut request = h.address().add(index, cidr.addr, cidr.prefix);
+                    // As `ip addr add CIDR` (no `brd`): rtnetlink would add
+                    // a broadcast address that ip leaves out.
+                    request
+                        .message_mut()
+                        .attributes
+                        .retain(|a| !matches!(a, AddressAttribute::Broadcast(_)));
+                    request
                         .execute()
                         .await
                         .map_err(nl)
@@ -304,14 +314,18 @@ impl Netlink {
                 }
             }
             if let Some(gateway) = plan.gateway {
+                // proto boot, as `ip route add default via GW` (rtnetlink's
+                // default would show as "proto static").
                 let route = match gateway {
                     IpAddr::V4(gw) => RouteMessageBuilder::<std::net::Ipv4Addr>::new()
                         .gateway(gw)
                         .output_interface(index_b)
+                        .protocol(RouteProtocol::Boot)
                         .build(),
                     IpAddr::V6(gw) => RouteMessageBuilder::<std::net::Ipv6Addr>::new()
                         .gateway(gw)
                         .output_interface(index_b)
+                        .protocol(RouteProtocol::Boot)
                         .build(),
                 };
                 hb.route()
@@ -369,7 +383,7 @@ impl Netlink {
             })
         };
         let Some(link) = link.filter(|l| !queued(l.header.index)) else {
-            bail!("cannot find device {name} in {ns}");
+            bail!("cannot find device \"{name}\" in {ns}");
         };
         if !is_veth(&link) {
             bail!("{name} is not a veth link");
@@ -439,6 +453,25 @@ impl Netlink {
                     LinkAttribute::OperState(s) => Some(s.to_string()),
                     _ => None,
                 }),
+                master: link
+                    .attributes
+                    .iter()
+                    .find_map(|a| match a {
+                        LinkAttribute::Controller(i) => Some(*i),
+                        _ => None,
+                    })
+                    .and_then(|i| links.iter().find(|l| l.header.index == i))
+                    .and_then(ifname)
+                    .map(str::to_string),
+                address: link.attributes.iter().find_map(|a| match a {
+                    LinkAttribute::Address(mac) => Some(
+                        mac.iter()
+                            .map(|b| format!("{b:02x}"))
+                            .collect::<Vec<_>>()
+                            .join(":"),
+                    ),
+                    _ => None,
+                }),
                 link_index: peer_index(link),
                 link_netnsid: peer_netnsid(link),
                 link: None,
@@ -451,6 +484,7 @@ impl Netlink {
                         family: if ip.is_ipv4() { "inet" } else { "inet6" },
                         local: ip.to_string(),
                         prefixlen: m.header.prefix_len,
+                        scope: scope_name(m.header.scope),
                     })
                     .collect(),
             };
@@ -499,9 +533,9 @@ impl Netlink {
     async fn places(&self, h: &Handle) -> anyhow::Result<Vec<(i32, Ns)>> {
         let mut found = Vec::new();
         let mut candidates = vec![self.open(None)?];
-        for name in netns::names()? {
+        for name in netns::names()?.unwrap_or_default() {
             // A stale file under /run/netns is no namespace; skip it.
-            if let Ok(ns) = Ns::open(&name) {
+            if let Ok(ns) = Ns::open_named(&name) {
                 candidates.push(ns);
             }
         }
@@ -527,7 +561,7 @@ impl Netlink {
                     ));
                 }
                 Ok(_) => bail!(
-                    "cannot create namespace file {}: File exists",
+                    "cannot create namespace file \"{}\": File exists",
                     path.display()
                 ),
             }
@@ -610,8 +644,9 @@ impl Netlink {
         for name in names {
             let path = named(name);
             if let Err(err) = path.symlink_metadata() {
-                return Err(err)
-                    .with_context(|| format!("cannot remove namespace file {}", path.display()));
+                return Err(err).with_context(|| {
+                    format!("cannot remove namespace file \"{}\"", path.display())
+                });
             }
         }
         for name in names {
@@ -628,23 +663,33 @@ impl Netlink {
 
     async fn netns_list(&mut self, json: bool) -> anyhow::Result<()> {
         let h = self.handle(&self.open(None)?)?;
+        // Without /run/netns ip prints nothing, not even `[]` for -j.
+        let Some(names) = netns::names()? else {
+            return Ok(());
+        };
         let mut entries = Vec::new();
-        for name in netns::names()? {
-            let id = match Ns::open(&name) {
+        for name in &names {
+            let id = match Ns::open_named(name) {
                 Ok(ns) => nsid(&h, ns.raw()).await?,
                 Err(_) => None,
             };
-            entries.push(NetnsEntry { name, id });
+            // JSON holds text: a name that is not UTF-8 is shown lossily
+            // there (ip writes its bytes, which no JSON parser takes).
+            entries.push(NetnsEntry {
+                name: name.to_string_lossy().into_owned(),
+                id,
+            });
         }
         let mut out = std::io::stdout().lock();
         if json {
             serde_json::to_writer(&mut out, &entries).context("cannot write JSON")?;
             writeln!(out)?;
         } else {
-            for e in &entries {
+            for (name, e) in names.iter().zip(&entries) {
+                out.write_all(name.as_bytes())?;
                 match e.id {
-                    Some(id) => writeln!(out, "{} (id: {id})", e.name)?,
-                    None => writeln!(out, "{}", e.name)?,
+                    Some(id) => writeln!(out, " (id: {id})")?,
+                    None => writeln!(out)?,
                 }
             }
         }
@@ -670,6 +715,12 @@ struct Row {
     ifindex: u32,
     mtu: Option<u32>,
     operstate: Option<String>,
+    /// The bridge NAME is enslaved to (as ip).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    master: Option<String>,
+    /// The MAC address (as ip).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
     /// The peer's name when it is in the same namespace (as ip).
     #[serde(skip_serializing_if = "Option::is_none")]
     link: Option<String>,
@@ -688,6 +739,19 @@ struct AddrInfo {
     family: &'static str,
     local: String,
     prefixlen: u8,
+    scope: String,
+}
+
+/// An address scope as ip names it (rtnl_rtscope_n2a()).
+fn scope_name(scope: AddressScope) -> String {
+    match scope {
+        AddressScope::Universe => "global".to_string(),
+        AddressScope::Site => "site".to_string(),
+        AddressScope::Link => "link".to_string(),
+        AddressScope::Host => "host".to_string(),
+        AddressScope::Nowhere => "nowhere".to_string(),
+        other => u8::from(other).to_string(),
+    }
 }
 
 fn print_table(out: &mut impl Write, rows: &[Row]) -> std::io::Result<()> {
@@ -825,13 +889,19 @@ async fn delete_all(d: &Doomed) -> anyhow::Result<()> {
     .with_context(what)
 }
 
-fn is_veth(link: &LinkMessage) -> bool {
-    link.attributes.iter().any(|a| match a {
-        LinkAttribute::LinkInfo(infos) => infos
-            .iter()
-            .any(|i| matches!(i, LinkInfo::Kind(InfoKind::Veth))),
-        _ => false,
+/// The kind of a link (IFLA_INFO_KIND), if it has one (lo has none).
+fn kind(link: &LinkMessage) -> Option<&InfoKind> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|i| match i {
+            LinkInfo::Kind(kind) => Some(kind),
+            _ => None,
+        }),
+        _ => None,
     })
+}
+
+fn is_veth(link: &LinkMessage) -> bool {
+    kind(link) == Some(&InfoKind::Veth)
 }
 
 /// The first message of a GETLINK, or None when the kernel says ENODEV.

@@ -3,13 +3,14 @@
 //! `ip netns` and rvethpair work on each other's.
 
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use nix::errno::Errno;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
@@ -29,17 +30,24 @@ pub struct Ns {
 }
 
 impl Ns {
-    /// Opens the namespace `spec` names: a path if it has a `/`, a PID if
-    /// it is all digits, else a name under /run/netns.
+    /// Opens the namespace `spec` names: a path if it has a `/`, else a
+    /// name under /run/netns, else a PID if it is all digits (`ip link …
+    /// netns NAME|PID` tries the name first too).
     pub fn open(spec: &str) -> anyhow::Result<Ns> {
+        let digits = !spec.is_empty() && spec.bytes().all(|b| b.is_ascii_digit());
         let path = if spec.contains('/') {
             PathBuf::from(spec)
-        } else if !spec.is_empty() && spec.bytes().all(|b| b.is_ascii_digit()) {
+        } else if digits && named(spec).symlink_metadata().is_err() {
             PathBuf::from(format!("/proc/{spec}/ns/net"))
         } else {
             named(spec)
         };
         Ns::open_path(spec, &path)
+    }
+
+    /// Opens the namespace named `name` under /run/netns.
+    pub fn open_named(name: &OsStr) -> anyhow::Result<Ns> {
+        Ns::open_path(&name.to_string_lossy(), &Path::new(RUN_DIR).join(name))
     }
 
     /// The namespace this thread is in now.
@@ -51,7 +59,7 @@ impl Ns {
     }
 
     fn open_path(label: &str, path: &Path) -> anyhow::Result<Ns> {
-        let what = || format!("cannot open network namespace '{label}'");
+        let what = || format!("cannot open network namespace \"{label}\"");
         let file = File::options()
             .read(true)
             .custom_flags(libc::O_CLOEXEC)
@@ -75,7 +83,7 @@ impl Ns {
     /// Moves this thread into the namespace.
     pub fn enter(&self) -> anyhow::Result<()> {
         setns(self.fd.as_fd(), CloneFlags::CLONE_NEWNET)
-            .with_context(|| format!("cannot enter network namespace '{}'", self.label))
+            .with_context(|| format!("cannot enter network namespace \"{}\"", self.label))
     }
 
     pub fn raw(&self) -> BorrowedFd<'_> {
@@ -90,7 +98,13 @@ const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
 /// name: a namespace bound under it then shows in every mount namespace
 /// that shares it, and `ip netns exec` finds it.
 pub fn prepare_run_dir() -> anyhow::Result<()> {
-    fs::create_dir_all(RUN_DIR).with_context(|| format!("cannot create {RUN_DIR}"))?;
+    // 0755 less the umask, as ip's mkdir(NETNS_RUN_DIR, 0755): under umask
+    // 0 a 0777 /run/netns would let anyone plant names.
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(RUN_DIR)
+        .with_context(|| format!("cannot create {RUN_DIR}"))?;
     let share = || {
         mount(
             Some(""),
@@ -129,7 +143,7 @@ pub fn create_file(name: &str) -> anyhow::Result<PathBuf> {
         .mode(0o000)
         .custom_flags(libc::O_CLOEXEC)
         .open(&path)
-        .with_context(|| format!("cannot create namespace file {}", path.display()))?;
+        .with_context(|| format!("cannot create namespace file \"{}\"", path.display()))?;
     Ok(path)
 }
 
@@ -164,7 +178,7 @@ pub fn remove(path: &Path) -> anyhow::Result<()> {
     // ip netns del ignores this failure too: a stale file is not a mount.
     let _ = umount2(path, MntFlags::MNT_DETACH);
     fs::remove_file(path)
-        .with_context(|| format!("cannot remove namespace file {}", path.display()))
+        .with_context(|| format!("cannot remove namespace file \"{}\"", path.display()))
 }
 
 /// The processes in each of the network namespaces `keys` (as `ip netns
@@ -201,20 +215,19 @@ pub fn pids(keys: &[Key]) -> anyhow::Result<HashMap<Key, Vec<u32>>> {
     Ok(pids)
 }
 
-/// The names under /run/netns in directory order (as `ip netns list`).
-pub fn names() -> anyhow::Result<Vec<String>> {
+/// The names under /run/netns in directory order (as `ip netns list`);
+/// None when there is no /run/netns.
+/// Names are bytes, as for ip: one that is not UTF-8 is listed, not refused.
+pub fn names() -> anyhow::Result<Option<Vec<OsString>>> {
     let dir = match fs::read_dir(RUN_DIR) {
         Ok(dir) => dir,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).context(format!("cannot open {RUN_DIR}")),
     };
     let mut names = Vec::new();
     for entry in dir {
         let entry = entry.with_context(|| format!("cannot read {RUN_DIR}"))?;
-        match entry.file_name().into_string() {
-            Ok(name) => names.push(name),
-            Err(name) => bail!("namespace name {name:?} is not UTF-8"),
-        }
+        names.push(entry.file_name());
     }
-    Ok(names)
+    Ok(Some(names))
 }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use anyhow::{bail, Context};
 
-use crate::{AddArgs, Command, NetnsCommand};
+use crate::{AddArgs, Cli, Command, NetnsCommand};
 
 /// An address with its prefix length, as `ip addr add` takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,11 @@ impl Cidr {
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
+            // ip reads "/024" as octal (/20): a leading zero is refused
+            // rather than read either way.
+            Some(p) if p.len() > 1 && p.starts_with('0') => {
+                bail!("invalid prefix length '{p}' in '{text}' (a leading zero is ambiguous)")
+            }
             Some(p) => match p.parse::<u8>() {
                 Ok(n) if p.bytes().all(|b| b.is_ascii_digit()) && n <= max => n,
                 _ => bail!("invalid prefix length '{p}' in '{text}' (0 to {max})"),
@@ -85,10 +90,12 @@ pub fn link_name(name: &str) -> anyhow::Result<()> {
     bail!("invalid link name '{name}': {why}")
 }
 
-/// Refuses a namespace name that is not one file name under /run/netns.
+/// Refuses a namespace name that is not one file name under /run/netns,
+/// as ip's is_valid_netns_name() does, in its words.
 pub fn netns_name(name: &str) -> anyhow::Result<()> {
-    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
-        bail!("invalid network namespace name '{name}'");
+    let too_long = name.len() > libc::NAME_MAX as usize;
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || too_long {
+        bail!("invalid netns name \"{name}\"");
     }
     Ok(())
 }
@@ -157,6 +164,13 @@ impl AddPlan {
         if let Some(master) = &args.master {
             link_name(master)?;
         }
+        if let Some(mtu) = args.mtu {
+            // veth_setup(): ETH_MIN_MTU to ETH_MAX_MTU; the kernel says only
+            // EINVAL for either end.
+            if !(68..=65535).contains(&mtu) {
+                bail!("invalid MTU {mtu}: a veth takes 68 to 65535");
+            }
+        }
         let mut warnings = Vec::new();
         for v4 in [true, false] {
             let ours: Vec<_> = addrs.iter().filter(|a| a.addr.is_ipv4() == v4).collect();
@@ -210,6 +224,16 @@ impl Plan {
         matches!(self, Plan::Del { .. } | Plan::NetnsDel(_))
     }
 
+    /// The plan of a command line, JSON output for a list when `-j` came
+    /// before the command or `json` (the batch's own `-j`) is set.
+    pub fn of(cli: &Cli, json: bool) -> anyhow::Result<Plan> {
+        let mut plan = Plan::new(&cli.command)?;
+        if let Plan::List { json: j, .. } | Plan::NetnsList { json: j } = &mut plan {
+            *j |= cli.json || json;
+        }
+        Ok(plan)
+    }
+
     /// The plan of any command but `batch`.
     pub fn new(command: &Command) -> anyhow::Result<Plan> {
         Ok(match command {
@@ -225,7 +249,10 @@ impl Plan {
                 netns: netns.clone(),
                 json: *json,
             },
-            Command::Netns { command } => match command {
+            Command::Netns { command: None } => Plan::NetnsList { json: false },
+            Command::Netns {
+                command: Some(command),
+            } => match command {
                 NetnsCommand::Add { names } | NetnsCommand::Del { names } => {
                     for (i, name) in names.iter().enumerate() {
                         netns_name(name)?;
@@ -274,6 +301,11 @@ mod tests {
         assert!(Cidr::parse("10.200.1.1/33").is_err());
         assert!(Cidr::parse("10.200.1.1/+3").is_err());
         assert!(Cidr::parse("fd00::1/129").is_err());
+        // ip would read these as octal: 8.200.4.1, /20.
+        assert!(Cidr::parse("010.200.4.1/24").is_err());
+        assert!(Cidr::parse("10.200.3.1/024").is_err());
+        assert!(Cidr::parse("fd00::1/064").is_err());
+        assert_eq!(Cidr::parse("10.200.3.1/0").unwrap().prefix, 0);
     }
 
     #[test]
