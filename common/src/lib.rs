@@ -12,4 +12,3 @@ pub mod netns;
 pub mod ns;
 pub mod process;
 pub mod rollback;
-pub mod size;

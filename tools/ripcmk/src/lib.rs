@@ -10,6 +10,7 @@ pub mod make;
 mod posix;
 pub mod remove;
 pub mod show;
+mod size;
 mod sysv;
 
 /// A usage error: `TOOL: text` and the `Try 'TOOL --help'` line, exit 1.

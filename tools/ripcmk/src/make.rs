@@ -84,7 +84,7 @@ pub struct Plan {
 
 /// A size as ipcmk reads it, or `failed to parse size: 'TEXT': why`.
 fn size(text: &str) -> anyhow::Result<u64> {
-    common::size::parse_size(text)
+    crate::size::parse_size(text)
         .map_err(crate::os_error)
         .with_context(|| format!("failed to parse size: '{text}'"))
 }

@@ -180,7 +180,7 @@ pub struct Plan {
 /// An IPC key as ipcrm reads it: C `strtoul(text, &end, 0)`, all of it,
 /// taken modulo 2^32 as the C int `key_t`.
 fn parse_key(text: &str) -> anyhow::Result<i32> {
-    let (value, used) = common::size::strtoumax(text.as_bytes());
+    let (value, used) = crate::size::strtoumax(text.as_bytes());
     match value {
         None => Err(crate::os_error(Errno::ERANGE))
             .with_context(|| format!("failed to parse argument: '{text}'")),

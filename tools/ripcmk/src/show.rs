@@ -217,7 +217,7 @@ fn size(out: &mut String, unit: Unit, label: Option<&str>, bytes: u64, end: &str
     let text = match unit {
         Unit::Default | Unit::Bytes => bytes.to_string(),
         Unit::Kb => (bytes / 1024).to_string(),
-        Unit::Human => common::size::human(bytes),
+        Unit::Human => crate::size::human(bytes),
     };
     let w = width.unsigned_abs();
     let _ = if width < 0 {

@@ -676,10 +676,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         if std::fs::symlink_metadata(format!("/proc/{pid}"))
             .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
         {
-            bail!(
-                "cannot find process {pid}: {}",
-                nix::errno::Errno::ESRCH.desc()
-            );
+            let gone = std::io::Error::from(nix::errno::Errno::ESRCH);
+            return Err(anyhow::Error::new(gone).context(format!("cannot find process {pid}")));
         }
     }
     let owner_tree = matches!(plan.tree, Tree::Owner | Tree::Parent);

@@ -128,7 +128,10 @@ impl Side {
 /// missing capability.
 pub fn unshare(flags: CloneFlags) -> anyhow::Result<()> {
     nix::sched::unshare(flags).map_err(|errno| match cause(flags, errno) {
-        Some(why) => anyhow!("unshare failed: {} ({why})", errno.desc()),
+        Some(why) => anyhow!(
+            "unshare failed: {} ({why})",
+            common::error::strerror(&errno.into())
+        ),
         None => anyhow::Error::new(errno).context("unshare failed"),
     })
 }
