@@ -908,14 +908,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn getopt_table_matches_the_options() {
-        assert_eq!(
-            GETOPT.differences(<Cli as clap::CommandFactory>::command()),
-            Vec::<String>::new()
-        );
-    }
-
-    #[test]
     fn the_id_is_taken_whatever_it_looks_like() {
         // ipcs -i -m: the ID "-m", which is not a number.
         let argv = GETOPT.argv(["r", "-i", "-m"].map(OsString::from)).unwrap();
