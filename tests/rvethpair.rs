@@ -43,18 +43,40 @@ fn refused(ran: &Ran) {
     assert_eq!(ran.stdout, "");
 }
 
+/// A refusal (as `refused`) with exactly `stderr`.
+#[track_caller]
+fn refused_with(ran: &Ran, stderr: &str) {
+    refused(ran);
+    assert_eq!(ran.stderr, stderr);
+}
+
 fn json(ran: Ran) -> Value {
     serde_json::from_str(&ok(ran).stdout).expect("JSON")
 }
 
-/// The link names of a namespace (None: the test's own), as ip sees them.
-fn link_names(netns: Option<&str>) -> Vec<String> {
+/// `ip -j FLAGS [-n NETNS] REST` as JSON (None: the test's own namespace).
+fn ip_json(netns: Option<&str>, flags: &[&str], rest: &[&str]) -> Value {
     let mut args = vec!["-j"];
+    args.extend(flags);
     if let Some(ns) = netns {
         args.extend(["-n", ns]);
     }
-    args.push("link");
+    args.extend(rest);
     json(ip(&args))
+}
+
+/// `rvethpair list -J [--netns NETNS]` as JSON.
+fn list_json(netns: Option<&str>) -> Value {
+    let mut args = vec!["list", "-J"];
+    if let Some(ns) = netns {
+        args.extend(["--netns", ns]);
+    }
+    json(rv(&args))
+}
+
+/// The link names of a namespace (None: the test's own), as ip sees them.
+fn link_names(netns: Option<&str>) -> Vec<String> {
+    ip_json(netns, &[], &["link"])
         .as_array()
         .expect("array")
         .iter()
@@ -64,12 +86,7 @@ fn link_names(netns: Option<&str>) -> Vec<String> {
 
 /// `local/prefixlen` of each address of `dev`, as ip sees them.
 fn addrs_of(netns: Option<&str>, dev: &str) -> Vec<String> {
-    let mut args = vec!["-j"];
-    if let Some(ns) = netns {
-        args.extend(["-n", ns]);
-    }
-    args.extend(["addr", "show", "dev", dev]);
-    json(ip(&args))[0]["addr_info"]
+    ip_json(netns, &[], &["addr", "show", "dev", dev])[0]["addr_info"]
         .as_array()
         .expect("addr_info")
         .iter()
@@ -99,6 +116,19 @@ fn pair_to_red(name: &str, peer: &str, addr: &str, peer_addr: &str, extra: &[&st
 
 /// A pair between the test's namespace (NAME) and `netns` (PEER).
 fn pair(name: &str, peer: &str, netns: &str, addr: &str, peer_addr: &str, extra: &[&str]) {
+    ok(rv(&pair_args(name, peer, netns, addr, peer_addr, extra)));
+}
+
+/// `add NAME PEER --peer-netns NETNS --addr ADDR --peer-addr PEER_ADDR`,
+/// then `extra`.
+fn pair_args<'a>(
+    name: &'a str,
+    peer: &'a str,
+    netns: &'a str,
+    addr: &'a str,
+    peer_addr: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec![
         "add",
         name,
@@ -111,7 +141,7 @@ fn pair(name: &str, peer: &str, netns: &str, addr: &str, peer_addr: &str, extra:
         peer_addr,
     ];
     args.extend(extra);
-    ok(rv(&args));
+    args
 }
 
 #[test]
@@ -170,17 +200,14 @@ fn lab7_same_address_on_both_ends_is_refused() {
     }
     harness::in_netns(|| {
         ok(rv(&["netns", "add", "guestnet"]));
-        let ran = rv(&[
-            "add",
+        let ran = rv(&pair_args(
             "host",
             "guest",
-            "--peer-netns",
             "guestnet",
-            "--addr",
             "10.200.7.1/24",
-            "--peer-addr",
             "10.200.7.1/24",
-        ]);
+            &[],
+        ));
         refused(&ran);
         assert_eq!(ran.stderr, "rvethpair: 10.200.7.1 given to both ends\n");
         assert_eq!(link_names(None), ["lo"]);
@@ -210,22 +237,15 @@ fn address_in_use_is_refused() {
     harness::in_netns(|| {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red("a0", "a1", "10.200.2.1/24", "10.200.2.2/24", &[]);
-        let ran = rv(&[
-            "add",
+        let ran = rv(&pair_args(
             "b0",
             "b1",
-            "--peer-netns",
             "RED",
-            "--addr",
             "10.200.3.1/24",
-            "--peer-addr",
             "10.200.2.2/24",
-        ]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: cannot add b0/b1: address 10.200.2.2 is already in use on a1 in network namespace \"RED\"\n"
-        );
+            &[],
+        ));
+        refused_with(&ran, "rvethpair: cannot add b0/b1: address 10.200.2.2 is already in use on a1 in network namespace \"RED\"\n");
         assert_eq!(link_names(None), ["lo", "a0"]);
         assert_eq!(link_names(Some("RED")), ["lo", "a1"]);
     });
@@ -299,6 +319,16 @@ fn netns_list_matches_ip() {
     });
 }
 
+/// The row of `rows` (a JSON array of links) named `ifname`.
+#[track_caller]
+fn link_named<'a>(rows: &'a Value, ifname: &str) -> &'a Value {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["ifname"] == ifname)
+        .unwrap()
+}
+
 /// The fields `rvethpair list -J` shares with `ip -j addr`.
 fn comparable(link: &Value) -> Value {
     let addrs: Vec<Value> = link["addr_info"]
@@ -320,12 +350,7 @@ fn comparable(link: &Value) -> Value {
 }
 
 fn veths_seen_by_ip(netns: Option<&str>) -> Vec<Value> {
-    let mut args = vec!["-j", "-d"];
-    if let Some(ns) = netns {
-        args.extend(["-n", ns]);
-    }
-    args.push("addr");
-    json(ip(&args))
+    ip_json(netns, &["-d"], &["addr"])
         .as_array()
         .unwrap()
         .iter()
@@ -364,30 +389,16 @@ fn list_json_matches_ip() {
                 .all(|ns| veths_seen_by_ip(*ns).iter().all(|l| l["operstate"] == "UP"))
         });
         for ns in [None, Some("RED")] {
-            let mut args = vec!["list", "-J"];
-            if let Some(ns) = ns {
-                args.extend(["--netns", ns]);
-            }
-            let ours = json(rv(&args));
+            let ours = list_json(ns);
             let ours: Vec<Value> = ours.as_array().unwrap().iter().map(comparable).collect();
             assert_eq!(ours, veths_seen_by_ip(ns), "in {ns:?}");
         }
         let here = json(rv(&["list", "-J"]));
-        let v0 = here
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["ifname"] == "v0")
-            .unwrap();
+        let v0 = link_named(&here, "v0");
         assert_eq!(v0["peer"], "v1");
         assert_eq!(v0["peer_netns"], "RED");
         assert_eq!(v0["mtu"], 1400);
-        let w0 = here
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["ifname"] == "w0")
-            .unwrap();
+        let w0 = link_named(&here, "w0");
         assert_eq!(w0["peer"], "w1");
         assert_eq!(w0["peer_netns"], Value::Null);
     });
@@ -434,22 +445,13 @@ fn master_enslaves_to_a_bridge() {
         let v0 = json(ip(&["-j", "link", "show", "v0"]));
         assert_eq!(v0[0]["master"], "br0");
         let refused_ran = rv(&["add", "x0", "x1", "--master", "br9"]);
-        refused(&refused_ran);
-        assert_eq!(
-            refused_ran.stderr,
-            "rvethpair: cannot add x0/x1: cannot find bridge \"br9\" in the current network namespace\n"
-        );
+        refused_with(&refused_ran, "rvethpair: cannot add x0/x1: cannot find bridge \"br9\" in the current network namespace\n");
     });
 }
 
 /// True once no address of `dev` is tentative (IPv6 DAD done).
 fn dad_done(netns: Option<&str>, dev: &str) -> bool {
-    let mut args = vec!["-j", "-6"];
-    if let Some(ns) = netns {
-        args.extend(["-n", ns]);
-    }
-    args.extend(["addr", "show", "dev", dev]);
-    json(ip(&args))[0]["addr_info"]
+    ip_json(netns, &["-6"], &["addr", "show", "dev", dev])[0]["addr_info"]
         .as_array()
         .unwrap()
         .iter()
@@ -498,21 +500,17 @@ fn a_failed_step_leaves_no_link() {
     harness::in_netns(|| {
         ok(rv(&["netns", "add", "RED"]));
         // The kernel refuses a multicast address, after the pair exists.
-        let ran = rv(&[
-            "add",
+        let ran = rv(&pair_args(
             "x0",
             "x1",
-            "--peer-netns",
             "RED",
-            "--addr",
             "10.200.6.1/24",
-            "--peer-addr",
             "ff02::1/64",
-        ]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: cannot add x0/x1: cannot add address ff02::1/64 to x1: Invalid argument\n"
+            &[],
+        ));
+        refused_with(
+            &ran,
+            "rvethpair: cannot add x0/x1: cannot add address ff02::1/64 to x1: Invalid argument\n",
         );
         assert_eq!(link_names(None), ["lo"]);
         assert_eq!(link_names(Some("RED")), ["lo"]);
@@ -570,10 +568,9 @@ fn bad_inputs_change_nothing() {
         let file = dir.path().join("batch");
         std::fs::write(&file, "netns add BLUE\nfrobnicate x\n").unwrap();
         let ran = rv(&["batch", file.to_str().unwrap()]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: batch line 2: unrecognized subcommand 'frobnicate'\n"
+        refused_with(
+            &ran,
+            "rvethpair: batch line 2: unrecognized subcommand 'frobnicate'\n",
         );
         assert_eq!(link_names(None), ["lo", "taken"]);
         assert_eq!(link_names(Some("RED")), ["lo"]);
@@ -599,11 +596,7 @@ fn batch_stops_at_a_failure_unless_forced() {
         )
         .unwrap();
         let ran = rv(&["batch", file.to_str().unwrap()]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: batch line 4: cannot add b0/b1: address 10.200.11.1 is already in use on a0 in the current network namespace (stopped: 2 of 4 commands done before this line)\n"
-        );
+        refused_with(&ran, "rvethpair: batch line 4: cannot add b0/b1: address 10.200.11.1 is already in use on a0 in the current network namespace (stopped: 2 of 4 commands done before this line)\n");
         assert_eq!(link_names(None), ["lo", "a0"]);
 
         ok(rv(&["netns", "del", "RED"]));
@@ -736,11 +729,7 @@ fn batch_del_of_both_ends_fails_as_one_by_one_would() {
         let file = dir.path().join("batch");
         std::fs::write(&file, "del d0\ndel d1\n").unwrap();
         let ran = rv(&["batch", file.to_str().unwrap()]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: batch line 2: cannot find device \"d1\" in the current network namespace (stopped: 1 of 2 commands done before this line)\n"
-        );
+        refused_with(&ran, "rvethpair: batch line 2: cannot find device \"d1\" in the current network namespace (stopped: 1 of 2 commands done before this line)\n");
         // What came before the failed line is done.
         assert_eq!(link_names(None), ["lo"]);
     });
@@ -815,17 +804,14 @@ fn ends_in_different_subnets_are_warned_about() {
     }
     harness::in_netns(|| {
         ok(rv(&["netns", "add", "RED"]));
-        let ran = rv(&[
-            "add",
+        let ran = rv(&pair_args(
             "v0",
             "v1",
-            "--peer-netns",
             "RED",
-            "--addr",
             "10.200.18.1/24",
-            "--peer-addr",
             "10.200.19.1/24",
-        ]);
+            &[],
+        ));
         assert_eq!(ran.code, 0, "{ran:?}");
         assert_eq!(
             ran.stderr,
@@ -892,21 +878,17 @@ fn killed_add_is_cleared_by_the_next_add() {
     }
     harness::in_netns(|| {
         ok(rv(&["netns", "add", "RED"]));
-        let add = [
-            "add",
+        let add = pair_args(
             "v0",
             "v1",
-            "--peer-netns",
             "RED",
-            "--addr",
             "10.200.20.1/30",
-            "--peer-addr",
             "10.200.20.2/30",
-            "--peer-gateway",
-        ];
+            &["--peer-gateway"],
+        );
         for round in 0..20u64 {
             let mut child = harness::cmd("rvethpair")
-                .args(add)
+                .args(&add)
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
@@ -1044,18 +1026,13 @@ fn batch_reads_quotes_and_continuations_as_ip_does() {
         // ip -batch's two reading errors, by line, with nothing done.
         std::fs::write(&add, "netns add A\nnetns add 'B\n").unwrap();
         let ran = rv(&["batch", add.to_str().unwrap()]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: batch line 2: unterminated quoted string\n"
+        refused_with(
+            &ran,
+            "rvethpair: batch line 2: unterminated quoted string\n",
         );
         std::fs::write(&add, "netns add A\nnetns add B \\\n").unwrap();
         let ran = rv(&["batch", add.to_str().unwrap()]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: batch line 2: missing continuation line\n"
-        );
+        refused_with(&ran, "rvethpair: batch line 2: missing continuation line\n");
         assert_eq!(netns_files(), Vec::<String>::new());
     });
 }
@@ -1090,10 +1067,9 @@ fn mtu_bounds_are_ips() {
                 ok(ip(&["link", "del", "i0"]));
                 ok(rv(&["del", "o0"]));
             } else {
-                refused(&ours);
-                assert_eq!(
-                    ours.stderr,
-                    format!("rvethpair: invalid MTU {mtu}: a veth takes 68 to 65535\n")
+                refused_with(
+                    &ours,
+                    &format!("rvethpair: invalid MTU {mtu}: a veth takes 68 to 65535\n"),
                 );
             }
             assert_eq!(link_names(None), ["lo"], "{mtu}");
@@ -1125,8 +1101,7 @@ fn master_must_be_an_existing_bridge() {
             ]);
             assert_ne!(theirs.code, 0, "{theirs:?}");
             let ours = rv(&["add", "m0", "m1", "--master", master]);
-            refused(&ours);
-            assert_eq!(ours.stderr, format!("rvethpair: cannot add m0/m1: {why}\n"));
+            refused_with(&ours, &format!("rvethpair: cannot add m0/m1: {why}\n"));
             assert_eq!(link_names(None), ["lo", "s1", "s0"], "{master}");
         }
     });
@@ -1239,23 +1214,15 @@ fn a_failed_gateway_leaves_no_link() {
             "10.200.9.1",
         ]));
         let routes = ok(ip(&["-n", "RED", "route"])).stdout;
-        let ran = rv(&[
-            "add",
+        let ran = rv(&pair_args(
             "x0",
             "x1",
-            "--peer-netns",
             "RED",
-            "--addr",
             "10.200.6.1/24",
-            "--peer-addr",
             "10.200.6.2/24",
-            "--peer-gateway",
-        ]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: cannot add x0/x1: cannot add a default route via 10.200.6.1 in network namespace \"RED\": File exists\n"
-        );
+            &["--peer-gateway"],
+        ));
+        refused_with(&ran, "rvethpair: cannot add x0/x1: cannot add a default route via 10.200.6.1 in network namespace \"RED\": File exists\n");
         assert_eq!(link_names(None), ["lo", "d0"]);
         assert_eq!(link_names(Some("RED")), ["lo", "d1"]);
         assert_eq!(ok(ip(&["-n", "RED", "route"])).stdout, routes);
@@ -1275,10 +1242,9 @@ fn netns_names_ip_refuses() {
             let theirs = ip(&["netns", "add", name]);
             assert_ne!(theirs.code, 0);
             let ours = rv(&["netns", "add", name]);
-            refused(&ours);
-            assert_eq!(
-                ours.stderr,
-                format!("rvethpair: {}", theirs.stderr.to_lowercase())
+            refused_with(
+                &ours,
+                &format!("rvethpair: {}", theirs.stderr.to_lowercase()),
             );
         }
         assert_eq!(netns_files(), Vec::<String>::new());
@@ -1330,24 +1296,12 @@ fn list_json_fields_hold_what_ips_do() {
                 && addrs_of(Some("RED"), "v1").len() == 2
         });
         for ns in [None, Some("RED")] {
-            let mut args = vec!["list", "-J"];
-            let mut ip_args = vec!["-j"];
-            if let Some(ns) = ns {
-                args.extend(["--netns", ns]);
-                ip_args.extend(["-n", ns]);
-            }
-            ip_args.push("addr");
-            let theirs = json(ip(&ip_args));
-            let ours = json(rv(&args));
+            let theirs = ip_json(ns, &[], &["addr"]);
+            let ours = list_json(ns);
             let ours = ours.as_array().unwrap();
             assert_eq!(ours.len(), if ns.is_none() { 3 } else { 1 }, "{ours:?}");
             for row in ours {
-                let link = theirs
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|l| l["ifname"] == row["ifname"])
-                    .unwrap();
+                let link = link_named(&theirs, row["ifname"].as_str().unwrap());
                 for (key, value) in row.as_object().unwrap() {
                     match key.as_str() {
                         "peer" | "peer_netns" => {}
@@ -1367,12 +1321,7 @@ fn list_json_fields_hold_what_ips_do() {
             }
         }
         let here = json(rv(&["list", "-J"]));
-        let v0 = here
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["ifname"] == "v0")
-            .unwrap();
+        let v0 = link_named(&here, "v0");
         assert_eq!(v0["master"], "br0");
         assert_eq!(v0["addr_info"][1]["scope"], "global");
     });
@@ -1599,8 +1548,7 @@ fn leading_zeros_ip_reads_as_octal_are_refused() {
             ),
         ] {
             let ran = rv(&["add", "o0", "o1", "--addr", cidr]);
-            refused(&ran);
-            assert_eq!(ran.stderr, format!("rvethpair: {why}\n"));
+            refused_with(&ran, &format!("rvethpair: {why}\n"));
         }
         assert_eq!(link_names(None), ["lo", "i1", "i0"]);
     });
@@ -1664,12 +1612,7 @@ fn link_names_of_15_bytes_as_ip() {
         ]));
         ok(rv(&["add", a15, b15, "--addr", "10.200.1.1/24"]));
         let rows = json(rv(&["list", "-J"]));
-        let a = rows
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["ifname"] == a15)
-            .unwrap();
+        let a = link_named(&rows, a15);
         assert_eq!(a["peer"], b15);
         assert!(ok(rv(&["list"])).stdout.contains(&format!("{a15} {b15} ")));
         ok(rv(&["del", b15]));
