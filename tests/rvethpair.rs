@@ -144,6 +144,52 @@ fn pair_args<'a>(
     args
 }
 
+/// One ping to `to` (from `netns` through `ip netns exec`, else from here)
+/// that must be answered.
+fn pings(netns: Option<&str>, flags: &[&str], to: &str) {
+    let mut ping = match netns {
+        Some(ns) => {
+            let mut ip = harness::anchor("ip");
+            ip.args(["netns", "exec", ns, "ping"]);
+            ip
+        }
+        None => harness::anchor("ping"),
+    };
+    ping.args(flags);
+    // A deadline: one probe a second until a reply (carrier comes up
+    // asynchronously).
+    ping.args(["-c1", "-w5", to]);
+    ok(harness::run(&mut ping));
+}
+
+/// A `sleep` inside RED, once it is there.
+fn sleeper_in_red() -> harness::Process {
+    use std::os::unix::fs::MetadataExt;
+    let inside = harness::Process::sleeping(
+        Command::new("ip").args(["netns", "exec", "RED", "sleep", "600"]),
+        false,
+    );
+    let pid = inside.pid;
+    let key = std::fs::metadata("/run/netns/RED").unwrap();
+    eventually("the child entered RED", || {
+        std::fs::metadata(format!("/proc/{pid}/ns/net"))
+            .is_ok_and(|m| m.ino() == key.ino() && m.dev() == key.dev())
+    });
+    inside
+}
+
+/// `rvethpair ARGS` (a batch) reading `input` on stdin, which succeeds.
+fn batch_from_stdin(args: &[&str], input: &[u8]) {
+    use std::io::Write;
+    let mut child = harness::cmd("rvethpair")
+        .args(args)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
 #[test]
 fn lab14_red_blue_one_to_one() {
     if !ready("lab14_red_blue_one_to_one") {
@@ -177,15 +223,7 @@ fn lab14_red_blue_one_to_one() {
         );
         // The test's own namespace got neither end.
         assert_eq!(link_names(None), ["lo"]);
-        ok(harness::run(harness::anchor("ip").args([
-            "netns",
-            "exec",
-            "RED",
-            "ping",
-            "-c1",
-            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
-            "10.200.1.2",
-        ])));
+        pings(Some("RED"), &[], "10.200.1.2");
         let deleted = ok(rv(&["netns", "del", "RED", "BLUE"]));
         assert_eq!(deleted.stderr, "", "nothing kept them alive");
         assert!(netns_files().is_empty());
@@ -221,11 +259,7 @@ fn lab7_same_address_on_both_ends_is_refused() {
             "10.200.7.2/24",
             &[],
         );
-        ok(harness::run(harness::anchor("ping").args([
-            "-c1",
-            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
-            "10.200.7.2",
-        ])));
+        pings(None, &[], "10.200.7.2");
     });
 }
 
@@ -288,11 +322,7 @@ fn ours_works_on_ip_netns_add() {
         ok(ip(&["netns", "add", "RED"]));
         pair_to_red("v0", "v1", "10.200.4.1/24", "10.200.4.2/24", &[]);
         assert_eq!(addrs_of(Some("RED"), "v1")[0], "10.200.4.2/24");
-        ok(harness::run(harness::anchor("ping").args([
-            "-c1",
-            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
-            "10.200.4.2",
-        ])));
+        pings(None, &[], "10.200.4.2");
         let deleted = ok(rv(&["netns", "del", "RED"]));
         assert_eq!(deleted.stderr, "");
         assert_eq!(ok(ip(&["netns", "list"])).stdout, "");
@@ -477,16 +507,7 @@ fn ipv6_addresses_work() {
         eventually("DAD done", || {
             dad_done(None, "v0") && dad_done(Some("RED"), "v1")
         });
-        ok(harness::run(harness::anchor("ip").args([
-            "netns",
-            "exec",
-            "RED",
-            "ping",
-            "-6",
-            "-c1",
-            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
-            "fd00:200::1",
-        ])));
+        pings(Some("RED"), &["-6"], "fd00:200::1");
         let routes = json(ip(&["-j", "-6", "-n", "RED", "route", "show", "default"]));
         assert_eq!(routes[0]["gateway"], "fd00:200::1");
     });
@@ -608,19 +629,7 @@ fn batch_stops_at_a_failure_unless_forced() {
         assert_eq!(link_names(Some("RED")), ["lo", "a1", "c1"]);
 
         // From stdin, and del by either end.
-        let mut child = harness::cmd("rvethpair")
-            .args(["batch", "-"])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"del a0\ndel c1 --netns RED\n")
-            .unwrap();
-        assert!(child.wait().unwrap().success());
+        batch_from_stdin(&["batch", "-"], b"del a0\ndel c1 --netns RED\n");
         assert_eq!(link_names(None), ["lo"]);
         assert_eq!(link_names(Some("RED")), ["lo"]);
     });
@@ -634,17 +643,8 @@ fn netns_del_with_a_process_inside_warns_with_its_pid() {
     harness::in_netns(|| {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red("v0", "v1", "10.200.14.1/24", "10.200.14.2/24", &[]);
-        let mut inside = harness::Process::sleeping(
-            Command::new("ip").args(["netns", "exec", "RED", "sleep", "600"]),
-            false,
-        );
+        let mut inside = sleeper_in_red();
         let pid = inside.pid;
-        let key = std::fs::metadata("/run/netns/RED").unwrap();
-        use std::os::unix::fs::MetadataExt;
-        eventually("the child entered RED", || {
-            std::fs::metadata(format!("/proc/{pid}/ns/net"))
-                .is_ok_and(|m| m.ino() == key.ino() && m.dev() == key.dev())
-        });
         let ran = ok(rv(&["netns", "del", "RED"]));
         assert_eq!(
             ran.stderr,
@@ -697,19 +697,7 @@ fn batch_deletes_a_run_of_links_together() {
         pair_to_red("a0", "a1", "10.200.16.1/30", "10.200.16.2/30", &[]);
         pair_to_red("c0", "c1", "10.200.16.5/30", "10.200.16.6/30", &[]);
         ok(rv(&["add", "w0", "w1"]));
-        let mut child = harness::cmd("rvethpair")
-            .args(["batch"])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"del a0\ndel c0\ndel w0\n")
-            .unwrap();
-        assert!(child.wait().unwrap().success());
+        batch_from_stdin(&["batch"], b"del a0\ndel c0\ndel w0\n");
         // Only the named pairs went; a link of another kind stays as it was.
         assert_eq!(link_names(None), ["lo", "keep"]);
         assert_eq!(link_names(Some("RED")), ["lo"]);
@@ -770,16 +758,8 @@ fn a_namespace_by_pid_or_path() {
     }
     harness::in_netns(|| {
         ok(rv(&["netns", "add", "RED"]));
-        let mut inside = harness::Process::sleeping(
-            Command::new("ip").args(["netns", "exec", "RED", "sleep", "600"]),
-            false,
-        );
+        let mut inside = sleeper_in_red();
         let pid = inside.pid.to_string();
-        let red = std::fs::metadata("/run/netns/RED").unwrap();
-        use std::os::unix::fs::MetadataExt;
-        eventually("the child entered RED", || {
-            std::fs::metadata(format!("/proc/{pid}/ns/net")).is_ok_and(|m| m.ino() == red.ino())
-        });
         pair("v0", "v1", &pid, "10.200.17.1/30", "10.200.17.2/30", &[]);
         pair(
             "w0",
