@@ -20,6 +20,31 @@ fn both(args: &[&str]) -> (Ran, Ran) {
     )
 }
 
+/// runshare's stderr with its name where unshare's has unshare's.
+fn as_unshare(stderr: &str) -> String {
+    stderr.replace("runshare", "unshare")
+}
+
+/// The same exit code and stdout, and the same stderr but for the name.
+#[track_caller]
+fn assert_like_unshare(ours: &Ran, theirs: &Ran, what: &str) {
+    assert_eq!(
+        (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
+        (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
+        "{what}"
+    );
+}
+
+/// Both tools on `args`: runshare's stderr is `stderr`, unshare's the same
+/// but for the name; both results.
+#[track_caller]
+fn says_like_unshare(args: &[&str], stderr: &str) -> (Ran, Ran) {
+    let (ours, theirs) = both(args);
+    assert_eq!(ours.stderr, stderr);
+    assert_eq!(as_unshare(&ours.stderr), theirs.stderr);
+    (ours, theirs)
+}
+
 /// `sh -c SCRIPT` with `$R` set to the runshare under test.
 fn sh(script: &str) -> Ran {
     run(Command::new("sh")
@@ -231,13 +256,11 @@ fn setgroups_is_denied_so_a_group_cannot_be_dropped() {
 
 #[test]
 fn setgroups_allow_with_a_group_map_is_refused_like_unshare() {
-    let (ours, theirs) = both(&["-r", "--setgroups", "allow", "true"]);
-    assert_eq!(ours.code, 1);
-    assert_eq!(
-        ours.stderr,
-        "runshare: options --setgroups=allow and --map-group are mutually exclusive\n"
+    let (ours, _) = says_like_unshare(
+        &["-r", "--setgroups", "allow", "true"],
+        "runshare: options --setgroups=allow and --map-group are mutually exclusive\n",
     );
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    assert_eq!(ours.code, 1);
 }
 
 #[test]
@@ -366,13 +389,11 @@ fn mount_proc_on_a_file_is_refused_with_unshares_words() {
         "touch",
         marker.to_str().unwrap(),
     ];
-    let (ours, theirs) = both(&args);
-    assert_eq!(ours.code, 1);
-    assert_eq!(
-        ours.stderr,
-        "runshare: mount /etc/passwd failed: Not a directory\n"
+    let (ours, theirs) = says_like_unshare(
+        &args,
+        "runshare: mount /etc/passwd failed: Not a directory\n",
     );
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    assert_eq!(ours.code, 1);
     assert_eq!(theirs.code, 1);
     assert!(!marker.exists());
 }
@@ -583,16 +604,14 @@ fn child_killed_by_sigkill_gives_137() {
 
 #[test]
 fn exec_failures_give_126_and_127_like_unshare() {
-    let (ours, theirs) = both(&["/nonexistent/bxt"]);
-    assert_eq!(ours.code, 127);
-    assert_eq!(
-        ours.stderr,
-        "runshare: failed to execute /nonexistent/bxt: No such file or directory\n"
+    let (ours, _) = says_like_unshare(
+        &["/nonexistent/bxt"],
+        "runshare: failed to execute /nonexistent/bxt: No such file or directory\n",
     );
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    assert_eq!(ours.code, 127);
     let (ours, theirs) = both(&["/etc/passwd"]);
     assert_eq!((ours.code, theirs.code), (126, 126));
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    assert_eq!(as_unshare(&ours.stderr), theirs.stderr);
 }
 
 #[test]
@@ -625,7 +644,7 @@ fn time_offsets_like_unshare() {
     assert_eq!(ours, theirs);
     let (ours, theirs) = both(&["--monotonic", "5", "true"]);
     assert_eq!(ours.code, 1);
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    assert_eq!(as_unshare(&ours.stderr), theirs.stderr);
 }
 
 #[test]
@@ -771,9 +790,10 @@ fn setuid_and_setgid_like_unshare() {
     assert_eq!(ours.code, 0, "{}", ours.stderr);
     assert!(ours.stdout.starts_with("uid=65534"), "{}", ours.stdout);
     assert_eq!(ours, theirs);
-    let (ours, theirs) = both(&["-S", "abc", "true"]);
-    assert_eq!(ours.stderr, "runshare: failed to parse uid: 'abc'\n");
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    says_like_unshare(
+        &["-S", "abc", "true"],
+        "runshare: failed to parse uid: 'abc'\n",
+    );
 }
 
 #[test]
@@ -795,12 +815,10 @@ fn propagation_like_unshare() {
         assert_eq!(ours.code, 0, "{mode}: {}", ours.stderr);
         assert_eq!(ours, theirs, "{mode}");
     }
-    let (ours, theirs) = both(&["--propagation", "bogus", "true"]);
-    assert_eq!(
-        ours.stderr,
-        "runshare: unsupported propagation mode: bogus\n"
+    says_like_unshare(
+        &["--propagation", "bogus", "true"],
+        "runshare: unsupported propagation mode: bogus\n",
     );
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
 }
 
 #[test]
@@ -898,7 +916,7 @@ fn ordinary_user_wider_ranges_go_through_newuidmap() {
     let ours = run(&mut as_nobody(&[], &args));
     let theirs = run(nobody(Path::new("unshare"), &[]).args(args));
     assert_eq!(ours.code, theirs.code);
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    assert_eq!(as_unshare(&ours.stderr), theirs.stderr);
 }
 
 #[test]
@@ -1009,17 +1027,10 @@ fn map_user_and_group_by_name_like_unshare() {
         ours.stderr
     );
     assert_eq!(ours, theirs);
-    let (ours, theirs) = both(&["--map-user=bxt-nosuchuser", "true"]);
-    assert_eq!(
-        ours.stderr,
-        "runshare: failed to parse uid: 'bxt-nosuchuser'\n"
+    says_like_unshare(
+        &["--map-user=bxt-nosuchuser", "true"],
+        "runshare: failed to parse uid: 'bxt-nosuchuser'\n",
     );
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
-}
-
-/// runshare's stderr with its name where unshare's has unshare's.
-fn as_unshare(stderr: &str) -> String {
-    stderr.replace("runshare", "unshare")
 }
 
 #[test]
@@ -1047,11 +1058,7 @@ fn usage_errors_are_getopts_like_unshare() {
         let args: Vec<&str> = line.split(' ').collect();
         let (ours, theirs) = both(&args);
         assert_eq!(ours.code, 1, "{line}: {}", ours.stderr);
-        assert_eq!(
-            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
-            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
-            "{line}"
-        );
+        assert_like_unshare(&ours, &theirs, line);
     }
 }
 
@@ -1109,11 +1116,7 @@ fn values_are_read_like_unshare() {
         &["-T", "--boottime=99999999999999999999", "true"],
     ] {
         let (ours, theirs) = both(args);
-        assert_eq!(
-            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
-            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
-            "{args:?}"
-        );
+        assert_like_unshare(&ours, &theirs, &format!("{args:?}"));
     }
 }
 
@@ -1156,11 +1159,7 @@ fn empty_paths_fail_where_unshare_fails() {
     ] {
         let (ours, theirs) = both(args);
         assert_eq!(ours.code, 1, "{args:?}");
-        assert_eq!(
-            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
-            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
-            "{args:?}"
-        );
+        assert_like_unshare(&ours, &theirs, &format!("{args:?}"));
     }
 }
 
@@ -1215,10 +1214,6 @@ fn bad_values_are_named_in_command_line_order_like_unshare() {
         let args: Vec<&str> = line.split(' ').collect();
         let (ours, theirs) = both(&args);
         assert_eq!(ours.code, 1, "{line}");
-        assert_eq!(
-            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
-            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
-            "{line}"
-        );
+        assert_like_unshare(&ours, &theirs, line);
     }
 }
