@@ -20,6 +20,13 @@ fn ready(test: &str) -> bool {
     true
 }
 
+/// `body` in a network and mount namespace of its own, when `ready`.
+fn lab(test: &str, body: impl FnOnce() + Send + 'static) {
+    if ready(test) {
+        harness::in_netns(body);
+    }
+}
+
 fn rv(args: &[&str]) -> Ran {
     harness::run(harness::cmd("rvethpair").args(args))
 }
@@ -192,10 +199,7 @@ fn batch_from_stdin(args: &[&str], input: &[u8]) {
 
 #[test]
 fn lab14_red_blue_one_to_one() {
-    if !ready("lab14_red_blue_one_to_one") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("lab14_red_blue_one_to_one", || {
         ok(rv(&["netns", "add", "RED", "BLUE"]));
         let added = ok(rv(&[
             "add",
@@ -233,10 +237,7 @@ fn lab14_red_blue_one_to_one() {
 
 #[test]
 fn lab7_same_address_on_both_ends_is_refused() {
-    if !ready("lab7_same_address_on_both_ends_is_refused") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("lab7_same_address_on_both_ends_is_refused", || {
         ok(rv(&["netns", "add", "guestnet"]));
         let ran = rv(&pair_args(
             "host",
@@ -265,10 +266,7 @@ fn lab7_same_address_on_both_ends_is_refused() {
 
 #[test]
 fn address_in_use_is_refused() {
-    if !ready("address_in_use_is_refused") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("address_in_use_is_refused", || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red("a0", "a1", "10.200.2.1/24", "10.200.2.2/24", &[]);
         let ran = rv(&pair_args(
@@ -287,10 +285,7 @@ fn address_in_use_is_refused() {
 
 #[test]
 fn ip_netns_exec_enters_ours() {
-    if !ready("ip_netns_exec_enters_ours") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("ip_netns_exec_enters_ours", || {
         ok(rv(&["netns", "add", "RED"]));
         let inside = json(harness::run(
             harness::anchor("ip").args(["netns", "exec", "RED", "ip", "-j", "link"]),
@@ -315,10 +310,7 @@ fn ip_netns_exec_enters_ours() {
 
 #[test]
 fn ours_works_on_ip_netns_add() {
-    if !ready("ours_works_on_ip_netns_add") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("ours_works_on_ip_netns_add", || {
         ok(ip(&["netns", "add", "RED"]));
         pair_to_red("v0", "v1", "10.200.4.1/24", "10.200.4.2/24", &[]);
         assert_eq!(addrs_of(Some("RED"), "v1")[0], "10.200.4.2/24");
@@ -331,10 +323,7 @@ fn ours_works_on_ip_netns_add() {
 
 #[test]
 fn netns_list_matches_ip() {
-    if !ready("netns_list_matches_ip") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("netns_list_matches_ip", || {
         ok(rv(&["netns", "add", "RED", "BLUE"]));
         ok(ip(&["netns", "add", "GREEN"]));
         // A pair across assigns RED an nsid here: both print it.
@@ -391,10 +380,7 @@ fn veths_seen_by_ip(netns: Option<&str>) -> Vec<Value> {
 
 #[test]
 fn list_json_matches_ip() {
-    if !ready("list_json_matches_ip") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("list_json_matches_ip", || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red(
             "v0",
@@ -436,10 +422,7 @@ fn list_json_matches_ip() {
 
 #[test]
 fn peer_gateway_is_the_default_route() {
-    if !ready("peer_gateway_is_the_default_route") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("peer_gateway_is_the_default_route", || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red(
             "v0",
@@ -457,10 +440,7 @@ fn peer_gateway_is_the_default_route() {
 
 #[test]
 fn master_enslaves_to_a_bridge() {
-    if !ready("master_enslaves_to_a_bridge") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("master_enslaves_to_a_bridge", || {
         ok(ip(&["link", "add", "br0", "type", "bridge"]));
         ok(rv(&["netns", "add", "RED"]));
         ok(rv(&[
@@ -490,10 +470,7 @@ fn dad_done(netns: Option<&str>, dev: &str) -> bool {
 
 #[test]
 fn ipv6_addresses_work() {
-    if !ready("ipv6_addresses_work") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("ipv6_addresses_work", || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red(
             "v0",
@@ -515,10 +492,7 @@ fn ipv6_addresses_work() {
 
 #[test]
 fn a_failed_step_leaves_no_link() {
-    if !ready("a_failed_step_leaves_no_link") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("a_failed_step_leaves_no_link", || {
         ok(rv(&["netns", "add", "RED"]));
         // The kernel refuses a multicast address, after the pair exists.
         let ran = rv(&pair_args(
@@ -540,10 +514,7 @@ fn a_failed_step_leaves_no_link() {
 
 #[test]
 fn bad_inputs_change_nothing() {
-    if !ready("bad_inputs_change_nothing") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("bad_inputs_change_nothing", || {
         ok(rv(&["netns", "add", "RED"]));
         ok(ip(&["link", "add", "taken", "type", "bridge"]));
         let cases: &[(&[&str], &str)] = &[
@@ -601,10 +572,7 @@ fn bad_inputs_change_nothing() {
 
 #[test]
 fn batch_stops_at_a_failure_unless_forced() {
-    if !ready("batch_stops_at_a_failure_unless_forced") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("batch_stops_at_a_failure_unless_forced", || {
         let dir = harness::tempdir("batch_stops_at_a_failure_unless_forced");
         let file = dir.path().join("batch");
         std::fs::write(
@@ -637,10 +605,7 @@ fn batch_stops_at_a_failure_unless_forced() {
 
 #[test]
 fn netns_del_with_a_process_inside_warns_with_its_pid() {
-    if !ready("netns_del_with_a_process_inside_warns_with_its_pid") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("netns_del_with_a_process_inside_warns_with_its_pid", || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red("v0", "v1", "10.200.14.1/24", "10.200.14.2/24", &[]);
         let mut inside = sleeper_in_red();
@@ -661,10 +626,7 @@ fn netns_del_with_a_process_inside_warns_with_its_pid() {
 
 #[test]
 fn list_prints_a_table() {
-    if !ready("list_prints_a_table") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("list_prints_a_table", || {
         // Down: no link-local address appears, the state holds still.
         ok(rv(&[
             "add",
@@ -688,10 +650,7 @@ fn list_prints_a_table() {
 
 #[test]
 fn batch_deletes_a_run_of_links_together() {
-    if !ready("batch_deletes_a_run_of_links_together") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("batch_deletes_a_run_of_links_together", || {
         ok(rv(&["netns", "add", "RED"]));
         ok(ip(&["link", "add", "keep", "type", "bridge"]));
         pair_to_red("a0", "a1", "10.200.16.1/30", "10.200.16.2/30", &[]);
@@ -708,10 +667,7 @@ fn batch_deletes_a_run_of_links_together() {
 
 #[test]
 fn batch_del_of_both_ends_fails_as_one_by_one_would() {
-    if !ready("batch_del_of_both_ends_fails_as_one_by_one_would") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("batch_del_of_both_ends_fails_as_one_by_one_would", || {
         ok(rv(&["add", "d0", "d1"]));
         let dir = harness::tempdir("batch_del_of_both_ends");
         let file = dir.path().join("batch");
@@ -725,10 +681,7 @@ fn batch_del_of_both_ends_fails_as_one_by_one_would() {
 
 #[test]
 fn netns_add_cleans_up_after_an_interrupted_add() {
-    if !ready("netns_add_cleans_up_after_an_interrupted_add") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("netns_add_cleans_up_after_an_interrupted_add", || {
         // What `netns add` leaves when killed between O_EXCL and the bind.
         use std::os::unix::fs::OpenOptionsExt;
         std::fs::OpenOptions::new()
@@ -753,10 +706,7 @@ fn netns_add_cleans_up_after_an_interrupted_add() {
 
 #[test]
 fn a_namespace_by_pid_or_path() {
-    if !ready("a_namespace_by_pid_or_path") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("a_namespace_by_pid_or_path", || {
         ok(rv(&["netns", "add", "RED"]));
         let mut inside = sleeper_in_red();
         let pid = inside.pid.to_string();
@@ -779,10 +729,7 @@ fn a_namespace_by_pid_or_path() {
 
 #[test]
 fn ends_in_different_subnets_are_warned_about() {
-    if !ready("ends_in_different_subnets_are_warned_about") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("ends_in_different_subnets_are_warned_about", || {
         ok(rv(&["netns", "add", "RED"]));
         let ran = rv(&pair_args(
             "v0",
@@ -812,10 +759,7 @@ fn whole(name: &str) -> bool {
 
 #[test]
 fn killed_netns_add_leaves_nothing_half_made() {
-    if !ready("killed_netns_add_leaves_nothing_half_made") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("killed_netns_add_leaves_nothing_half_made", || {
         use std::os::unix::fs::MetadataExt;
         let names: Vec<String> = (0..6).map(|i| format!("k{i}")).collect();
         for round in 0..20u64 {
@@ -853,10 +797,7 @@ fn killed_netns_add_leaves_nothing_half_made() {
 
 #[test]
 fn killed_add_is_cleared_by_the_next_add() {
-    if !ready("killed_add_is_cleared_by_the_next_add") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("killed_add_is_cleared_by_the_next_add", || {
         ok(rv(&["netns", "add", "RED"]));
         let add = pair_args(
             "v0",
@@ -907,10 +848,7 @@ fn killed_add_is_cleared_by_the_next_add() {
 /// one line naming what is missing.
 #[test]
 fn command_words_as_ip_takes_them() {
-    if !ready("command_words_as_ip_takes_them") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("command_words_as_ip_takes_them", || {
         ok(ip(&["netns", "add", "RED"]));
         let listed = ok(ip(&["netns", "list"])).stdout;
         assert_eq!(listed, "RED\n");
@@ -968,10 +906,7 @@ fn man_page_references_only_pages_that_exist() {
 /// `netns` lines make the same names with both.
 #[test]
 fn batch_reads_quotes_and_continuations_as_ip_does() {
-    if !ready("batch_reads_quotes_and_continuations_as_ip_does") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("batch_reads_quotes_and_continuations_as_ip_does", || {
         let dir = harness::tempdir("batch_reads_quotes_and_continuations_as_ip_does");
         let add = dir.path().join("add");
         let del = dir.path().join("del");
@@ -1022,10 +957,7 @@ fn batch_reads_quotes_and_continuations_as_ip_does() {
 /// says the bounds and leaves nothing.
 #[test]
 fn mtu_bounds_are_ips() {
-    if !ready("mtu_bounds_are_ips") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("mtu_bounds_are_ips", || {
         for mtu in ["67", "68", "1280", "65535", "65536"] {
             let theirs = ip(&[
                 "link", "add", "i0", "mtu", mtu, "type", "veth", "peer", "name", "i1", "mtu", mtu,
@@ -1061,10 +993,7 @@ fn mtu_bounds_are_ips() {
 /// so do we, before anything is made, saying which.
 #[test]
 fn master_must_be_an_existing_bridge() {
-    if !ready("master_must_be_an_existing_bridge") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("master_must_be_an_existing_bridge", || {
         ok(ip(&[
             "link", "add", "s0", "type", "veth", "peer", "name", "s1",
         ]));
@@ -1091,10 +1020,7 @@ fn master_must_be_an_existing_bridge() {
 /// name in double quotes), with exit 1.
 #[test]
 fn missing_names_are_worded_as_ip_words_them() {
-    if !ready("missing_names_are_worded_as_ip_words_them") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("missing_names_are_worded_as_ip_words_them", || {
         ok(ip(&["netns", "add", "RED"]));
         for (ours, theirs) in [
             (&["netns", "add", "RED"][..], &["netns", "add", "RED"][..]),
@@ -1178,10 +1104,7 @@ fn run_netns_is_made_as_ip_makes_it() {
 /// removes the pair, its addresses with it, and leaves the route there was.
 #[test]
 fn a_failed_gateway_leaves_no_link() {
-    if !ready("a_failed_gateway_leaves_no_link") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("a_failed_gateway_leaves_no_link", || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red("d0", "d1", "10.200.9.1/24", "10.200.9.2/24", &[]);
         ok(ip(&[
@@ -1213,10 +1136,7 @@ fn a_failed_gateway_leaves_no_link() {
 /// 255 being no code a script tells apart); a name of 255 bytes is taken.
 #[test]
 fn netns_names_ip_refuses() {
-    if !ready("netns_names_ip_refuses") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("netns_names_ip_refuses", || {
         let long = "n".repeat(256);
         for name in ["x/y", ".", "..", "", &long] {
             let theirs = ip(&["netns", "add", name]);
@@ -1243,10 +1163,7 @@ fn netns_names_ip_refuses() {
 /// enslaved or not, with IPv4 and IPv6 addresses.
 #[test]
 fn list_json_fields_hold_what_ips_do() {
-    if !ready("list_json_fields_hold_what_ips_do") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("list_json_fields_hold_what_ips_do", || {
         ok(rv(&["netns", "add", "RED"]));
         ok(ip(&["link", "add", "br0", "type", "bridge"]));
         pair_to_red(
@@ -1345,10 +1262,7 @@ fn netns_list_without_run_netns_prints_what_ip_does() {
 /// for `ip link add … netns NAME|PID`; else it is a PID.
 #[test]
 fn a_digit_name_is_a_name_before_a_pid() {
-    if !ready("a_digit_name_is_a_name_before_a_pid") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("a_digit_name_is_a_name_before_a_pid", || {
         let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
         let pid = sleeper.id().to_string();
         ok(ip(&["netns", "add", &pid]));
@@ -1376,10 +1290,7 @@ fn a_digit_name_is_a_name_before_a_pid() {
 /// it, not a reason to fail; JSON shows it lossily.
 #[test]
 fn netns_list_takes_any_name_bytes() {
-    if !ready("netns_list_takes_any_name_bytes") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("netns_list_takes_any_name_bytes", || {
         use std::os::unix::ffi::OsStrExt;
         let odd = std::ffi::OsStr::from_bytes(b"x\xffy");
         ok(harness::run(
@@ -1407,10 +1318,7 @@ fn netns_list_takes_any_name_bytes() {
 /// attributes (no broadcast address unless asked for), IPv4 and IPv6.
 #[test]
 fn addresses_are_what_ip_addr_add_makes() {
-    if !ready("addresses_are_what_ip_addr_add_makes") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("addresses_are_what_ip_addr_add_makes", || {
         ok(ip(&[
             "link", "add", "i0", "type", "veth", "peer", "name", "i1",
         ]));
@@ -1449,10 +1357,7 @@ fn addresses_are_what_ip_addr_add_makes() {
 /// GW` makes (proto boot, not rtnetlink's static), IPv4 and IPv6.
 #[test]
 fn peer_gateway_route_is_ips() {
-    if !ready("peer_gateway_route_is_ips") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("peer_gateway_route_is_ips", || {
         ok(rv(&["netns", "add", "RED"]));
         for (family, addr, peer_addr, gw) in [
             ("-4", "10.200.5.1/24", "10.200.5.2/24", "10.200.5.1"),
@@ -1479,10 +1384,7 @@ fn peer_gateway_route_is_ips() {
 /// the JSON of the list commands, in a batch too.
 #[test]
 fn json_flag_before_the_command_as_ip() {
-    if !ready("json_flag_before_the_command_as_ip") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("json_flag_before_the_command_as_ip", || {
         ok(ip(&["netns", "add", "RED"]));
         ok(rv(&["add", "v0", "v1", "--peer-netns", "RED"]));
         let theirs = ok(ip(&["-j", "netns", "list"])).stdout;
@@ -1508,10 +1410,7 @@ fn json_flag_before_the_command_as_ip() {
 /// than differ silently, such an address is refused, nothing made.
 #[test]
 fn leading_zeros_ip_reads_as_octal_are_refused() {
-    if !ready("leading_zeros_ip_reads_as_octal_are_refused") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("leading_zeros_ip_reads_as_octal_are_refused", || {
         ok(ip(&[
             "link", "add", "i0", "type", "veth", "peer", "name", "i1",
         ]));
@@ -1538,10 +1437,7 @@ fn leading_zeros_ip_reads_as_octal_are_refused() {
 /// it (util-linux's wording), changing nothing.
 #[test]
 fn ambiguous_abbreviations_are_worded_as_getopt() {
-    if !ready("ambiguous_abbreviations_are_worded_as_getopt") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("ambiguous_abbreviations_are_worded_as_getopt", || {
         let ran = rv(&["add", "v0", "v1", "--peer", "RED"]);
         assert_eq!(ran.code, 1, "{ran:?}");
         assert_eq!(
@@ -1571,10 +1467,7 @@ fn ambiguous_abbreviations_are_worded_as_getopt() {
 /// as by ip; the 15-byte names come out whole in list and list -J.
 #[test]
 fn link_names_of_15_bytes_as_ip() {
-    if !ready("link_names_of_15_bytes_as_ip") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("link_names_of_15_bytes_as_ip", || {
         let (a15, b15, c16) = ("a23456789012345", "b23456789012345", "c234567890123456");
         let theirs = ip(&["link", "add", c16, "type", "veth", "peer", "name", "x"]);
         assert_ne!(theirs.code, 0);
