@@ -14,12 +14,15 @@ fn sh(script: &str) -> Ran {
     ran
 }
 
-/// ipcs's rows (lines that start with a key) in the caller's namespace.
+/// The rows of an ipcs listing: the lines that start with a key.
+fn key_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.starts_with("0x")).collect()
+}
+
+/// ipcs's rows in the caller's namespace.
 fn rows() -> Vec<String> {
-    run(anchor("ipcs").arg("-a"))
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("0x"))
+    key_lines(&run(anchor("ipcs").arg("-a")).stdout)
+        .into_iter()
         .map(str::to_string)
         .collect()
 }
@@ -66,11 +69,7 @@ fn lab5_segment_made_inside_is_listed_inside_only() {
     });
     assert_eq!(made.code, 0, "{}", made.stderr);
     assert_eq!(made.stdout, "Shared memory id: 0\n");
-    let listed: Vec<&str> = inside
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("0x"))
-        .collect();
+    let listed = key_lines(&inside.stdout);
     assert_eq!(listed.len(), 1, "{}", inside.stdout);
     let fields: Vec<&str> = listed[0].split_whitespace().collect();
     assert_eq!(&fields[1..5], ["0", "root", "644", "100"]);
@@ -99,10 +98,7 @@ fn lab5_segment_of_another_namespace_is_not_listed_inside() {
         let inner = in_ipcns(|| (run(cmd("ripcs").arg("-m")), run(anchor("ipcs").arg("-m"))));
         (outer, inner)
     });
-    assert_eq!(
-        outer.stdout.lines().filter(|l| l.starts_with("0x")).count(),
-        1
-    );
+    assert_eq!(key_lines(&outer.stdout).len(), 1);
     assert_eq!(inner.0.code, 0);
     assert_eq!(inner.0.stdout, inner.1.stdout);
     assert_eq!(
@@ -218,14 +214,7 @@ fn ripcs_without_proc_sysvipc_asks_the_kernel() {
         assert_eq!(a.code, 0, "{}", a.stderr);
         assert_eq!(a, b);
     }
-    assert_eq!(
-        with[0]
-            .stdout
-            .lines()
-            .filter(|l| l.starts_with("0x"))
-            .count(),
-        10
-    );
+    assert_eq!(key_lines(&with[0].stdout).len(), 10);
 }
 
 #[test]
@@ -360,7 +349,7 @@ fn ripcrm_all_of_one_kind_keeps_the_others() {
         assert_eq!(run(cmd("ripcrm").arg("--all=shm")).code, 0);
         run(cmd("ripcs").arg("-m")).stdout + &run(cmd("ripcs").arg("-q")).stdout
     });
-    let rows: Vec<&str> = left.lines().filter(|l| l.starts_with("0x")).collect();
+    let rows = key_lines(&left);
     assert_eq!(rows.len(), 3, "{left}");
 }
 
