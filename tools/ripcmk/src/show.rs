@@ -285,6 +285,14 @@ fn times_row(out: &mut String, names: &mut Names, p: &Perm, id_width: usize, tim
     let _ = writeln!(out, " {a} {b} {c}");
 }
 
+/// The header of a plain table: key, the id column, owner, perms, then
+/// `rest`, as `key_row_start` starts its rows.
+fn plain_header(out: &mut String, title: &str, id: &str, rest: &[(&str, usize)]) {
+    let mut columns = vec![("key", 10), (id, 10), ("owner", 10), ("perms", 10)];
+    columns.extend_from_slice(rest);
+    header(out, title, &columns);
+}
+
 /// The start of a plain row: key, id, owner, perms and the space after.
 fn key_row_start(out: &mut String, names: &mut Names, p: &Perm) {
     let _ = write!(out, "0x{:08x} ", p.key as u32);
@@ -386,14 +394,11 @@ fn shm_section(out: &mut String, names: &mut Names, plan: &Plan) -> anyhow::Resu
             "Shared Memory Creator/Last-op PIDs",
             &[("shmid", 10), ("owner", 10), ("cpid", 10), ("lpid", 10)],
         ),
-        Format::Normal => header(
+        Format::Normal => plain_header(
             out,
             "Shared Memory Segments",
+            "shmid",
             &[
-                ("key", 10),
-                ("shmid", 10),
-                ("owner", 10),
-                ("perms", 10),
                 (if unit == Unit::Human { "size" } else { "bytes" }, 10),
                 ("nattch", 10),
                 ("status", 12),
@@ -490,14 +495,11 @@ fn msg_section(out: &mut String, names: &mut Names, plan: &Plan) -> anyhow::Resu
             "Message Queues PIDs",
             &[("msqid", 10), ("owner", 10), ("lspid", 10), ("lrpid", 10)],
         ),
-        Format::Normal => header(
+        Format::Normal => plain_header(
             out,
             "Message Queues",
+            "msqid",
             &[
-                ("key", 10),
-                ("msqid", 10),
-                ("owner", 10),
-                ("perms", 10),
                 (
                     if unit == Unit::Human {
                         "size"
@@ -569,17 +571,7 @@ fn sem_section(out: &mut String, names: &mut Names, plan: &Plan) -> anyhow::Resu
                 ("last-changed", 26),
             ],
         ),
-        Format::Normal => header(
-            out,
-            "Semaphore Arrays",
-            &[
-                ("key", 10),
-                ("semid", 10),
-                ("owner", 10),
-                ("perms", 10),
-                ("nsems", 10),
-            ],
-        ),
+        Format::Normal => plain_header(out, "Semaphore Arrays", "semid", &[("nsems", 10)]),
     }
     for s in sysv::sems()? {
         let p = &s.perm;
