@@ -45,6 +45,16 @@ fn says_like_unshare(args: &[&str], stderr: &str) -> (Ran, Ran) {
     (ours, theirs)
 }
 
+/// Both tools on `args` (`what` heads the messages): runshare succeeds and
+/// does just what unshare does; runshare's result.
+#[track_caller]
+fn succeeds_like_unshare(args: &[&str], what: &str) -> Ran {
+    let (ours, theirs) = both(args);
+    assert_eq!(ours.code, 0, "{what}{}", ours.stderr);
+    assert_eq!(ours, theirs, "{what}");
+    ours
+}
+
 /// `sh -c SCRIPT` with `$R` set to the runshare under test.
 fn sh(script: &str) -> Ran {
     run(Command::new("sh")
@@ -634,14 +644,12 @@ fn time_offsets_like_unshare() {
         "cat",
         "/proc/self/timens_offsets",
     ];
-    let (ours, theirs) = both(&args);
-    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    let ours = succeeds_like_unshare(&args, "");
     assert!(
         ours.stdout.contains("monotonic         100"),
         "{}",
         ours.stdout
     );
-    assert_eq!(ours, theirs);
     let (ours, theirs) = both(&["--monotonic", "5", "true"]);
     assert_eq!(ours.code, 1);
     assert_eq!(as_unshare(&ours.stderr), theirs.stderr);
@@ -786,10 +794,8 @@ fn setuid_and_setgid_like_unshare() {
     if !root("setuid_and_setgid_like_unshare") {
         return;
     }
-    let (ours, theirs) = both(&["-S", "65534", "-G", "65534", "id"]);
-    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    let ours = succeeds_like_unshare(&["-S", "65534", "-G", "65534", "id"], "");
     assert!(ours.stdout.starts_with("uid=65534"), "{}", ours.stdout);
-    assert_eq!(ours, theirs);
     says_like_unshare(
         &["-S", "abc", "true"],
         "runshare: failed to parse uid: 'abc'\n",
@@ -811,9 +817,7 @@ fn propagation_like_unshare() {
             "PROPAGATION",
             "/",
         ];
-        let (ours, theirs) = both(&args);
-        assert_eq!(ours.code, 0, "{mode}: {}", ours.stderr);
-        assert_eq!(ours, theirs, "{mode}");
+        succeeds_like_unshare(&args, &format!("{mode}: "));
     }
     says_like_unshare(
         &["--propagation", "bogus", "true"],
@@ -849,14 +853,12 @@ fn new_root_and_directory_like_unshare() {
         "-o",
         "pid,comm",
     ];
-    let (ours, theirs) = both(&args);
-    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    let ours = succeeds_like_unshare(&args, "");
     assert!(
         ours.stdout.contains("1 busybox") || ours.stdout.contains("1 ps"),
         "{}",
         ours.stdout
     );
-    assert_eq!(ours, theirs);
 }
 
 #[test]
