@@ -39,12 +39,16 @@ fn both(args: &[&std::ffi::OsStr]) -> (Ran, Ran) {
     )
 }
 
-/// Same exit code, and the same message but for the tool's name.
-fn assert_same_failure(ours: &Ran, theirs: &Ran, code: i32) {
+/// Both tools on `args` fail with `code` and the same one-line message
+/// but for the tool's name; rchroot's result.
+#[track_caller]
+fn fails_like_chroot(args: &[&std::ffi::OsStr], code: i32) -> Ran {
+    let (ours, theirs) = both(args);
     assert_eq!(ours.code, code, "{ours:?}");
     assert_eq!(theirs.code, code, "{theirs:?}");
     assert_eq!(ours.stderr, format!("r{}", theirs.stderr));
     assert_eq!(ours.stderr.lines().count(), 1);
+    ours
 }
 
 /// The host (this process's mount namespace) has no mount at or below
@@ -99,8 +103,7 @@ fn missing_newroot_fails_like_chroot() {
     }
     let dir = tempdir("missing_newroot");
     let missing = dir.path().join("nope");
-    let (ours, theirs) = both(&[missing.as_os_str(), "/bin/true".as_ref()]);
-    assert_same_failure(&ours, &theirs, 125);
+    let ours = fails_like_chroot(&[missing.as_os_str(), "/bin/true".as_ref()], 125);
     assert_eq!(
         ours.stderr,
         format!(
@@ -118,8 +121,7 @@ fn newroot_a_file_fails_like_chroot() {
     let dir = tempdir("newroot_file");
     let file = dir.path().join("file");
     std::fs::write(&file, "").unwrap();
-    let (ours, theirs) = both(&[file.as_os_str(), "/bin/true".as_ref()]);
-    assert_same_failure(&ours, &theirs, 125);
+    let ours = fails_like_chroot(&[file.as_os_str(), "/bin/true".as_ref()], 125);
     assert!(
         ours.stderr.ends_with(": Not a directory\n"),
         "{}",
@@ -133,8 +135,7 @@ fn missing_command_fails_like_chroot() {
         return;
     }
     let dir = new_root("missing_command");
-    let (ours, theirs) = both(&[dir.path().as_os_str(), "/no-such-command".as_ref()]);
-    assert_same_failure(&ours, &theirs, 127);
+    let ours = fails_like_chroot(&[dir.path().as_os_str(), "/no-such-command".as_ref()], 127);
     assert_eq!(
         ours.stderr,
         "rchroot: failed to run command '/no-such-command': No such file or directory\n"
@@ -148,8 +149,7 @@ fn non_executable_command_fails_like_chroot() {
     }
     let dir = new_root("non_executable");
     std::fs::write(dir.path().join("data"), "not a program\n").unwrap();
-    let (ours, theirs) = both(&[dir.path().as_os_str(), "/data".as_ref()]);
-    assert_same_failure(&ours, &theirs, 126);
+    let ours = fails_like_chroot(&[dir.path().as_os_str(), "/data".as_ref()], 126);
     assert_eq!(
         ours.stderr,
         "rchroot: failed to run command '/data': Permission denied\n"
@@ -163,8 +163,10 @@ fn unknown_user_fails_like_chroot() {
     }
     let dir = new_root("unknown_user");
     let spec = "--userspec=bxt-no-such-user:nogroup";
-    let (ours, theirs) = both(&[spec.as_ref(), dir.path().as_os_str(), "/bin/true".as_ref()]);
-    assert_same_failure(&ours, &theirs, 125);
+    let ours = fails_like_chroot(
+        &[spec.as_ref(), dir.path().as_os_str(), "/bin/true".as_ref()],
+        125,
+    );
     assert_eq!(ours.stderr, "rchroot: invalid user\n");
 }
 
@@ -175,12 +177,14 @@ fn unknown_group_fails_like_chroot() {
     }
     let dir = new_root("unknown_group");
     let groups = "--groups=bxt-no-such-group";
-    let (ours, theirs) = both(&[
-        groups.as_ref(),
-        dir.path().as_os_str(),
-        "/bin/true".as_ref(),
-    ]);
-    assert_same_failure(&ours, &theirs, 125);
+    let ours = fails_like_chroot(
+        &[
+            groups.as_ref(),
+            dir.path().as_os_str(),
+            "/bin/true".as_ref(),
+        ],
+        125,
+    );
     assert_eq!(ours.stderr, "rchroot: invalid group 'bxt-no-such-group'\n");
 }
 
@@ -238,8 +242,7 @@ fn lab1_names_what_is_missing_and_install_makes_it_work() {
 
     // ls was never copied: not found, as with chroot, and nothing to explain.
     let ls = [newroot.as_os_str(), "/bin/ls".as_ref(), "/".as_ref()];
-    let (ours, theirs) = both(&ls);
-    assert_same_failure(&ours, &theirs, 127);
+    fails_like_chroot(&ls, 127);
     let install = run(cmd("rchroot").arg("--install").arg(newroot).arg("/bin/ls"));
     assert_eq!((install.code, install.stderr.as_str()), (0, ""));
     let (ours, theirs) = both(&ls);

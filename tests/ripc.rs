@@ -14,12 +14,15 @@ fn sh(script: &str) -> Ran {
     ran
 }
 
-/// ipcs's rows (lines that start with a key) in the caller's namespace.
+/// The rows of an ipcs listing: the lines that start with a key.
+fn key_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.starts_with("0x")).collect()
+}
+
+/// ipcs's rows in the caller's namespace.
 fn rows() -> Vec<String> {
-    run(anchor("ipcs").arg("-a"))
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("0x"))
+    key_lines(&run(anchor("ipcs").arg("-a")).stdout)
+        .into_iter()
         .map(str::to_string)
         .collect()
 }
@@ -66,11 +69,7 @@ fn lab5_segment_made_inside_is_listed_inside_only() {
     });
     assert_eq!(made.code, 0, "{}", made.stderr);
     assert_eq!(made.stdout, "Shared memory id: 0\n");
-    let listed: Vec<&str> = inside
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("0x"))
-        .collect();
+    let listed = key_lines(&inside.stdout);
     assert_eq!(listed.len(), 1, "{}", inside.stdout);
     let fields: Vec<&str> = listed[0].split_whitespace().collect();
     assert_eq!(&fields[1..5], ["0", "root", "644", "100"]);
@@ -99,10 +98,7 @@ fn lab5_segment_of_another_namespace_is_not_listed_inside() {
         let inner = in_ipcns(|| (run(cmd("ripcs").arg("-m")), run(anchor("ipcs").arg("-m"))));
         (outer, inner)
     });
-    assert_eq!(
-        outer.stdout.lines().filter(|l| l.starts_with("0x")).count(),
-        1
-    );
+    assert_eq!(key_lines(&outer.stdout).len(), 1);
     assert_eq!(inner.0.code, 0);
     assert_eq!(inner.0.stdout, inner.1.stdout);
     assert_eq!(
@@ -112,15 +108,30 @@ fn lab5_segment_of_another_namespace_is_not_listed_inside() {
     );
 }
 
-#[test]
-fn ripcs_lists_like_ipcs() {
-    if !ready("ripcs_lists_like_ipcs") {
+/// In a new IPC namespace holding the `populate` objects (and what the
+/// script `setup` does after, if any), ripcs and ipcs on each of `cases`.
+fn ripcs_like_ipcs(test: &str, setup: &'static str, cases: &'static [&'static [&'static str]]) {
+    if !ready(test) {
         return;
     }
-    in_ipcns(|| {
+    in_ipcns(move || {
         populate();
-        for args in [
-            &[][..],
+        if !setup.is_empty() {
+            sh(setup);
+        }
+        for args in cases {
+            same("ripcs", "ipcs", args);
+        }
+    });
+}
+
+#[test]
+fn ripcs_lists_like_ipcs() {
+    ripcs_like_ipcs(
+        "ripcs_lists_like_ipcs",
+        "",
+        &[
+            &[],
             &["-a"],
             &["-m"],
             &["-q"],
@@ -134,47 +145,36 @@ fn ripcs_lists_like_ipcs() {
             &["-b"],
             &["-t", "-c"],
             &["--sh", "--ti"],
-        ] {
-            same("ripcs", "ipcs", args);
-        }
-    });
+        ],
+    );
 }
 
 #[test]
 fn ripcs_limits_and_summary_like_ipcs() {
-    if !ready("ripcs_limits_and_summary_like_ipcs") {
-        return;
-    }
-    in_ipcns(|| {
-        populate();
-        // Limits of this namespace only, set to odd values.
-        sh(
-            "echo 1000000 > /proc/sys/kernel/shmmax && echo 2000 > /proc/sys/kernel/shmall \
-            && echo '250 32000 32 128' > /proc/sys/kernel/sem",
-        );
-        for args in [
-            &["-l"][..],
+    // Limits of this namespace only, set to odd values.
+    ripcs_like_ipcs(
+        "ripcs_limits_and_summary_like_ipcs",
+        "echo 1000000 > /proc/sys/kernel/shmmax && echo 2000 > /proc/sys/kernel/shmall \
+        && echo '250 32000 32 128' > /proc/sys/kernel/sem",
+        &[
+            &["-l"],
             &["-l", "-b"],
             &["-l", "--human"],
             &["-u"],
             &["-u", "-b"],
             &["-u", "--human"],
             &["-m", "-l"],
-        ] {
-            same("ripcs", "ipcs", args);
-        }
-    });
+        ],
+    );
 }
 
 #[test]
 fn ripcs_details_one_object_like_ipcs() {
-    if !ready("ripcs_details_one_object_like_ipcs") {
-        return;
-    }
-    in_ipcns(|| {
-        populate();
-        for args in [
-            &["-m", "-i", "0"][..],
+    ripcs_like_ipcs(
+        "ripcs_details_one_object_like_ipcs",
+        "",
+        &[
+            &["-m", "-i", "0"],
             &["-m", "-i", "1", "--human"],
             &["-q", "-i", "0"],
             &["-q", "-i", "0", "--human"],
@@ -184,10 +184,8 @@ fn ripcs_details_one_object_like_ipcs() {
             &["-m", "-i", "99"],
             &["-i", "0"],
             &["-m", "-i", "x"],
-        ] {
-            same("ripcs", "ipcs", args);
-        }
-    });
+        ],
+    );
 }
 
 #[test]
@@ -218,14 +216,7 @@ fn ripcs_without_proc_sysvipc_asks_the_kernel() {
         assert_eq!(a.code, 0, "{}", a.stderr);
         assert_eq!(a, b);
     }
-    assert_eq!(
-        with[0]
-            .stdout
-            .lines()
-            .filter(|l| l.starts_with("0x"))
-            .count(),
-        10
-    );
+    assert_eq!(key_lines(&with[0].stdout).len(), 10);
 }
 
 #[test]
@@ -360,7 +351,7 @@ fn ripcrm_all_of_one_kind_keeps_the_others() {
         assert_eq!(run(cmd("ripcrm").arg("--all=shm")).code, 0);
         run(cmd("ripcs").arg("-m")).stdout + &run(cmd("ripcs").arg("-q")).stdout
     });
-    let rows: Vec<&str> = left.lines().filter(|l| l.starts_with("0x")).collect();
+    let rows = key_lines(&left);
     assert_eq!(rows.len(), 3, "{left}");
 }
 
@@ -690,6 +681,26 @@ fn removed_by(tool: &'static str, ours: bool, args: &[&str]) -> (Ran, Vec<String
     })
 }
 
+/// ripcrm and ipcrm on each of `cases`, each in namespaces as `removed_by`
+/// makes them: the same outcome (stderr but for the name), the same rows
+/// left.
+fn removes_like_ipcrm(cases: &[&[&str]]) {
+    for args in cases {
+        let (ours, ours_left) = removed_by("ripcrm", true, args);
+        let (theirs, theirs_left) = removed_by("ipcrm", false, args);
+        assert_eq!(
+            (
+                ours.code,
+                &ours.stdout,
+                ours.stderr.replace("ripcrm", "ipcrm")
+            ),
+            (theirs.code, &theirs.stdout, theirs.stderr),
+            "{args:?}"
+        );
+        assert_eq!(ours_left, theirs_left, "{args:?}");
+    }
+}
+
 #[test]
 fn ripcrm_all_with_an_attached_kind_like_ipcrm() {
     if !ready("ripcrm_all_with_an_attached_kind_like_ipcrm") {
@@ -705,20 +716,7 @@ fn ripcrm_all_with_an_attached_kind_like_ipcrm() {
         &["-m", "-a"],
         &["-m", "0", "-ashm"],
     ];
-    for args in cases {
-        let (ours, ours_left) = removed_by("ripcrm", true, args);
-        let (theirs, theirs_left) = removed_by("ipcrm", false, args);
-        assert_eq!(
-            (
-                ours.code,
-                &ours.stdout,
-                ours.stderr.replace("ripcrm", "ipcrm")
-            ),
-            (theirs.code, &theirs.stdout, theirs.stderr),
-            "{args:?}"
-        );
-        assert_eq!(ours_left, theirs_left, "{args:?}");
-    }
+    removes_like_ipcrm(&cases);
     let (ashm, left) = removed_by("ripcrm", true, &["-ashm"]);
     assert_eq!((ashm.code, left.len()), (0, 2), "{ashm:?}");
 }
@@ -762,20 +760,7 @@ fn ripcrm_verbose_explains_what_follows_it_like_ipcrm() {
         &["-m", "0", "-v", "-a"],
         &["-s", "0", "--verbose", "-ashm"],
     ];
-    for args in cases {
-        let (ours, ours_left) = removed_by("ripcrm", true, args);
-        let (theirs, theirs_left) = removed_by("ipcrm", false, args);
-        assert_eq!(
-            (
-                ours.code,
-                &ours.stdout,
-                ours.stderr.replace("ripcrm", "ipcrm")
-            ),
-            (theirs.code, &theirs.stdout, theirs.stderr),
-            "{args:?}"
-        );
-        assert_eq!(ours_left, theirs_left, "{args:?}");
-    }
+    removes_like_ipcrm(&cases);
     let (ours, _) = removed_by("ripcrm", true, &["-m", "0", "-v", "-m", "1"]);
     assert_eq!(ours.stdout, "removing shared memory segment id `1'\n");
 }
@@ -794,20 +779,7 @@ fn ripcrm_old_form_reads_ids_as_ipcrm_does() {
         &["shm", "0", "-v"],
         &["sem", "-a", "99999999999999999999"],
     ];
-    for args in cases {
-        let (ours, ours_left) = removed_by("ripcrm", true, args);
-        let (theirs, theirs_left) = removed_by("ipcrm", false, args);
-        assert_eq!(
-            (
-                ours.code,
-                &ours.stdout,
-                ours.stderr.replace("ripcrm", "ipcrm")
-            ),
-            (theirs.code, &theirs.stdout, theirs.stderr),
-            "{args:?}"
-        );
-        assert_eq!(ours_left, theirs_left, "{args:?}");
-    }
+    removes_like_ipcrm(&cases);
     let (ours, left) = removed_by("ripcrm", true, &["shm", "0", "-v"]);
     assert_eq!(ours.stderr, "ripcrm: invalid id: -v\n");
     assert_eq!((ours.code, left.len()), (1, 3));

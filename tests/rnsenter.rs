@@ -29,6 +29,11 @@ fn target_by(mut unshare: Command, args: &[&str], script: &str, forks: bool) -> 
     Process::sleeping(&mut unshare, forks)
 }
 
+/// Root, and nsenter to compare with.
+fn ready(test: &str) -> bool {
+    root(test) && have(test, "nsenter")
+}
+
 /// `sleep` as PID 1 of new PID, mount and UTS namespaces, hostname set.
 fn pid_mnt_uts() -> Process {
     target(
@@ -61,7 +66,7 @@ fn readlink(path: &str) -> String {
 
 #[test]
 fn all_namespaces_of_the_target() {
-    if !root("all_namespaces_of_the_target") || !have("all_namespaces", "nsenter") {
+    if !ready("all_namespaces_of_the_target") {
         return;
     }
     let target = pid_mnt_uts();
@@ -81,7 +86,7 @@ fn all_namespaces_of_the_target() {
 
 #[test]
 fn uts_namespace_hostname() {
-    if !root("uts_namespace_hostname") || !have("uts_namespace_hostname", "nsenter") {
+    if !ready("uts_namespace_hostname") {
         return;
     }
     let target = pid_mnt_uts();
@@ -91,7 +96,7 @@ fn uts_namespace_hostname() {
 
 #[test]
 fn mount_namespace_sees_the_targets_proc() {
-    if !root("mount_namespace_sees_the_targets_proc") || !have("mount_ns", "nsenter") {
+    if !ready("mount_namespace_sees_the_targets_proc") {
         return;
     }
     let target = pid_mnt_uts();
@@ -101,7 +106,7 @@ fn mount_namespace_sees_the_targets_proc() {
 
 #[test]
 fn pid_namespace_forks_into_it() {
-    if !root("pid_namespace_forks_into_it") || !have("pid_namespace", "nsenter") {
+    if !ready("pid_namespace_forks_into_it") {
         return;
     }
     let target = pid_mnt_uts();
@@ -123,7 +128,7 @@ fn pid_namespace_forks_into_it() {
 
 #[test]
 fn exit_status_and_signal_pass_through_the_fork() {
-    if !root("exit_status_and_signal_pass_through_the_fork") || !have("exit_status", "nsenter") {
+    if !ready("exit_status_and_signal_pass_through_the_fork") {
         return;
     }
     let target = pid_mnt_uts();
@@ -139,7 +144,7 @@ fn exit_status_and_signal_pass_through_the_fork() {
 
 #[test]
 fn exec_failures_are_126_and_127() {
-    if !root("exec_failures_are_126_and_127") || !have("exec_failures", "nsenter") {
+    if !ready("exec_failures_are_126_and_127") {
         return;
     }
     let target = pid_mnt_uts();
@@ -181,7 +186,7 @@ fn env_is_the_targets() {
 
 #[test]
 fn user_namespace_with_root_mapped() {
-    if !root("user_namespace_with_root_mapped") || !have("user_namespace", "nsenter") {
+    if !ready("user_namespace_with_root_mapped") {
         return;
     }
     let target = target(&["-U", "--map-root-user"], "exec sleep 1000", false);
@@ -227,7 +232,7 @@ fn user_parent_is_the_owner_of_the_targets_user_namespace() {
 
 #[test]
 fn root_and_working_directories() {
-    if !root("root_and_working_directories") || !have("root_and_wd", "nsenter") {
+    if !ready("root_and_working_directories") {
         return;
     }
     let target = pid_mnt_uts();
@@ -249,7 +254,7 @@ fn root_and_working_directories() {
 
 #[test]
 fn setuid_and_setgid() {
-    if !root("setuid_and_setgid") || !have("setuid_and_setgid", "nsenter") {
+    if !ready("setuid_and_setgid") {
         return;
     }
     let target = pid_mnt_uts();
@@ -339,7 +344,7 @@ fn no_namespace_is_an_error() {
 
 #[test]
 fn target_that_does_not_exist() {
-    if !root("target_that_does_not_exist") || !have("target_gone", "nsenter") {
+    if !ready("target_that_does_not_exist") {
         return;
     }
     let mut child = Command::new("true").spawn().unwrap();
@@ -355,7 +360,7 @@ fn target_that_does_not_exist() {
 
 #[test]
 fn target_that_has_exited() {
-    if !root("target_that_has_exited") || !have("target_exited", "nsenter") {
+    if !ready("target_that_has_exited") {
         return;
     }
     // A zombie: its /proc directory is still there, its namespaces are gone.
@@ -380,7 +385,7 @@ fn target_that_has_exited() {
 
 #[test]
 fn net_by_name_from_ip_netns_add() {
-    if !root("net_by_name_from_ip_netns_add") || !have("net_by_name", "nsenter") {
+    if !ready("net_by_name_from_ip_netns_add") {
         return;
     }
     in_netns(|| {
@@ -414,7 +419,7 @@ fn net_by_name_from_ip_netns_add() {
 
 #[test]
 fn a_file_here_comes_before_a_name() {
-    if !root("a_file_here_comes_before_a_name") || !have("file_before_name", "nsenter") {
+    if !ready("a_file_here_comes_before_a_name") {
         return;
     }
     in_netns(|| {
@@ -434,7 +439,7 @@ fn a_file_here_comes_before_a_name() {
 
 #[test]
 fn net_from_a_file_made_by_unshare() {
-    if !root("net_from_a_file_made_by_unshare") || !have("net_file", "nsenter") {
+    if !ready("net_from_a_file_made_by_unshare") {
         return;
     }
     in_mountns(|| {
@@ -456,7 +461,7 @@ fn net_from_a_file_made_by_unshare() {
 
 #[test]
 fn a_regular_file_is_not_a_namespace() {
-    if !root("a_regular_file_is_not_a_namespace") || !have("regular_file", "nsenter") {
+    if !ready("a_regular_file_is_not_a_namespace") {
         return;
     }
     let dir = tempdir("regular_file");
@@ -475,7 +480,7 @@ fn a_regular_file_is_not_a_namespace() {
 
 #[test]
 fn a_namespace_of_another_type_is_refused() {
-    if !root("a_namespace_of_another_type_is_refused") || !have("wrong_type", "nsenter") {
+    if !ready("a_namespace_of_another_type_is_refused") {
         return;
     }
     let target = pid_mnt_uts();
@@ -514,9 +519,8 @@ fn nobody_dir(dir: &Path) -> PathBuf {
 
 #[test]
 fn foreign_user_namespace_is_refused_whole() {
-    if !root("foreign_user_namespace_is_refused_whole")
-        || !have("foreign_userns", "nsenter")
-        || !have("foreign_userns", "setpriv")
+    if !ready("foreign_user_namespace_is_refused_whole")
+        || !have("foreign_user_namespace_is_refused_whole", "setpriv")
     {
         return;
     }
@@ -575,9 +579,8 @@ fn foreign_user_namespace_is_refused_whole() {
 
 #[test]
 fn user_namespace_first_when_it_gives_privilege() {
-    if !root("user_namespace_first_when_it_gives_privilege")
-        || !have("userns_first", "nsenter")
-        || !have("userns_first", "setpriv")
+    if !ready("user_namespace_first_when_it_gives_privilege")
+        || !have("user_namespace_first_when_it_gives_privilege", "setpriv")
     {
         return;
     }

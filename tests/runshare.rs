@@ -20,6 +20,41 @@ fn both(args: &[&str]) -> (Ran, Ran) {
     )
 }
 
+/// runshare's stderr with its name where unshare's has unshare's.
+fn as_unshare(stderr: &str) -> String {
+    stderr.replace("runshare", "unshare")
+}
+
+/// The same exit code and stdout, and the same stderr but for the name.
+#[track_caller]
+fn assert_like_unshare(ours: &Ran, theirs: &Ran, what: &str) {
+    assert_eq!(
+        (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
+        (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
+        "{what}"
+    );
+}
+
+/// Both tools on `args`: runshare's stderr is `stderr`, unshare's the same
+/// but for the name; both results.
+#[track_caller]
+fn says_like_unshare(args: &[&str], stderr: &str) -> (Ran, Ran) {
+    let (ours, theirs) = both(args);
+    assert_eq!(ours.stderr, stderr);
+    assert_eq!(as_unshare(&ours.stderr), theirs.stderr);
+    (ours, theirs)
+}
+
+/// Both tools on `args` (`what` heads the messages): runshare succeeds and
+/// does just what unshare does; runshare's result.
+#[track_caller]
+fn succeeds_like_unshare(args: &[&str], what: &str) -> Ran {
+    let (ours, theirs) = both(args);
+    assert_eq!(ours.code, 0, "{what}{}", ours.stderr);
+    assert_eq!(ours, theirs, "{what}");
+    ours
+}
+
 /// `sh -c SCRIPT` with `$R` set to the runshare under test.
 fn sh(script: &str) -> Ran {
     run(Command::new("sh")
@@ -231,13 +266,11 @@ fn setgroups_is_denied_so_a_group_cannot_be_dropped() {
 
 #[test]
 fn setgroups_allow_with_a_group_map_is_refused_like_unshare() {
-    let (ours, theirs) = both(&["-r", "--setgroups", "allow", "true"]);
-    assert_eq!(ours.code, 1);
-    assert_eq!(
-        ours.stderr,
-        "runshare: options --setgroups=allow and --map-group are mutually exclusive\n"
+    let (ours, _) = says_like_unshare(
+        &["-r", "--setgroups", "allow", "true"],
+        "runshare: options --setgroups=allow and --map-group are mutually exclusive\n",
     );
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    assert_eq!(ours.code, 1);
 }
 
 #[test]
@@ -366,13 +399,11 @@ fn mount_proc_on_a_file_is_refused_with_unshares_words() {
         "touch",
         marker.to_str().unwrap(),
     ];
-    let (ours, theirs) = both(&args);
-    assert_eq!(ours.code, 1);
-    assert_eq!(
-        ours.stderr,
-        "runshare: mount /etc/passwd failed: Not a directory\n"
+    let (ours, theirs) = says_like_unshare(
+        &args,
+        "runshare: mount /etc/passwd failed: Not a directory\n",
     );
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    assert_eq!(ours.code, 1);
     assert_eq!(theirs.code, 1);
     assert!(!marker.exists());
 }
@@ -583,16 +614,14 @@ fn child_killed_by_sigkill_gives_137() {
 
 #[test]
 fn exec_failures_give_126_and_127_like_unshare() {
-    let (ours, theirs) = both(&["/nonexistent/bxt"]);
-    assert_eq!(ours.code, 127);
-    assert_eq!(
-        ours.stderr,
-        "runshare: failed to execute /nonexistent/bxt: No such file or directory\n"
+    let (ours, _) = says_like_unshare(
+        &["/nonexistent/bxt"],
+        "runshare: failed to execute /nonexistent/bxt: No such file or directory\n",
     );
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    assert_eq!(ours.code, 127);
     let (ours, theirs) = both(&["/etc/passwd"]);
     assert_eq!((ours.code, theirs.code), (126, 126));
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    assert_eq!(as_unshare(&ours.stderr), theirs.stderr);
 }
 
 #[test]
@@ -615,17 +644,15 @@ fn time_offsets_like_unshare() {
         "cat",
         "/proc/self/timens_offsets",
     ];
-    let (ours, theirs) = both(&args);
-    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    let ours = succeeds_like_unshare(&args, "");
     assert!(
         ours.stdout.contains("monotonic         100"),
         "{}",
         ours.stdout
     );
-    assert_eq!(ours, theirs);
     let (ours, theirs) = both(&["--monotonic", "5", "true"]);
     assert_eq!(ours.code, 1);
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    assert_eq!(as_unshare(&ours.stderr), theirs.stderr);
 }
 
 #[test]
@@ -767,13 +794,12 @@ fn setuid_and_setgid_like_unshare() {
     if !root("setuid_and_setgid_like_unshare") {
         return;
     }
-    let (ours, theirs) = both(&["-S", "65534", "-G", "65534", "id"]);
-    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    let ours = succeeds_like_unshare(&["-S", "65534", "-G", "65534", "id"], "");
     assert!(ours.stdout.starts_with("uid=65534"), "{}", ours.stdout);
-    assert_eq!(ours, theirs);
-    let (ours, theirs) = both(&["-S", "abc", "true"]);
-    assert_eq!(ours.stderr, "runshare: failed to parse uid: 'abc'\n");
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    says_like_unshare(
+        &["-S", "abc", "true"],
+        "runshare: failed to parse uid: 'abc'\n",
+    );
 }
 
 #[test]
@@ -791,16 +817,12 @@ fn propagation_like_unshare() {
             "PROPAGATION",
             "/",
         ];
-        let (ours, theirs) = both(&args);
-        assert_eq!(ours.code, 0, "{mode}: {}", ours.stderr);
-        assert_eq!(ours, theirs, "{mode}");
+        succeeds_like_unshare(&args, &format!("{mode}: "));
     }
-    let (ours, theirs) = both(&["--propagation", "bogus", "true"]);
-    assert_eq!(
-        ours.stderr,
-        "runshare: unsupported propagation mode: bogus\n"
+    says_like_unshare(
+        &["--propagation", "bogus", "true"],
+        "runshare: unsupported propagation mode: bogus\n",
     );
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
 }
 
 #[test]
@@ -831,14 +853,12 @@ fn new_root_and_directory_like_unshare() {
         "-o",
         "pid,comm",
     ];
-    let (ours, theirs) = both(&args);
-    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    let ours = succeeds_like_unshare(&args, "");
     assert!(
         ours.stdout.contains("1 busybox") || ours.stdout.contains("1 ps"),
         "{}",
         ours.stdout
     );
-    assert_eq!(ours, theirs);
 }
 
 #[test]
@@ -898,7 +918,7 @@ fn ordinary_user_wider_ranges_go_through_newuidmap() {
     let ours = run(&mut as_nobody(&[], &args));
     let theirs = run(nobody(Path::new("unshare"), &[]).args(args));
     assert_eq!(ours.code, theirs.code);
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
+    assert_eq!(as_unshare(&ours.stderr), theirs.stderr);
 }
 
 #[test]
@@ -1009,17 +1029,10 @@ fn map_user_and_group_by_name_like_unshare() {
         ours.stderr
     );
     assert_eq!(ours, theirs);
-    let (ours, theirs) = both(&["--map-user=bxt-nosuchuser", "true"]);
-    assert_eq!(
-        ours.stderr,
-        "runshare: failed to parse uid: 'bxt-nosuchuser'\n"
+    says_like_unshare(
+        &["--map-user=bxt-nosuchuser", "true"],
+        "runshare: failed to parse uid: 'bxt-nosuchuser'\n",
     );
-    assert_eq!(ours.stderr.replace("runshare", "unshare"), theirs.stderr);
-}
-
-/// runshare's stderr with its name where unshare's has unshare's.
-fn as_unshare(stderr: &str) -> String {
-    stderr.replace("runshare", "unshare")
 }
 
 #[test]
@@ -1047,11 +1060,7 @@ fn usage_errors_are_getopts_like_unshare() {
         let args: Vec<&str> = line.split(' ').collect();
         let (ours, theirs) = both(&args);
         assert_eq!(ours.code, 1, "{line}: {}", ours.stderr);
-        assert_eq!(
-            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
-            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
-            "{line}"
-        );
+        assert_like_unshare(&ours, &theirs, line);
     }
 }
 
@@ -1109,11 +1118,7 @@ fn values_are_read_like_unshare() {
         &["-T", "--boottime=99999999999999999999", "true"],
     ] {
         let (ours, theirs) = both(args);
-        assert_eq!(
-            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
-            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
-            "{args:?}"
-        );
+        assert_like_unshare(&ours, &theirs, &format!("{args:?}"));
     }
 }
 
@@ -1156,11 +1161,7 @@ fn empty_paths_fail_where_unshare_fails() {
     ] {
         let (ours, theirs) = both(args);
         assert_eq!(ours.code, 1, "{args:?}");
-        assert_eq!(
-            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
-            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
-            "{args:?}"
-        );
+        assert_like_unshare(&ours, &theirs, &format!("{args:?}"));
     }
 }
 
@@ -1215,10 +1216,6 @@ fn bad_values_are_named_in_command_line_order_like_unshare() {
         let args: Vec<&str> = line.split(' ').collect();
         let (ours, theirs) = both(&args);
         assert_eq!(ours.code, 1, "{line}");
-        assert_eq!(
-            (ours.code, ours.stdout.as_str(), as_unshare(&ours.stderr)),
-            (theirs.code, theirs.stdout.as_str(), theirs.stderr.clone()),
-            "{line}"
-        );
+        assert_like_unshare(&ours, &theirs, line);
     }
 }

@@ -20,6 +20,13 @@ fn ready(test: &str) -> bool {
     true
 }
 
+/// `body` in a network and mount namespace of its own, when `ready`.
+fn lab(test: &str, body: impl FnOnce() + Send + 'static) {
+    if ready(test) {
+        harness::in_netns(body);
+    }
+}
+
 fn rv(args: &[&str]) -> Ran {
     harness::run(harness::cmd("rvethpair").args(args))
 }
@@ -43,18 +50,40 @@ fn refused(ran: &Ran) {
     assert_eq!(ran.stdout, "");
 }
 
+/// A refusal (as `refused`) with exactly `stderr`.
+#[track_caller]
+fn refused_with(ran: &Ran, stderr: &str) {
+    refused(ran);
+    assert_eq!(ran.stderr, stderr);
+}
+
 fn json(ran: Ran) -> Value {
     serde_json::from_str(&ok(ran).stdout).expect("JSON")
 }
 
-/// The link names of a namespace (None: the test's own), as ip sees them.
-fn link_names(netns: Option<&str>) -> Vec<String> {
+/// `ip -j FLAGS [-n NETNS] REST` as JSON (None: the test's own namespace).
+fn ip_json(netns: Option<&str>, flags: &[&str], rest: &[&str]) -> Value {
     let mut args = vec!["-j"];
+    args.extend(flags);
     if let Some(ns) = netns {
         args.extend(["-n", ns]);
     }
-    args.push("link");
+    args.extend(rest);
     json(ip(&args))
+}
+
+/// `rvethpair list -J [--netns NETNS]` as JSON.
+fn list_json(netns: Option<&str>) -> Value {
+    let mut args = vec!["list", "-J"];
+    if let Some(ns) = netns {
+        args.extend(["--netns", ns]);
+    }
+    json(rv(&args))
+}
+
+/// The link names of a namespace (None: the test's own), as ip sees them.
+fn link_names(netns: Option<&str>) -> Vec<String> {
+    ip_json(netns, &[], &["link"])
         .as_array()
         .expect("array")
         .iter()
@@ -64,12 +93,7 @@ fn link_names(netns: Option<&str>) -> Vec<String> {
 
 /// `local/prefixlen` of each address of `dev`, as ip sees them.
 fn addrs_of(netns: Option<&str>, dev: &str) -> Vec<String> {
-    let mut args = vec!["-j"];
-    if let Some(ns) = netns {
-        args.extend(["-n", ns]);
-    }
-    args.extend(["addr", "show", "dev", dev]);
-    json(ip(&args))[0]["addr_info"]
+    ip_json(netns, &[], &["addr", "show", "dev", dev])[0]["addr_info"]
         .as_array()
         .expect("addr_info")
         .iter()
@@ -99,6 +123,19 @@ fn pair_to_red(name: &str, peer: &str, addr: &str, peer_addr: &str, extra: &[&st
 
 /// A pair between the test's namespace (NAME) and `netns` (PEER).
 fn pair(name: &str, peer: &str, netns: &str, addr: &str, peer_addr: &str, extra: &[&str]) {
+    ok(rv(&pair_args(name, peer, netns, addr, peer_addr, extra)));
+}
+
+/// `add NAME PEER --peer-netns NETNS --addr ADDR --peer-addr PEER_ADDR`,
+/// then `extra`.
+fn pair_args<'a>(
+    name: &'a str,
+    peer: &'a str,
+    netns: &'a str,
+    addr: &'a str,
+    peer_addr: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec![
         "add",
         name,
@@ -111,15 +148,58 @@ fn pair(name: &str, peer: &str, netns: &str, addr: &str, peer_addr: &str, extra:
         peer_addr,
     ];
     args.extend(extra);
-    ok(rv(&args));
+    args
+}
+
+/// One ping to `to` (from `netns` through `ip netns exec`, else from here)
+/// that must be answered.
+fn pings(netns: Option<&str>, flags: &[&str], to: &str) {
+    let mut ping = match netns {
+        Some(ns) => {
+            let mut ip = harness::anchor("ip");
+            ip.args(["netns", "exec", ns, "ping"]);
+            ip
+        }
+        None => harness::anchor("ping"),
+    };
+    ping.args(flags);
+    // A deadline: one probe a second until a reply (carrier comes up
+    // asynchronously).
+    ping.args(["-c1", "-w5", to]);
+    ok(harness::run(&mut ping));
+}
+
+/// A `sleep` inside RED, once it is there.
+fn sleeper_in_red() -> harness::Process {
+    use std::os::unix::fs::MetadataExt;
+    let inside = harness::Process::sleeping(
+        Command::new("ip").args(["netns", "exec", "RED", "sleep", "600"]),
+        false,
+    );
+    let pid = inside.pid;
+    let key = std::fs::metadata("/run/netns/RED").unwrap();
+    eventually("the child entered RED", || {
+        std::fs::metadata(format!("/proc/{pid}/ns/net"))
+            .is_ok_and(|m| m.ino() == key.ino() && m.dev() == key.dev())
+    });
+    inside
+}
+
+/// `rvethpair ARGS` (a batch) reading `input` on stdin, which succeeds.
+fn batch_from_stdin(args: &[&str], input: &[u8]) {
+    use std::io::Write;
+    let mut child = harness::cmd("rvethpair")
+        .args(args)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    assert!(child.wait().unwrap().success());
 }
 
 #[test]
 fn lab14_red_blue_one_to_one() {
-    if !ready("lab14_red_blue_one_to_one") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("lab14_red_blue_one_to_one", || {
         ok(rv(&["netns", "add", "RED", "BLUE"]));
         let added = ok(rv(&[
             "add",
@@ -147,15 +227,7 @@ fn lab14_red_blue_one_to_one() {
         );
         // The test's own namespace got neither end.
         assert_eq!(link_names(None), ["lo"]);
-        ok(harness::run(harness::anchor("ip").args([
-            "netns",
-            "exec",
-            "RED",
-            "ping",
-            "-c1",
-            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
-            "10.200.1.2",
-        ])));
+        pings(Some("RED"), &[], "10.200.1.2");
         let deleted = ok(rv(&["netns", "del", "RED", "BLUE"]));
         assert_eq!(deleted.stderr, "", "nothing kept them alive");
         assert!(netns_files().is_empty());
@@ -165,22 +237,16 @@ fn lab14_red_blue_one_to_one() {
 
 #[test]
 fn lab7_same_address_on_both_ends_is_refused() {
-    if !ready("lab7_same_address_on_both_ends_is_refused") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("lab7_same_address_on_both_ends_is_refused", || {
         ok(rv(&["netns", "add", "guestnet"]));
-        let ran = rv(&[
-            "add",
+        let ran = rv(&pair_args(
             "host",
             "guest",
-            "--peer-netns",
             "guestnet",
-            "--addr",
             "10.200.7.1/24",
-            "--peer-addr",
             "10.200.7.1/24",
-        ]);
+            &[],
+        ));
         refused(&ran);
         assert_eq!(ran.stderr, "rvethpair: 10.200.7.1 given to both ends\n");
         assert_eq!(link_names(None), ["lo"]);
@@ -194,38 +260,24 @@ fn lab7_same_address_on_both_ends_is_refused() {
             "10.200.7.2/24",
             &[],
         );
-        ok(harness::run(harness::anchor("ping").args([
-            "-c1",
-            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
-            "10.200.7.2",
-        ])));
+        pings(None, &[], "10.200.7.2");
     });
 }
 
 #[test]
 fn address_in_use_is_refused() {
-    if !ready("address_in_use_is_refused") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("address_in_use_is_refused", || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red("a0", "a1", "10.200.2.1/24", "10.200.2.2/24", &[]);
-        let ran = rv(&[
-            "add",
+        let ran = rv(&pair_args(
             "b0",
             "b1",
-            "--peer-netns",
             "RED",
-            "--addr",
             "10.200.3.1/24",
-            "--peer-addr",
             "10.200.2.2/24",
-        ]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: cannot add b0/b1: address 10.200.2.2 is already in use on a1 in network namespace \"RED\"\n"
-        );
+            &[],
+        ));
+        refused_with(&ran, "rvethpair: cannot add b0/b1: address 10.200.2.2 is already in use on a1 in network namespace \"RED\"\n");
         assert_eq!(link_names(None), ["lo", "a0"]);
         assert_eq!(link_names(Some("RED")), ["lo", "a1"]);
     });
@@ -233,10 +285,7 @@ fn address_in_use_is_refused() {
 
 #[test]
 fn ip_netns_exec_enters_ours() {
-    if !ready("ip_netns_exec_enters_ours") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("ip_netns_exec_enters_ours", || {
         ok(rv(&["netns", "add", "RED"]));
         let inside = json(harness::run(
             harness::anchor("ip").args(["netns", "exec", "RED", "ip", "-j", "link"]),
@@ -261,18 +310,11 @@ fn ip_netns_exec_enters_ours() {
 
 #[test]
 fn ours_works_on_ip_netns_add() {
-    if !ready("ours_works_on_ip_netns_add") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("ours_works_on_ip_netns_add", || {
         ok(ip(&["netns", "add", "RED"]));
         pair_to_red("v0", "v1", "10.200.4.1/24", "10.200.4.2/24", &[]);
         assert_eq!(addrs_of(Some("RED"), "v1")[0], "10.200.4.2/24");
-        ok(harness::run(harness::anchor("ping").args([
-            "-c1",
-            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
-            "10.200.4.2",
-        ])));
+        pings(None, &[], "10.200.4.2");
         let deleted = ok(rv(&["netns", "del", "RED"]));
         assert_eq!(deleted.stderr, "");
         assert_eq!(ok(ip(&["netns", "list"])).stdout, "");
@@ -281,10 +323,7 @@ fn ours_works_on_ip_netns_add() {
 
 #[test]
 fn netns_list_matches_ip() {
-    if !ready("netns_list_matches_ip") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("netns_list_matches_ip", || {
         ok(rv(&["netns", "add", "RED", "BLUE"]));
         ok(ip(&["netns", "add", "GREEN"]));
         // A pair across assigns RED an nsid here: both print it.
@@ -297,6 +336,16 @@ fn netns_list_matches_ip() {
             json(ip(&["-j", "netns", "list"]))
         );
     });
+}
+
+/// The row of `rows` (a JSON array of links) named `ifname`.
+#[track_caller]
+fn link_named<'a>(rows: &'a Value, ifname: &str) -> &'a Value {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["ifname"] == ifname)
+        .unwrap()
 }
 
 /// The fields `rvethpair list -J` shares with `ip -j addr`.
@@ -320,12 +369,7 @@ fn comparable(link: &Value) -> Value {
 }
 
 fn veths_seen_by_ip(netns: Option<&str>) -> Vec<Value> {
-    let mut args = vec!["-j", "-d"];
-    if let Some(ns) = netns {
-        args.extend(["-n", ns]);
-    }
-    args.push("addr");
-    json(ip(&args))
+    ip_json(netns, &["-d"], &["addr"])
         .as_array()
         .unwrap()
         .iter()
@@ -336,10 +380,7 @@ fn veths_seen_by_ip(netns: Option<&str>) -> Vec<Value> {
 
 #[test]
 fn list_json_matches_ip() {
-    if !ready("list_json_matches_ip") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("list_json_matches_ip", || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red(
             "v0",
@@ -364,30 +405,16 @@ fn list_json_matches_ip() {
                 .all(|ns| veths_seen_by_ip(*ns).iter().all(|l| l["operstate"] == "UP"))
         });
         for ns in [None, Some("RED")] {
-            let mut args = vec!["list", "-J"];
-            if let Some(ns) = ns {
-                args.extend(["--netns", ns]);
-            }
-            let ours = json(rv(&args));
+            let ours = list_json(ns);
             let ours: Vec<Value> = ours.as_array().unwrap().iter().map(comparable).collect();
             assert_eq!(ours, veths_seen_by_ip(ns), "in {ns:?}");
         }
         let here = json(rv(&["list", "-J"]));
-        let v0 = here
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["ifname"] == "v0")
-            .unwrap();
+        let v0 = link_named(&here, "v0");
         assert_eq!(v0["peer"], "v1");
         assert_eq!(v0["peer_netns"], "RED");
         assert_eq!(v0["mtu"], 1400);
-        let w0 = here
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["ifname"] == "w0")
-            .unwrap();
+        let w0 = link_named(&here, "w0");
         assert_eq!(w0["peer"], "w1");
         assert_eq!(w0["peer_netns"], Value::Null);
     });
@@ -395,10 +422,7 @@ fn list_json_matches_ip() {
 
 #[test]
 fn peer_gateway_is_the_default_route() {
-    if !ready("peer_gateway_is_the_default_route") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("peer_gateway_is_the_default_route", || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red(
             "v0",
@@ -416,10 +440,7 @@ fn peer_gateway_is_the_default_route() {
 
 #[test]
 fn master_enslaves_to_a_bridge() {
-    if !ready("master_enslaves_to_a_bridge") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("master_enslaves_to_a_bridge", || {
         ok(ip(&["link", "add", "br0", "type", "bridge"]));
         ok(rv(&["netns", "add", "RED"]));
         ok(rv(&[
@@ -434,22 +455,13 @@ fn master_enslaves_to_a_bridge() {
         let v0 = json(ip(&["-j", "link", "show", "v0"]));
         assert_eq!(v0[0]["master"], "br0");
         let refused_ran = rv(&["add", "x0", "x1", "--master", "br9"]);
-        refused(&refused_ran);
-        assert_eq!(
-            refused_ran.stderr,
-            "rvethpair: cannot add x0/x1: cannot find bridge \"br9\" in the current network namespace\n"
-        );
+        refused_with(&refused_ran, "rvethpair: cannot add x0/x1: cannot find bridge \"br9\" in the current network namespace\n");
     });
 }
 
 /// True once no address of `dev` is tentative (IPv6 DAD done).
 fn dad_done(netns: Option<&str>, dev: &str) -> bool {
-    let mut args = vec!["-j", "-6"];
-    if let Some(ns) = netns {
-        args.extend(["-n", ns]);
-    }
-    args.extend(["addr", "show", "dev", dev]);
-    json(ip(&args))[0]["addr_info"]
+    ip_json(netns, &["-6"], &["addr", "show", "dev", dev])[0]["addr_info"]
         .as_array()
         .unwrap()
         .iter()
@@ -458,10 +470,7 @@ fn dad_done(netns: Option<&str>, dev: &str) -> bool {
 
 #[test]
 fn ipv6_addresses_work() {
-    if !ready("ipv6_addresses_work") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("ipv6_addresses_work", || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red(
             "v0",
@@ -475,16 +484,7 @@ fn ipv6_addresses_work() {
         eventually("DAD done", || {
             dad_done(None, "v0") && dad_done(Some("RED"), "v1")
         });
-        ok(harness::run(harness::anchor("ip").args([
-            "netns",
-            "exec",
-            "RED",
-            "ping",
-            "-6",
-            "-c1",
-            "-w5", // a deadline: one probe a second until a reply (carrier comes up asynchronously)
-            "fd00:200::1",
-        ])));
+        pings(Some("RED"), &["-6"], "fd00:200::1");
         let routes = json(ip(&["-j", "-6", "-n", "RED", "route", "show", "default"]));
         assert_eq!(routes[0]["gateway"], "fd00:200::1");
     });
@@ -492,27 +492,20 @@ fn ipv6_addresses_work() {
 
 #[test]
 fn a_failed_step_leaves_no_link() {
-    if !ready("a_failed_step_leaves_no_link") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("a_failed_step_leaves_no_link", || {
         ok(rv(&["netns", "add", "RED"]));
         // The kernel refuses a multicast address, after the pair exists.
-        let ran = rv(&[
-            "add",
+        let ran = rv(&pair_args(
             "x0",
             "x1",
-            "--peer-netns",
             "RED",
-            "--addr",
             "10.200.6.1/24",
-            "--peer-addr",
             "ff02::1/64",
-        ]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: cannot add x0/x1: cannot add address ff02::1/64 to x1: Invalid argument\n"
+            &[],
+        ));
+        refused_with(
+            &ran,
+            "rvethpair: cannot add x0/x1: cannot add address ff02::1/64 to x1: Invalid argument\n",
         );
         assert_eq!(link_names(None), ["lo"]);
         assert_eq!(link_names(Some("RED")), ["lo"]);
@@ -521,10 +514,7 @@ fn a_failed_step_leaves_no_link() {
 
 #[test]
 fn bad_inputs_change_nothing() {
-    if !ready("bad_inputs_change_nothing") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("bad_inputs_change_nothing", || {
         ok(rv(&["netns", "add", "RED"]));
         ok(ip(&["link", "add", "taken", "type", "bridge"]));
         let cases: &[(&[&str], &str)] = &[
@@ -570,10 +560,9 @@ fn bad_inputs_change_nothing() {
         let file = dir.path().join("batch");
         std::fs::write(&file, "netns add BLUE\nfrobnicate x\n").unwrap();
         let ran = rv(&["batch", file.to_str().unwrap()]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: batch line 2: unrecognized subcommand 'frobnicate'\n"
+        refused_with(
+            &ran,
+            "rvethpair: batch line 2: unrecognized subcommand 'frobnicate'\n",
         );
         assert_eq!(link_names(None), ["lo", "taken"]);
         assert_eq!(link_names(Some("RED")), ["lo"]);
@@ -583,10 +572,7 @@ fn bad_inputs_change_nothing() {
 
 #[test]
 fn batch_stops_at_a_failure_unless_forced() {
-    if !ready("batch_stops_at_a_failure_unless_forced") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("batch_stops_at_a_failure_unless_forced", || {
         let dir = harness::tempdir("batch_stops_at_a_failure_unless_forced");
         let file = dir.path().join("batch");
         std::fs::write(
@@ -599,11 +585,7 @@ fn batch_stops_at_a_failure_unless_forced() {
         )
         .unwrap();
         let ran = rv(&["batch", file.to_str().unwrap()]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: batch line 4: cannot add b0/b1: address 10.200.11.1 is already in use on a0 in the current network namespace (stopped: 2 of 4 commands done before this line)\n"
-        );
+        refused_with(&ran, "rvethpair: batch line 4: cannot add b0/b1: address 10.200.11.1 is already in use on a0 in the current network namespace (stopped: 2 of 4 commands done before this line)\n");
         assert_eq!(link_names(None), ["lo", "a0"]);
 
         ok(rv(&["netns", "del", "RED"]));
@@ -615,19 +597,7 @@ fn batch_stops_at_a_failure_unless_forced() {
         assert_eq!(link_names(Some("RED")), ["lo", "a1", "c1"]);
 
         // From stdin, and del by either end.
-        let mut child = harness::cmd("rvethpair")
-            .args(["batch", "-"])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"del a0\ndel c1 --netns RED\n")
-            .unwrap();
-        assert!(child.wait().unwrap().success());
+        batch_from_stdin(&["batch", "-"], b"del a0\ndel c1 --netns RED\n");
         assert_eq!(link_names(None), ["lo"]);
         assert_eq!(link_names(Some("RED")), ["lo"]);
     });
@@ -635,23 +605,11 @@ fn batch_stops_at_a_failure_unless_forced() {
 
 #[test]
 fn netns_del_with_a_process_inside_warns_with_its_pid() {
-    if !ready("netns_del_with_a_process_inside_warns_with_its_pid") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("netns_del_with_a_process_inside_warns_with_its_pid", || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red("v0", "v1", "10.200.14.1/24", "10.200.14.2/24", &[]);
-        let mut inside = harness::Process::sleeping(
-            Command::new("ip").args(["netns", "exec", "RED", "sleep", "600"]),
-            false,
-        );
+        let mut inside = sleeper_in_red();
         let pid = inside.pid;
-        let key = std::fs::metadata("/run/netns/RED").unwrap();
-        use std::os::unix::fs::MetadataExt;
-        eventually("the child entered RED", || {
-            std::fs::metadata(format!("/proc/{pid}/ns/net"))
-                .is_ok_and(|m| m.ino() == key.ino() && m.dev() == key.dev())
-        });
         let ran = ok(rv(&["netns", "del", "RED"]));
         assert_eq!(
             ran.stderr,
@@ -668,10 +626,7 @@ fn netns_del_with_a_process_inside_warns_with_its_pid() {
 
 #[test]
 fn list_prints_a_table() {
-    if !ready("list_prints_a_table") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("list_prints_a_table", || {
         // Down: no link-local address appears, the state holds still.
         ok(rv(&[
             "add",
@@ -695,28 +650,13 @@ fn list_prints_a_table() {
 
 #[test]
 fn batch_deletes_a_run_of_links_together() {
-    if !ready("batch_deletes_a_run_of_links_together") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("batch_deletes_a_run_of_links_together", || {
         ok(rv(&["netns", "add", "RED"]));
         ok(ip(&["link", "add", "keep", "type", "bridge"]));
         pair_to_red("a0", "a1", "10.200.16.1/30", "10.200.16.2/30", &[]);
         pair_to_red("c0", "c1", "10.200.16.5/30", "10.200.16.6/30", &[]);
         ok(rv(&["add", "w0", "w1"]));
-        let mut child = harness::cmd("rvethpair")
-            .args(["batch"])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"del a0\ndel c0\ndel w0\n")
-            .unwrap();
-        assert!(child.wait().unwrap().success());
+        batch_from_stdin(&["batch"], b"del a0\ndel c0\ndel w0\n");
         // Only the named pairs went; a link of another kind stays as it was.
         assert_eq!(link_names(None), ["lo", "keep"]);
         assert_eq!(link_names(Some("RED")), ["lo"]);
@@ -727,20 +667,13 @@ fn batch_deletes_a_run_of_links_together() {
 
 #[test]
 fn batch_del_of_both_ends_fails_as_one_by_one_would() {
-    if !ready("batch_del_of_both_ends_fails_as_one_by_one_would") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("batch_del_of_both_ends_fails_as_one_by_one_would", || {
         ok(rv(&["add", "d0", "d1"]));
         let dir = harness::tempdir("batch_del_of_both_ends");
         let file = dir.path().join("batch");
         std::fs::write(&file, "del d0\ndel d1\n").unwrap();
         let ran = rv(&["batch", file.to_str().unwrap()]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: batch line 2: cannot find device \"d1\" in the current network namespace (stopped: 1 of 2 commands done before this line)\n"
-        );
+        refused_with(&ran, "rvethpair: batch line 2: cannot find device \"d1\" in the current network namespace (stopped: 1 of 2 commands done before this line)\n");
         // What came before the failed line is done.
         assert_eq!(link_names(None), ["lo"]);
     });
@@ -748,10 +681,7 @@ fn batch_del_of_both_ends_fails_as_one_by_one_would() {
 
 #[test]
 fn netns_add_cleans_up_after_an_interrupted_add() {
-    if !ready("netns_add_cleans_up_after_an_interrupted_add") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("netns_add_cleans_up_after_an_interrupted_add", || {
         // What `netns add` leaves when killed between O_EXCL and the bind.
         use std::os::unix::fs::OpenOptionsExt;
         std::fs::OpenOptions::new()
@@ -776,21 +706,10 @@ fn netns_add_cleans_up_after_an_interrupted_add() {
 
 #[test]
 fn a_namespace_by_pid_or_path() {
-    if !ready("a_namespace_by_pid_or_path") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("a_namespace_by_pid_or_path", || {
         ok(rv(&["netns", "add", "RED"]));
-        let mut inside = harness::Process::sleeping(
-            Command::new("ip").args(["netns", "exec", "RED", "sleep", "600"]),
-            false,
-        );
+        let mut inside = sleeper_in_red();
         let pid = inside.pid.to_string();
-        let red = std::fs::metadata("/run/netns/RED").unwrap();
-        use std::os::unix::fs::MetadataExt;
-        eventually("the child entered RED", || {
-            std::fs::metadata(format!("/proc/{pid}/ns/net")).is_ok_and(|m| m.ino() == red.ino())
-        });
         pair("v0", "v1", &pid, "10.200.17.1/30", "10.200.17.2/30", &[]);
         pair(
             "w0",
@@ -810,22 +729,16 @@ fn a_namespace_by_pid_or_path() {
 
 #[test]
 fn ends_in_different_subnets_are_warned_about() {
-    if !ready("ends_in_different_subnets_are_warned_about") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("ends_in_different_subnets_are_warned_about", || {
         ok(rv(&["netns", "add", "RED"]));
-        let ran = rv(&[
-            "add",
+        let ran = rv(&pair_args(
             "v0",
             "v1",
-            "--peer-netns",
             "RED",
-            "--addr",
             "10.200.18.1/24",
-            "--peer-addr",
             "10.200.19.1/24",
-        ]);
+            &[],
+        ));
         assert_eq!(ran.code, 0, "{ran:?}");
         assert_eq!(
             ran.stderr,
@@ -846,10 +759,7 @@ fn whole(name: &str) -> bool {
 
 #[test]
 fn killed_netns_add_leaves_nothing_half_made() {
-    if !ready("killed_netns_add_leaves_nothing_half_made") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("killed_netns_add_leaves_nothing_half_made", || {
         use std::os::unix::fs::MetadataExt;
         let names: Vec<String> = (0..6).map(|i| format!("k{i}")).collect();
         for round in 0..20u64 {
@@ -887,26 +797,19 @@ fn killed_netns_add_leaves_nothing_half_made() {
 
 #[test]
 fn killed_add_is_cleared_by_the_next_add() {
-    if !ready("killed_add_is_cleared_by_the_next_add") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("killed_add_is_cleared_by_the_next_add", || {
         ok(rv(&["netns", "add", "RED"]));
-        let add = [
-            "add",
+        let add = pair_args(
             "v0",
             "v1",
-            "--peer-netns",
             "RED",
-            "--addr",
             "10.200.20.1/30",
-            "--peer-addr",
             "10.200.20.2/30",
-            "--peer-gateway",
-        ];
+            &["--peer-gateway"],
+        );
         for round in 0..20u64 {
             let mut child = harness::cmd("rvethpair")
-                .args(add)
+                .args(&add)
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
@@ -945,10 +848,7 @@ fn killed_add_is_cleared_by_the_next_add() {
 /// one line naming what is missing.
 #[test]
 fn command_words_as_ip_takes_them() {
-    if !ready("command_words_as_ip_takes_them") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("command_words_as_ip_takes_them", || {
         ok(ip(&["netns", "add", "RED"]));
         let listed = ok(ip(&["netns", "list"])).stdout;
         assert_eq!(listed, "RED\n");
@@ -1006,10 +906,7 @@ fn man_page_references_only_pages_that_exist() {
 /// `netns` lines make the same names with both.
 #[test]
 fn batch_reads_quotes_and_continuations_as_ip_does() {
-    if !ready("batch_reads_quotes_and_continuations_as_ip_does") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("batch_reads_quotes_and_continuations_as_ip_does", || {
         let dir = harness::tempdir("batch_reads_quotes_and_continuations_as_ip_does");
         let add = dir.path().join("add");
         let del = dir.path().join("del");
@@ -1044,18 +941,13 @@ fn batch_reads_quotes_and_continuations_as_ip_does() {
         // ip -batch's two reading errors, by line, with nothing done.
         std::fs::write(&add, "netns add A\nnetns add 'B\n").unwrap();
         let ran = rv(&["batch", add.to_str().unwrap()]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: batch line 2: unterminated quoted string\n"
+        refused_with(
+            &ran,
+            "rvethpair: batch line 2: unterminated quoted string\n",
         );
         std::fs::write(&add, "netns add A\nnetns add B \\\n").unwrap();
         let ran = rv(&["batch", add.to_str().unwrap()]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: batch line 2: missing continuation line\n"
-        );
+        refused_with(&ran, "rvethpair: batch line 2: missing continuation line\n");
         assert_eq!(netns_files(), Vec::<String>::new());
     });
 }
@@ -1065,10 +957,7 @@ fn batch_reads_quotes_and_continuations_as_ip_does() {
 /// says the bounds and leaves nothing.
 #[test]
 fn mtu_bounds_are_ips() {
-    if !ready("mtu_bounds_are_ips") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("mtu_bounds_are_ips", || {
         for mtu in ["67", "68", "1280", "65535", "65536"] {
             let theirs = ip(&[
                 "link", "add", "i0", "mtu", mtu, "type", "veth", "peer", "name", "i1", "mtu", mtu,
@@ -1090,10 +979,9 @@ fn mtu_bounds_are_ips() {
                 ok(ip(&["link", "del", "i0"]));
                 ok(rv(&["del", "o0"]));
             } else {
-                refused(&ours);
-                assert_eq!(
-                    ours.stderr,
-                    format!("rvethpair: invalid MTU {mtu}: a veth takes 68 to 65535\n")
+                refused_with(
+                    &ours,
+                    &format!("rvethpair: invalid MTU {mtu}: a veth takes 68 to 65535\n"),
                 );
             }
             assert_eq!(link_names(None), ["lo"], "{mtu}");
@@ -1105,10 +993,7 @@ fn mtu_bounds_are_ips() {
 /// so do we, before anything is made, saying which.
 #[test]
 fn master_must_be_an_existing_bridge() {
-    if !ready("master_must_be_an_existing_bridge") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("master_must_be_an_existing_bridge", || {
         ok(ip(&[
             "link", "add", "s0", "type", "veth", "peer", "name", "s1",
         ]));
@@ -1125,8 +1010,7 @@ fn master_must_be_an_existing_bridge() {
             ]);
             assert_ne!(theirs.code, 0, "{theirs:?}");
             let ours = rv(&["add", "m0", "m1", "--master", master]);
-            refused(&ours);
-            assert_eq!(ours.stderr, format!("rvethpair: cannot add m0/m1: {why}\n"));
+            refused_with(&ours, &format!("rvethpair: cannot add m0/m1: {why}\n"));
             assert_eq!(link_names(None), ["lo", "s1", "s0"], "{master}");
         }
     });
@@ -1136,10 +1020,7 @@ fn master_must_be_an_existing_bridge() {
 /// name in double quotes), with exit 1.
 #[test]
 fn missing_names_are_worded_as_ip_words_them() {
-    if !ready("missing_names_are_worded_as_ip_words_them") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("missing_names_are_worded_as_ip_words_them", || {
         ok(ip(&["netns", "add", "RED"]));
         for (ours, theirs) in [
             (&["netns", "add", "RED"][..], &["netns", "add", "RED"][..]),
@@ -1223,10 +1104,7 @@ fn run_netns_is_made_as_ip_makes_it() {
 /// removes the pair, its addresses with it, and leaves the route there was.
 #[test]
 fn a_failed_gateway_leaves_no_link() {
-    if !ready("a_failed_gateway_leaves_no_link") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("a_failed_gateway_leaves_no_link", || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red("d0", "d1", "10.200.9.1/24", "10.200.9.2/24", &[]);
         ok(ip(&[
@@ -1239,23 +1117,15 @@ fn a_failed_gateway_leaves_no_link() {
             "10.200.9.1",
         ]));
         let routes = ok(ip(&["-n", "RED", "route"])).stdout;
-        let ran = rv(&[
-            "add",
+        let ran = rv(&pair_args(
             "x0",
             "x1",
-            "--peer-netns",
             "RED",
-            "--addr",
             "10.200.6.1/24",
-            "--peer-addr",
             "10.200.6.2/24",
-            "--peer-gateway",
-        ]);
-        refused(&ran);
-        assert_eq!(
-            ran.stderr,
-            "rvethpair: cannot add x0/x1: cannot add a default route via 10.200.6.1 in network namespace \"RED\": File exists\n"
-        );
+            &["--peer-gateway"],
+        ));
+        refused_with(&ran, "rvethpair: cannot add x0/x1: cannot add a default route via 10.200.6.1 in network namespace \"RED\": File exists\n");
         assert_eq!(link_names(None), ["lo", "d0"]);
         assert_eq!(link_names(Some("RED")), ["lo", "d1"]);
         assert_eq!(ok(ip(&["-n", "RED", "route"])).stdout, routes);
@@ -1266,19 +1136,15 @@ fn a_failed_gateway_leaves_no_link() {
 /// 255 being no code a script tells apart); a name of 255 bytes is taken.
 #[test]
 fn netns_names_ip_refuses() {
-    if !ready("netns_names_ip_refuses") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("netns_names_ip_refuses", || {
         let long = "n".repeat(256);
         for name in ["x/y", ".", "..", "", &long] {
             let theirs = ip(&["netns", "add", name]);
             assert_ne!(theirs.code, 0);
             let ours = rv(&["netns", "add", name]);
-            refused(&ours);
-            assert_eq!(
-                ours.stderr,
-                format!("rvethpair: {}", theirs.stderr.to_lowercase())
+            refused_with(
+                &ours,
+                &format!("rvethpair: {}", theirs.stderr.to_lowercase()),
             );
         }
         assert_eq!(netns_files(), Vec::<String>::new());
@@ -1297,10 +1163,7 @@ fn netns_names_ip_refuses() {
 /// enslaved or not, with IPv4 and IPv6 addresses.
 #[test]
 fn list_json_fields_hold_what_ips_do() {
-    if !ready("list_json_fields_hold_what_ips_do") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("list_json_fields_hold_what_ips_do", || {
         ok(rv(&["netns", "add", "RED"]));
         ok(ip(&["link", "add", "br0", "type", "bridge"]));
         pair_to_red(
@@ -1330,24 +1193,12 @@ fn list_json_fields_hold_what_ips_do() {
                 && addrs_of(Some("RED"), "v1").len() == 2
         });
         for ns in [None, Some("RED")] {
-            let mut args = vec!["list", "-J"];
-            let mut ip_args = vec!["-j"];
-            if let Some(ns) = ns {
-                args.extend(["--netns", ns]);
-                ip_args.extend(["-n", ns]);
-            }
-            ip_args.push("addr");
-            let theirs = json(ip(&ip_args));
-            let ours = json(rv(&args));
+            let theirs = ip_json(ns, &[], &["addr"]);
+            let ours = list_json(ns);
             let ours = ours.as_array().unwrap();
             assert_eq!(ours.len(), if ns.is_none() { 3 } else { 1 }, "{ours:?}");
             for row in ours {
-                let link = theirs
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|l| l["ifname"] == row["ifname"])
-                    .unwrap();
+                let link = link_named(&theirs, row["ifname"].as_str().unwrap());
                 for (key, value) in row.as_object().unwrap() {
                     match key.as_str() {
                         "peer" | "peer_netns" => {}
@@ -1367,12 +1218,7 @@ fn list_json_fields_hold_what_ips_do() {
             }
         }
         let here = json(rv(&["list", "-J"]));
-        let v0 = here
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["ifname"] == "v0")
-            .unwrap();
+        let v0 = link_named(&here, "v0");
         assert_eq!(v0["master"], "br0");
         assert_eq!(v0["addr_info"][1]["scope"], "global");
     });
@@ -1416,10 +1262,7 @@ fn netns_list_without_run_netns_prints_what_ip_does() {
 /// for `ip link add … netns NAME|PID`; else it is a PID.
 #[test]
 fn a_digit_name_is_a_name_before_a_pid() {
-    if !ready("a_digit_name_is_a_name_before_a_pid") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("a_digit_name_is_a_name_before_a_pid", || {
         let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
         let pid = sleeper.id().to_string();
         ok(ip(&["netns", "add", &pid]));
@@ -1447,10 +1290,7 @@ fn a_digit_name_is_a_name_before_a_pid() {
 /// it, not a reason to fail; JSON shows it lossily.
 #[test]
 fn netns_list_takes_any_name_bytes() {
-    if !ready("netns_list_takes_any_name_bytes") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("netns_list_takes_any_name_bytes", || {
         use std::os::unix::ffi::OsStrExt;
         let odd = std::ffi::OsStr::from_bytes(b"x\xffy");
         ok(harness::run(
@@ -1478,10 +1318,7 @@ fn netns_list_takes_any_name_bytes() {
 /// attributes (no broadcast address unless asked for), IPv4 and IPv6.
 #[test]
 fn addresses_are_what_ip_addr_add_makes() {
-    if !ready("addresses_are_what_ip_addr_add_makes") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("addresses_are_what_ip_addr_add_makes", || {
         ok(ip(&[
             "link", "add", "i0", "type", "veth", "peer", "name", "i1",
         ]));
@@ -1520,10 +1357,7 @@ fn addresses_are_what_ip_addr_add_makes() {
 /// GW` makes (proto boot, not rtnetlink's static), IPv4 and IPv6.
 #[test]
 fn peer_gateway_route_is_ips() {
-    if !ready("peer_gateway_route_is_ips") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("peer_gateway_route_is_ips", || {
         ok(rv(&["netns", "add", "RED"]));
         for (family, addr, peer_addr, gw) in [
             ("-4", "10.200.5.1/24", "10.200.5.2/24", "10.200.5.1"),
@@ -1550,10 +1384,7 @@ fn peer_gateway_route_is_ips() {
 /// the JSON of the list commands, in a batch too.
 #[test]
 fn json_flag_before_the_command_as_ip() {
-    if !ready("json_flag_before_the_command_as_ip") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("json_flag_before_the_command_as_ip", || {
         ok(ip(&["netns", "add", "RED"]));
         ok(rv(&["add", "v0", "v1", "--peer-netns", "RED"]));
         let theirs = ok(ip(&["-j", "netns", "list"])).stdout;
@@ -1579,10 +1410,7 @@ fn json_flag_before_the_command_as_ip() {
 /// than differ silently, such an address is refused, nothing made.
 #[test]
 fn leading_zeros_ip_reads_as_octal_are_refused() {
-    if !ready("leading_zeros_ip_reads_as_octal_are_refused") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("leading_zeros_ip_reads_as_octal_are_refused", || {
         ok(ip(&[
             "link", "add", "i0", "type", "veth", "peer", "name", "i1",
         ]));
@@ -1599,8 +1427,7 @@ fn leading_zeros_ip_reads_as_octal_are_refused() {
             ),
         ] {
             let ran = rv(&["add", "o0", "o1", "--addr", cidr]);
-            refused(&ran);
-            assert_eq!(ran.stderr, format!("rvethpair: {why}\n"));
+            refused_with(&ran, &format!("rvethpair: {why}\n"));
         }
         assert_eq!(link_names(None), ["lo", "i1", "i0"]);
     });
@@ -1610,10 +1437,7 @@ fn leading_zeros_ip_reads_as_octal_are_refused() {
 /// it (util-linux's wording), changing nothing.
 #[test]
 fn ambiguous_abbreviations_are_worded_as_getopt() {
-    if !ready("ambiguous_abbreviations_are_worded_as_getopt") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("ambiguous_abbreviations_are_worded_as_getopt", || {
         let ran = rv(&["add", "v0", "v1", "--peer", "RED"]);
         assert_eq!(ran.code, 1, "{ran:?}");
         assert_eq!(
@@ -1643,10 +1467,7 @@ fn ambiguous_abbreviations_are_worded_as_getopt() {
 /// as by ip; the 15-byte names come out whole in list and list -J.
 #[test]
 fn link_names_of_15_bytes_as_ip() {
-    if !ready("link_names_of_15_bytes_as_ip") {
-        return;
-    }
-    harness::in_netns(|| {
+    lab("link_names_of_15_bytes_as_ip", || {
         let (a15, b15, c16) = ("a23456789012345", "b23456789012345", "c234567890123456");
         let theirs = ip(&["link", "add", c16, "type", "veth", "peer", "name", "x"]);
         assert_ne!(theirs.code, 0);
@@ -1664,12 +1485,7 @@ fn link_names_of_15_bytes_as_ip() {
         ]));
         ok(rv(&["add", a15, b15, "--addr", "10.200.1.1/24"]));
         let rows = json(rv(&["list", "-J"]));
-        let a = rows
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["ifname"] == a15)
-            .unwrap();
+        let a = link_named(&rows, a15);
         assert_eq!(a["peer"], b15);
         assert!(ok(rv(&["list"])).stdout.contains(&format!("{a15} {b15} ")));
         ok(rv(&["del", b15]));

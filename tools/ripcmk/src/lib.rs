@@ -155,6 +155,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn getopt_tables_match_the_options() {
+        for (table, command) in [
+            (make::GETOPT, make::Cli::command()),
+            (show::GETOPT, show::Cli::command()),
+            (remove::GETOPT, remove::Cli::command()),
+        ] {
+            let name = command.get_name().to_owned();
+            assert_eq!(table.differences(command), Vec::<String>::new(), "{name}");
+        }
+    }
+
+    #[test]
     fn s32_errors_read_as_util_linux() {
         assert_eq!(parse_s32(" -5", "x").unwrap(), -5);
         assert_eq!(parse_s32("+7", "x").unwrap(), 7);

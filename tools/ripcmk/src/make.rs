@@ -291,14 +291,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn getopt_table_matches_the_options() {
-        assert_eq!(
-            GETOPT.differences(<Cli as clap::CommandFactory>::command()),
-            Vec::<String>::new()
-        );
-    }
-
-    #[test]
     fn the_mode_is_taken_whatever_it_looks_like() {
         // ipcmk -p -M 1: the mode "-M", and an operand.
         let argv = GETOPT

@@ -504,14 +504,6 @@ mod tests {
     }
 
     #[test]
-    fn getopt_table_matches_the_options() {
-        assert_eq!(
-            GETOPT.differences(<Cli as clap::CommandFactory>::command()),
-            Vec::<String>::new()
-        );
-    }
-
-    #[test]
     fn removals_keep_command_line_order() {
         let p = plan(&["ripcrm", "-q", "1", "-m", "2", "-Q", "0x10", "-m", "3"]).unwrap();
         assert_eq!(

@@ -193,6 +193,14 @@ fn sems_by_stat() -> nix::Result<Vec<Sem>> {
     }))
 }
 
+/// Reads the fields every line starts with: key id perms.
+fn key_id_mode(f: &mut Fields, perm: &mut Perm) -> Option<()> {
+    perm.key = f.next()?;
+    perm.id = f.next()?;
+    perm.mode = f.mode()?;
+    Some(())
+}
+
 /// Reads owner fields in /proc order: uid gid cuid cgid.
 fn owners(f: &mut Fields, perm: &mut Perm) -> Option<()> {
     perm.uid = f.next()?;
@@ -209,9 +217,7 @@ pub fn shms() -> anyhow::Result<Vec<Shm>> {
         Kind::Shm,
         |f| {
             let mut s = Shm::default();
-            s.perm.key = f.next()?;
-            s.perm.id = f.next()?;
-            s.perm.mode = f.mode()?;
+            key_id_mode(f, &mut s.perm)?;
             s.size = f.next()?;
             s.cpid = f.next()?;
             s.lpid = f.next()?;
@@ -233,9 +239,7 @@ pub fn msgs() -> anyhow::Result<Vec<Msg>> {
         Kind::Msg,
         |f| {
             let mut m = Msg::default();
-            m.perm.key = f.next()?;
-            m.perm.id = f.next()?;
-            m.perm.mode = f.mode()?;
+            key_id_mode(f, &mut m.perm)?;
             m.cbytes = f.next()?;
             m.qnum = f.next()?;
             m.lspid = f.next()?;
@@ -257,9 +261,7 @@ pub fn sems() -> anyhow::Result<Vec<Sem>> {
         Kind::Sem,
         |f| {
             let mut s = Sem::default();
-            s.perm.key = f.next()?;
-            s.perm.id = f.next()?;
-            s.perm.mode = f.mode()?;
+            key_id_mode(f, &mut s.perm)?;
             s.nsems = f.next()?;
             owners(f, &mut s.perm)?;
             s.otime = f.next()?;

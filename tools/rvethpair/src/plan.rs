@@ -289,6 +289,21 @@ mod tests {
         common::error::one_line(&plan(args).unwrap_err())
     }
 
+    /// `add a b --addr ADDR --peer-addr PEER`, then `extra`.
+    fn add_addrs<'a>(addr: &'a str, peer: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec!["add", "a", "b", "--addr", addr, "--peer-addr", peer];
+        args.extend_from_slice(extra);
+        args
+    }
+
+    /// The add plan `args` make.
+    fn add_plan(args: &[&str]) -> AddPlan {
+        let Plan::Add(p) = plan(args).unwrap() else {
+            panic!("not an add plan")
+        };
+        *p
+    }
+
     #[test]
     fn cidr_parses_v4_v6_and_bare_hosts() {
         assert_eq!(
@@ -322,37 +337,30 @@ mod tests {
     #[test]
     fn same_address_on_both_ends_is_refused() {
         assert_eq!(
-            err(&[
-                "add",
-                "a",
-                "b",
-                "--addr",
-                "10.200.1.1/24",
-                "--peer-addr",
-                "10.200.1.1/24"
-            ]),
+            err(&add_addrs("10.200.1.1/24", "10.200.1.1/24", &[])),
             "10.200.1.1 given to both ends"
         );
     }
 
     #[test]
     fn names_are_checked() {
-        assert_eq!(
-            err(&["add", "a234567890123456", "b"]),
-            "invalid link name 'a234567890123456': longer than 15 bytes"
-        );
-        assert_eq!(
-            err(&["add", "a/b", "b"]),
-            "invalid link name 'a/b': contains '/'"
-        );
-        assert_eq!(
-            err(&["add", "a b", "b"]),
-            "invalid link name 'a b': contains whitespace"
-        );
-        assert_eq!(
-            err(&["add", "a", "a"]),
-            "both ends are named 'a' in one namespace"
-        );
+        for (args, want) in [
+            (
+                ["add", "a234567890123456", "b"],
+                "invalid link name 'a234567890123456': longer than 15 bytes",
+            ),
+            (["add", "a/b", "b"], "invalid link name 'a/b': contains '/'"),
+            (
+                ["add", "a b", "b"],
+                "invalid link name 'a b': contains whitespace",
+            ),
+            (
+                ["add", "a", "a"],
+                "both ends are named 'a' in one namespace",
+            ),
+        ] {
+            assert_eq!(err(&args), want);
+        }
         assert!(plan(&["add", "a", "a", "--peer-netns", "RED"]).is_ok());
         assert!(plan(&["netns", "add", "x/y"]).is_err());
     }
@@ -360,30 +368,17 @@ mod tests {
     #[test]
     fn gateway_needs_a_reachable_address() {
         assert!(err(&["add", "a", "b", "--peer-gateway"]).contains("needs an --addr"));
-        assert!(err(&[
-            "add",
-            "a",
-            "b",
-            "--addr",
+        assert!(err(&add_addrs(
             "10.200.1.1/24",
-            "--peer-addr",
             "10.200.2.2/24",
-            "--peer-gateway"
-        ])
+            &["--peer-gateway"]
+        ))
         .contains("no subnet"));
-        let Plan::Add(p) = plan(&[
-            "add",
-            "a",
-            "b",
-            "--addr",
+        let p = add_plan(&add_addrs(
             "10.200.1.1/24",
-            "--peer-addr",
             "10.200.1.2/24",
-            "--peer-gateway",
-        ])
-        .unwrap() else {
-            panic!("not an add plan")
-        };
+            &["--peer-gateway"],
+        ));
         assert_eq!(p.gateway, Some("10.200.1.1".parse().unwrap()));
         assert!(p.warnings.is_empty());
     }
@@ -411,18 +406,7 @@ mod tests {
 
     #[test]
     fn different_subnets_warn() {
-        let Plan::Add(p) = plan(&[
-            "add",
-            "a",
-            "b",
-            "--addr",
-            "10.200.1.1/24",
-            "--peer-addr",
-            "10.200.2.2/24",
-        ])
-        .unwrap() else {
-            panic!("not an add plan")
-        };
+        let p = add_plan(&add_addrs("10.200.1.1/24", "10.200.2.2/24", &[]));
         assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
     }
 }
