@@ -8,9 +8,9 @@ use clap::error::ErrorKind;
 use clap::Parser;
 
 /// Parses the command line `args` of `tool` (the first is the program
-/// name). Help and version go to stdout with exit 0; a usage error prints `tool: message` and `Try 'tool --help' for
-/// more information.` and exits with `usage_code` (util-linux: 1, coreutils
-/// chroot: 125), not clap's 2. A tool that finds itself set-user-ID or
+/// name). Help and version go to stdout with exit 0; a usage error prints
+/// `tool: message` and `Try 'tool --help' for more information.` and exits
+/// with `usage_code` (util-linux: 1, coreutils chroot: 125), not clap's 2. A tool that finds itself set-user-ID or
 /// set-group-ID refuses to run (fail closed: boxutils is never setuid).
 pub fn parse_from<T: Parser>(
     tool: &str,
