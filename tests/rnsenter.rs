@@ -11,6 +11,8 @@ use crate::harness::{
     self, anchor, cmd, have, in_mountns, in_netns, root, run, tempdir, Process, Ran,
 };
 
+mod forms;
+
 /// The environment variable the target carries, for `-e`.
 const MARK: &str = "BXT_RNSENTER_MARK";
 
@@ -326,20 +328,6 @@ fn keep_caps_makes_them_ambient() {
     assert_eq!(ambient, 0);
     assert_ne!(permitted, 0);
     assert_eq!(status(&["--keep-caps"]), (permitted, permitted));
-}
-
-#[test]
-fn no_namespace_is_an_error() {
-    if !root("no_namespace_is_an_error") {
-        return;
-    }
-    let target = pid_mnt_uts();
-    // util-linux 2.41 refuses this; 2.38 (installed) just runs the command.
-    let ours = run(cmd("rnsenter").args(["-t", &target.pid.to_string(), "true"]));
-    assert_eq!(
-        (ours.code, ours.stdout.as_str(), ours.stderr.as_str()),
-        (1, "", "rnsenter: no namespace specified\n")
-    );
 }
 
 #[test]

@@ -27,13 +27,19 @@ use crate::open::{Joined, Opened};
 /// that does not exist in the current directory names a namespace under
 /// /run/netns, as `ip netns` makes them: `rnsenter --net=RED`.
 #[derive(Parser, Debug)]
-#[command(name = "rnsenter", version, infer_long_args = true)]
+#[command(
+    name = "rnsenter",
+    version,
+    infer_long_args = true,
+    args_override_self = true
+)]
 pub struct Cli {
     /// Enter all namespaces of the target (its user namespace only when it is not ours).
     #[arg(short = 'a', long)]
     pub all: bool,
 
-    /// The target process to get namespaces, root, working directory, environment and ids from.
+    /// The target process to get namespaces, root, working directory, environment and ids from
+    /// (given twice, the last one counts).
     #[arg(short = 't', long, value_name = "PID", value_parser = clap::value_parser!(i32).range(1..))]
     pub target: Option<i32>,
 
@@ -52,6 +58,10 @@ pub struct Cli {
     /// Enter the network namespace (FILE may be a name under /run/netns).
     #[arg(short = 'n', long, value_name = "FILE", num_args = 0..=1, require_equals = true)]
     pub net: Option<Option<PathBuf>>,
+
+    /// Enter the network namespace of the socket FD of the target (util-linux 2.41).
+    #[arg(short = 'N', long, value_name = "FD", value_parser = clap::value_parser!(i32).range(0..))]
+    pub net_socket: Option<i32>,
 
     /// Enter the PID namespace (the command then runs as a child of rnsenter).
     #[arg(short = 'p', long, value_name = "FILE", num_args = 0..=1, require_equals = true)]
@@ -97,7 +107,8 @@ pub struct Cli {
     #[arg(short = 'w', long = "wd", value_name = "DIR", num_args = 0..=1, require_equals = true)]
     pub wd: Option<Option<PathBuf>>,
 
-    /// Set the working directory to DIR as seen inside the entered namespaces.
+    /// Set the working directory to DIR as seen inside the entered namespaces
+    /// (-W DIR, -WDIR, --wdns=DIR).
     #[arg(short = 'W', long = "wdns", value_name = "DIR", num_args = 0..=1,
           require_equals = true, conflicts_with = "wd")]
     pub wdns: Option<Option<PathBuf>>,
@@ -113,6 +124,10 @@ pub struct Cli {
     /// Join the cgroup of the target (cgroup v2 only).
     #[arg(short = 'c', long)]
     pub join_cgroup: bool,
+
+    /// Run the command in the SELinux context of the target (nothing to do without SELinux).
+    #[arg(short = 'Z', long)]
+    pub follow_context: bool,
 
     /// The program to run, with its arguments (default: "$SHELL", as a login shell).
     #[arg(trailing_var_arg = true, value_name = "PROGRAM")]
@@ -138,12 +153,14 @@ fn parse_id(value: &str) -> Result<Id, String> {
 
 /// nsenter's getopt_long options (`+` first: the program ends them; `X::`:
 /// an optional FILE or DIR, attached and taken as given: `-n=x` is the
-/// FILE "=x", as to nsenter). The long table is in nsenter's order; the
-/// last four are util-linux 2.40's.
+/// FILE "=x", as to nsenter). `-W` takes its DIR as 2.38 does, attached or
+/// the next word (`W:`), while --wdns takes it attached only. The long
+/// table is in nsenter's order (util-linux 2.41); `newer` are those 2.38
+/// lacks.
 pub const GETOPT: common::getopt::Table = {
     use common::getopt::Has::{No, Optional, Required};
     common::getopt::Table {
-        short: "+ahVt:m::u::i::n::p::C::U::T::S:G:r::w::W::Fce",
+        short: "+ahVt:m::u::i::n::N:p::C::U::T::S:G:r::w::W:ecFZ",
         long: &[
             ("all", No, Some(b'a')),
             ("help", No, Some(b'h')),
@@ -153,6 +170,7 @@ pub const GETOPT: common::getopt::Table = {
             ("uts", Optional, Some(b'u')),
             ("ipc", Optional, Some(b'i')),
             ("net", Optional, Some(b'n')),
+            ("net-socket", Required, Some(b'N')),
             ("pid", Optional, Some(b'p')),
             ("user", Optional, Some(b'U')),
             ("cgroup", Optional, Some(b'C')),
@@ -162,14 +180,21 @@ pub const GETOPT: common::getopt::Table = {
             ("root", Optional, Some(b'r')),
             ("wd", Optional, Some(b'w')),
             ("wdns", Optional, Some(b'W')),
-            ("no-fork", No, Some(b'F')),
-            ("preserve-credentials", No, None),
-            ("user-parent", No, None),
-            ("keep-caps", No, None),
             ("env", No, Some(b'e')),
+            ("no-fork", No, Some(b'F')),
             ("join-cgroup", No, Some(b'c')),
+            ("preserve-credentials", No, None),
+            ("keep-caps", No, None),
+            ("user-parent", No, None),
+            ("follow-context", No, Some(b'Z')),
         ],
-        newer: &["user-parent", "keep-caps", "env", "join-cgroup"],
+        newer: &[
+            "net-socket",
+            "env",
+            "join-cgroup",
+            "keep-caps",
+            "user-parent",
+        ],
     }
 };
 
@@ -200,17 +225,30 @@ pub fn pages() -> Vec<common::cli::Page> {
                  the command runs, so nothing runs half inside. Entering a PID namespace forks: \
                  the command runs as a child, and rnsenter passes on its exit status or dies of \
                  the same signal (SIGTERM sent to rnsenter is passed on to it; unlike nsenter, rnsenter does not \
-                 stop itself when the child is stopped). The command gets \
-                 only file descriptors 0, 1 and 2.\n\n\
+                 stop itself when the child is stopped).\n\n\
+                 The command gets the file descriptors rnsenter was given (exec 5<FILE; rnsenter \
+                 ... reaches the command with its 5) and none of rnsenter's own: every namespace \
+                 file, /proc directory and socket copy it opens is close-on-exec.\n\n\
+                 rnsenter is a superset of nsenter from util-linux 2.38 to 2.41: a command line \
+                 that one of them runs, rnsenter runs. With no namespace to enter (only -r, -w, \
+                 -e, or nothing at all) it runs the command as 2.38 does, where 2.41 refuses with \
+                 \"no namespace specified\". A repeated option counts as given last (-t 1 -t 2 \
+                 targets process 2).\n\n\
+                 --net-socket=FD (util-linux 2.41) enters the network namespace of the socket the \
+                 target holds as descriptor FD, which needs the right to ptrace the target \
+                 (pidfd_getfd(2)). -Z/--follow-context runs the command in the SELinux context of \
+                 the target; without SELinux (no selinuxfs mounted) it does nothing, as in \
+                 nsenter.\n\n\
                  Options are read as getopt_long reads nsenter's: an optional FILE or DIR is \
                  attached (-nFILE, -n=FILE, --net=FILE; a separate word is the program), so -mu \
-                 is -m with FILE `u`, not -m -u; long options may be abbreviated. \
-                 -Z/--follow-context (SELinux), -N/--net-socket and `=:NSID` values of newer \
-                 nsenter releases are not supported.",
+                 is -m with FILE `u`, not -m -u; long options may be abbreviated. -W takes its DIR \
+                 attached or as the next word (-W DIR), as in 2.38; -w=DIR and -W=DIR drop the \
+                 `=` as 2.41 does. `=:NSID` values (namespaces by ID, Linux 6.19) are not \
+                 supported.",
             ),
             (
                 "EXIT STATUS",
-                "1 if rnsenter itself fails (bad options, no namespace specified, a namespace \
+                "1 if rnsenter itself fails (bad options, a target or namespace file \
                  that cannot be entered), 126 if PROGRAM is found but cannot be run, 127 if it \
                  is not found, else the exit status of PROGRAM (dying of the signal that ended it).",
             ),
@@ -256,11 +294,24 @@ pub struct Plan {
     pub keep_caps: bool,
     pub no_fork: bool,
     pub join_cgroup: bool,
+    /// -N: the socket of the target whose network namespace to enter.
+    pub net_socket: Option<i32>,
+    /// -Z: run in the target's SELinux context (when SELinux is on).
+    pub follow_context: bool,
     pub command: Vec<OsString>,
 }
 
 fn from(value: Option<PathBuf>) -> From {
     value.map_or(From::Target, From::Path)
+}
+
+/// util-linux 2.41 reads `-w=DIR` and `-W=DIR` as DIR (getopt hands the
+/// `=` on with an attached argument).
+fn without_equals(dir: PathBuf) -> PathBuf {
+    match dir.as_os_str().as_bytes().strip_prefix(b"=") {
+        Some(rest) => PathBuf::from(std::ffi::OsStr::from_bytes(rest)),
+        None => dir,
+    }
 }
 
 impl Plan {
@@ -281,18 +332,16 @@ impl Plan {
                 namespaces.push((kind, from(value)));
             }
         }
-        // util-linux 2.41: entering nothing is an error, not a plain exec.
-        if namespaces.is_empty() && !cli.all && !cli.user_parent {
-            bail!("no namespace specified");
-        }
+        // Entering nothing (only -r, -w, or not even those) runs the command
+        // as nsenter 2.38 does; 2.41 refuses it ("no namespace specified").
         let plan = Plan {
             target: cli.target,
             namespaces,
             all: cli.all,
             user_parent: cli.user_parent,
             root: cli.root.map(from),
-            wd: cli.wd.map(from),
-            wdns: cli.wdns.flatten(),
+            wd: cli.wd.map(|wd| from(wd.map(without_equals))),
+            wdns: cli.wdns.flatten().map(without_equals),
             env: cli.env,
             uid: cli.setuid,
             gid: cli.setgid,
@@ -300,6 +349,8 @@ impl Plan {
             keep_caps: cli.keep_caps,
             no_fork: cli.no_fork,
             join_cgroup: cli.join_cgroup,
+            net_socket: cli.net_socket,
+            follow_context: cli.follow_context,
             command: cli.command,
         };
         if plan.target.is_none() {
@@ -325,6 +376,7 @@ impl Plan {
             (self.uid == Some(Id::Follow), "--setuid follow"),
             (self.gid == Some(Id::Follow), "--setgid follow"),
             (self.join_cgroup, "--join-cgroup"),
+            (self.net_socket.is_some(), "--net-socket"),
         ];
         self.namespaces
             .iter()
@@ -357,6 +409,15 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         groups_failed = nix::unistd::setgroups(&[]).is_err();
     }
 
+    if let Some(context) = &opened.context {
+        // setexeccon(3), before /proc may be another PID namespace's.
+        std::fs::write("/proc/thread-self/attr/exec", context).with_context(|| {
+            format!(
+                "failed to set exec context to '{}'",
+                String::from_utf8_lossy(context)
+            )
+        })?;
+    }
     enter(opened.namespaces)?;
     settle_directories(opened.root, opened.wd, plan.wdns.as_deref())?;
     if let Some(environ) = opened.environ {
@@ -516,7 +577,11 @@ mod tests {
 
     #[test]
     fn getopt_table_matches_the_options() {
-        assert_eq!(GETOPT.differences(Cli::command()), Vec::<String>::new());
+        // The one difference on purpose: nsenter 2.38's -W DIR, --wdns[=DIR].
+        assert_eq!(
+            GETOPT.differences(Cli::command()),
+            ["-W: takes Required, --wdns takes Optional"]
+        );
     }
 
     #[test]
@@ -553,11 +618,60 @@ mod tests {
     }
 
     #[test]
-    fn nothing_to_enter_is_an_error() {
-        let err = plan(&["-t", "1", "true"]).unwrap_err();
-        assert_eq!(err.to_string(), "no namespace specified");
-        let err = plan(&["-t", "1", "-e", "true"]).unwrap_err();
-        assert_eq!(err.to_string(), "no namespace specified");
+    fn nothing_to_enter_runs_the_command_as_2_38_does() {
+        for args in [
+            &["-t", "1", "true"][..],
+            &["-t", "1", "-r", "-w", "pwd"],
+            &["true"],
+        ] {
+            let p = plan(args).unwrap();
+            assert!(p.namespaces.is_empty() && !p.all, "{args:?}");
+        }
+        let p = plan(&["-t", "1", "-r", "-w"]).unwrap();
+        assert_eq!((p.root, p.wd), (Some(From::Target), Some(From::Target)));
+    }
+
+    #[test]
+    fn the_last_target_counts() {
+        let p = plan(&["-t", "1", "--target=2", "-t3", "-n", "true"]).unwrap();
+        assert_eq!(p.target, Some(3));
+        let p = plan(&["-n/a", "-n/b", "true"]).unwrap();
+        assert_eq!(p.namespaces, [(Kind::Net, From::Path("/b".into()))]);
+    }
+
+    #[test]
+    fn wdns_takes_the_next_word_when_short() {
+        // nsenter 2.38: -W DIR; --wdns DIR is --wdns and the program DIR.
+        let p = plan(&["-t", "1", "-m", "-W", "/tmp", "pwd"]).unwrap();
+        assert_eq!(
+            (p.wdns, &p.command[..]),
+            (Some("/tmp".into()), &["pwd".into()][..])
+        );
+        let p = plan(&["-t", "1", "-m", "-W/tmp", "pwd"]).unwrap();
+        assert_eq!(p.wdns, Some("/tmp".into()));
+        let p = plan(&["-t", "1", "-m", "--wdns", "/tmp"]).unwrap();
+        assert_eq!((p.wdns, &p.command[..]), (None, &["/tmp".into()][..]));
+        // util-linux 2.41 drops the `=` of -W=DIR and -w=DIR.
+        let p = plan(&["-t", "1", "-m", "-W=/tmp", "-n"]).unwrap();
+        assert_eq!(p.wdns, Some("/tmp".into()));
+        let p = plan(&["-t", "1", "-m", "-w=/srv"]).unwrap();
+        assert_eq!(p.wd, Some(From::Path("/srv".into())));
+        let err = GETOPT.argv(["rnsenter", "-m", "-W"].map(Into::into));
+        assert_eq!(err, Err("option requires an argument -- 'W'".to_string()));
+    }
+
+    #[test]
+    fn net_socket_and_follow_context() {
+        let p = plan(&["-t", "1", "-N", "3", "-Z", "true"]).unwrap();
+        assert_eq!((p.net_socket, p.follow_context), (Some(3), true));
+        let p = plan(&["--target=1", "--net-socket=4", "--follow-context"]).unwrap();
+        assert_eq!((p.net_socket, p.follow_context), (Some(4), true));
+        let err = plan(&["-N", "3", "true"]).unwrap_err();
+        assert_eq!(err.to_string(), "no target PID specified for --net-socket");
+        assert!(plan(&["-t", "1", "-N", "-1"]).is_err());
+        assert!(plan(&["-t", "1", "-N", "x"]).is_err());
+        // -Z needs a target only when SELinux is on, as in nsenter.
+        assert!(plan(&["-Z", "true"]).is_ok());
     }
 
     #[test]

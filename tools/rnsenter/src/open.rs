@@ -3,7 +3,7 @@
 //! directories, the environment and the cgroup of the target.
 
 use std::fs::File;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
@@ -45,6 +45,8 @@ pub struct Opened {
     pub cgroup_procs: Option<OwnedFd>,
     /// The target's user and group IDs (for `-S follow`, `-G follow`).
     pub owner: Option<(u32, u32)>,
+    /// -Z with SELinux on: the target's security context, for the command.
+    pub context: Option<Vec<u8>>,
 }
 
 /// The target process: its /proc directory, opened once so that every file
@@ -95,6 +97,34 @@ impl Target {
         format!("the {} namespace of process {}", kind.name(), self.pid)
     }
 
+    /// -N: the network namespace of the target's socket `socket`, found as
+    /// nsenter 2.41 finds it: a copy of the descriptor by pidfd_getfd(2),
+    /// then its namespace by SIOCGSKNS. Both descriptors are close-on-exec.
+    fn socket_namespace(&self, socket: i32) -> anyhow::Result<Joined> {
+        let what = format!(
+            "the net namespace of socket {socket} of process {}",
+            self.pid
+        );
+        let fd = socket_netns(self.pid, socket).with_context(|| format!("cannot enter {what}"))?;
+        Ok(Joined {
+            kind: Kind::Net,
+            what,
+            fd,
+        })
+    }
+
+    /// -Z: the target's SELinux context, as getpidcon(3) reads it.
+    fn selinux_context(&self) -> anyhow::Result<Vec<u8>> {
+        let file = File::from(self.open_file("attr/current", OFlag::O_RDONLY)?);
+        let mut context = Vec::new();
+        std::io::Read::read_to_end(&mut &file, &mut context)
+            .with_context(|| format!("failed to get {} SELinux context", self.pid))?;
+        while context.last().is_some_and(|&b| b == 0 || b == b'\n') {
+            context.pop();
+        }
+        Ok(context)
+    }
+
     fn namespace(&self, kind: Kind) -> anyhow::Result<Joined> {
         let what = self.what(kind);
         let fd = self
@@ -118,6 +148,12 @@ impl Opened {
         if let (true, Some(t)) = (plan.all, &target) {
             all_others(t, &mut namespaces)?;
         }
+        if let Some(socket) = plan.net_socket {
+            let t = target.as_ref().map_or_else(unreachable_target, Ok)?;
+            // nsenter 2.41: the socket's namespace replaces any other net one.
+            namespaces.retain(|n| n.kind != Kind::Net);
+            namespaces.push(t.socket_namespace(socket)?);
+        }
         namespaces.sort_by_key(|n| ORDER.iter().position(|k| *k == n.kind));
         if plan.user_parent {
             user_parent(&mut namespaces, target.as_ref())?;
@@ -139,6 +175,15 @@ impl Opened {
         let root = target_dir(&plan.root, "root")?;
         let wd = target_dir(&plan.wd, "cwd")?;
 
+        let context = match plan.follow_context && selinux_enabled() {
+            true => Some(
+                target
+                    .as_ref()
+                    .context("no target PID specified for --follow-context")?
+                    .selinux_context()?,
+            ),
+            false => None,
+        };
         let (mut environ, mut cgroup_procs, mut owner) = (None, None, None);
         if let Some(t) = &target {
             if plan.env {
@@ -160,6 +205,7 @@ impl Opened {
             environ,
             cgroup_procs,
             owner,
+            context,
         })
     }
 }
@@ -198,6 +244,40 @@ fn all_others(target: &Target, namespaces: &mut Vec<Joined>) -> anyhow::Result<(
         namespaces.push(Joined { kind, what, fd });
     }
     Ok(())
+}
+
+/// The network namespace of descriptor `socket` of process `pid`.
+fn socket_netns(pid: i32, socket: i32) -> anyhow::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes integers and returns a new descriptor
+    // (always close-on-exec) or -1.
+    let pidfd = Errno::result(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })
+        .context("pidfd_open failed")?;
+    // SAFETY: the descriptor was just made for us and nobody else owns it.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) };
+    // SAFETY: pidfd_getfd takes integers and returns a new descriptor
+    // (always close-on-exec) or -1.
+    let copy = Errno::result(unsafe {
+        libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), socket, 0)
+    })
+    .with_context(|| format!("cannot get its descriptor {socket}"))?;
+    // SAFETY: as above, a new descriptor of ours.
+    let copy = unsafe { OwnedFd::from_raw_fd(copy as RawFd) };
+    // SAFETY: SIOCGSKNS takes no argument and returns a new descriptor
+    // (opened close-on-exec by the kernel) or -1.
+    match Errno::result(unsafe { libc::ioctl(copy.as_raw_fd(), libc::SIOCGSKNS) }) {
+        // SAFETY: as above, a new descriptor of ours.
+        Ok(ns) => Ok(unsafe { OwnedFd::from_raw_fd(ns) }),
+        Err(Errno::ENOTTY) => bail!("descriptor {socket} is not a socket"),
+        Err(e) => Err(e).context("ioctl SIOCGSKNS failed"),
+    }
+}
+
+/// Whether SELinux is on, as libselinux's is_selinux_enabled() tells:
+/// its file system is mounted.
+fn selinux_enabled() -> bool {
+    use nix::sys::statfs::{statfs, FsType};
+    statfs("/sys/fs/selinux")
+        .is_ok_and(|fs| fs.filesystem_type() == FsType(libc::SELINUX_MAGIC as _))
 }
 
 /// A FILE given to a namespace option: a path when it has a `/` or exists
