@@ -9,6 +9,8 @@ use crate::harness::{
     anchor, bin, cmd, have, in_mountns, mount_points, root, run, tempdir, Process, Ran,
 };
 
+mod forms;
+
 /// A temporary directory others may enter (the command may run as nobody).
 fn new_root(test: &str) -> tempfile::TempDir {
     let dir = tempdir(test);

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use goblin::elf::Elf;
 
+use crate::quote::quote_file;
+
 /// Most levels of `#!` the kernel follows (binfmt_script).
 pub const MAX_SHEBANGS: usize = 4;
 
@@ -38,12 +40,12 @@ impl Object {
     /// Reads `path`; `Ok(None)` when it is not ELF.
     fn read(path: &Path) -> anyhow::Result<Option<Object>> {
         let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read '{}'", path.display()))?;
+            std::fs::read(path).with_context(|| format!("cannot read {}", quote_file(path)))?;
         if !bytes.starts_with(b"\x7fELF") {
             return Ok(None);
         }
         let elf =
-            Elf::parse(&bytes).with_context(|| format!("cannot parse '{}'", path.display()))?;
+            Elf::parse(&bytes).with_context(|| format!("cannot parse {}", quote_file(path)))?;
         let origin = std::fs::canonicalize(path)
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf))
@@ -132,6 +134,36 @@ pub fn closure(program: &Path) -> anyhow::Result<Closure> {
         return Ok(found);
     }
     Ok(found)
+}
+
+/// Whether exec(2) takes `path` for a program of its own: an ELF
+/// executable or position-independent executable, or a `#!` script (not an
+/// object file, nor text that only a shell's ENOEXEC fallback would run).
+pub fn is_program(path: &Path) -> anyhow::Result<bool> {
+    use goblin::elf::header::{ET_DYN, ET_EXEC};
+    let mut head = [0u8; 64];
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", quote_file(path)))?;
+    let n = read_full(&mut file, &mut head)
+        .with_context(|| format!("cannot read {}", quote_file(path)))?;
+    let head = &head[..n];
+    if head.starts_with(b"#!") {
+        return Ok(true);
+    }
+    Ok(head.starts_with(b"\x7fELF")
+        && Elf::parse_header(head).is_ok_and(|h| matches!(h.e_type, ET_EXEC | ET_DYN)))
+}
+
+/// Reads until `buf` is full or the file ends.
+fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..])? {
+            0 => break,
+            read => n += read,
+        }
+    }
+    Ok(n)
 }
 
 /// The interpreter of a `#!` script.

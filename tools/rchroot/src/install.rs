@@ -21,6 +21,7 @@ use nix::sys::stat::{fchmod, fstat, mkdirat, Mode, SFlag};
 use nix::unistd::{symlinkat, unlinkat, UnlinkatFlags};
 
 use crate::elf;
+use crate::quote::quote_file;
 
 /// Installs `programs` into `newroot`; all or nothing.
 pub fn install(newroot: &Path, programs: &[OsString]) -> anyhow::Result<u8> {
@@ -31,9 +32,10 @@ pub fn install(newroot: &Path, programs: &[OsString]) -> anyhow::Result<u8> {
         let closure = elf::closure(&path)?;
         if let Some((what, by)) = closure.missing.first() {
             bail!(
-                "cannot install '{}': '{what}' needed by '{}' is not found",
-                path.display(),
-                by.display()
+                "cannot install {}: {} needed by {} is not found",
+                quote_file(&path),
+                quote_file(what),
+                quote_file(by)
             );
         }
         files.extend(closure.files);
@@ -55,13 +57,21 @@ pub fn install(newroot: &Path, programs: &[OsString]) -> anyhow::Result<u8> {
 /// first executable file of that name in PATH. Relative paths are made
 /// absolute, so they land at the same place in NEWROOT.
 fn find_program(program: &OsStr) -> anyhow::Result<PathBuf> {
-    let shown = Path::new(program).display();
+    let shown = quote_file(program);
     let found = crate::in_path(program)
-        .with_context(|| format!("cannot install '{shown}': command not found in PATH"))?;
-    let path = std::path::absolute(found).with_context(|| format!("cannot install '{shown}'"))?;
-    let meta = std::fs::metadata(&path).with_context(|| format!("cannot install '{shown}'"))?;
+        .with_context(|| format!("cannot install {shown}: command not found in PATH"))?;
+    let path = std::path::absolute(found).with_context(|| format!("cannot install {shown}"))?;
+    let meta = std::fs::metadata(&path).with_context(|| format!("cannot install {shown}"))?;
     if !meta.is_file() {
-        bail!("cannot install '{shown}': not a regular file");
+        bail!("cannot install {shown}: not a regular file");
+    }
+    // What is copied is what runs: a file exec(2) would refuse, or run
+    // with nothing --install knows to bring along, is no program to install.
+    if meta.mode() & 0o111 == 0 {
+        bail!("cannot install {shown}: not an executable program (no execute permission)");
+    }
+    if !elf::is_program(&path).with_context(|| format!("cannot install {shown}"))? {
+        bail!("cannot install {shown}: not an executable program (neither ELF nor a #! script)");
     }
     Ok(path)
 }
@@ -93,7 +103,7 @@ struct Root {
 
 impl Root {
     fn open(path: &Path) -> anyhow::Result<Root> {
-        let fail = || format!("cannot open NEWROOT '{}'", path.display());
+        let fail = || format!("cannot open NEWROOT {}", quote_file(path));
         let fd = nix::fcntl::open(
             path,
             OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
@@ -160,7 +170,7 @@ impl Root {
     }
 
     fn fail(&self, what: &str, path: &Path) -> String {
-        format!("{what} '{}'", self.show(path).display())
+        format!("{what} {}", quote_file(self.show(path)))
     }
 }
 
@@ -217,13 +227,13 @@ impl Copier {
     /// Makes `here`, missing in NEWROOT, as the host has it.
     fn create(&mut self, dir: &Path, here: &Path, last: bool) -> anyhow::Result<()> {
         let meta = std::fs::symlink_metadata(here)
-            .with_context(|| format!("cannot install '{}'", here.display()))?;
+            .with_context(|| format!("cannot install {}", quote_file(here)))?;
         let kind = meta.file_type();
         let (parent, name) = self.root.parent(here)?;
         let fail = || self.root.fail("cannot create", here);
         if kind.is_symlink() {
             let target = std::fs::read_link(here)
-                .with_context(|| format!("cannot read link '{}'", here.display()))?;
+                .with_context(|| format!("cannot read link {}", quote_file(here)))?;
             symlinkat(&target, parent.as_fd(), name).with_context(fail)?;
             self.undo_unlink(parent, name, UnlinkatFlags::NoRemoveDir);
             let target = self.link_target(dir, &target)?;
@@ -245,8 +255,8 @@ impl Copier {
             Ok(())
         } else {
             bail!(
-                "cannot install '{}': not a regular file, directory or symbolic link",
-                here.display()
+                "cannot install {}: not a regular file, directory or symbolic link",
+                quote_file(here)
             )
         }
     }
@@ -255,16 +265,16 @@ impl Copier {
     /// as the host's, else replaced (the old one kept until commit).
     fn update(&mut self, here: &Path) -> anyhow::Result<()> {
         let meta =
-            std::fs::metadata(here).with_context(|| format!("cannot read '{}'", here.display()))?;
+            std::fs::metadata(here).with_context(|| format!("cannot read {}", quote_file(here)))?;
         if !meta.is_file() {
             bail!(
-                "cannot install '{}': '{}' is in the way",
-                here.display(),
-                self.root.show(here).display()
+                "cannot install {}: {} is in the way",
+                quote_file(here),
+                quote_file(self.root.show(here))
             );
         }
         let host =
-            std::fs::read(here).with_context(|| format!("cannot read '{}'", here.display()))?;
+            std::fs::read(here).with_context(|| format!("cannot read {}", quote_file(here)))?;
         let fd = self
             .root
             .at(here, OFlag::O_RDONLY | OFlag::O_NOFOLLOW)
@@ -306,7 +316,7 @@ impl Copier {
     ) -> anyhow::Result<()> {
         let fail = || self.root.fail("cannot create", here);
         let mut source =
-            File::open(here).with_context(|| format!("cannot read '{}'", here.display()))?;
+            File::open(here).with_context(|| format!("cannot read {}", quote_file(here)))?;
         let temp = hidden(name, "new");
         // A leftover of a killed run.
         let _ = unlinkat(parent.as_fd(), temp.as_os_str(), UnlinkatFlags::NoRemoveDir);

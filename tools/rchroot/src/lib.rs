@@ -4,6 +4,7 @@
 mod elf;
 mod install;
 mod pivot;
+mod quote;
 mod run;
 mod user;
 
@@ -90,16 +91,20 @@ pub fn pages() -> Vec<common::cli::Page> {
                 "Plain chroot(2), which rchroot uses without --pivot, is not a jail: a process \
                  that is root (CAP_SYS_CHROOT) inside NEWROOT can escape it with mkdir x; \
                  chroot x; chdir .. repeated; chroot . and reach the host's root. rchroot \
-                 changes the working directory to / and passes on only descriptors 0, 1 and 2, \
-                 but cannot stop that.\n\n\
+                 changes the working directory to / and passes on the descriptors it was given \
+                 and none of its own (it opens everything close-on-exec), but cannot stop that.\n\n\
                  --pivot is not escapable that way: the command runs in a new private mount \
                  namespace whose root mount is NEWROOT, and the old root is detached, so no \
                  path, however many .. it holds, leads above NEWROOT. It is not a complete \
                  container either: without user, PID and network namespaces root inside stays \
                  root (see runshare(1)).\n\n\
                  rchroot never runs set-user-ID or set-group-ID, and refuses to exec its own \
-                 binary inside NEWROOT (a #!/proc/self/exe entry point, runc CVE-2019-5736). \
-                 --install drops set-user-ID and set-group-ID bits from the files it copies.",
+                 binary through a /proc magic link such as /proc/self/exe (a #!/proc/self/exe \
+                 entry point in NEWROOT, runc CVE-2019-5736). Reaching it by an ordinary path is \
+                 allowed: rchroot / rchroot / cmd nests as chroot does. \
+                 --install drops set-user-ID and set-group-ID bits from the files it copies, and \
+                 refuses a file that is not an executable program (no execute permission, or \
+                 neither ELF nor a #! script).",
             ),
             (
                 "DIAGNOSTICS",
@@ -112,7 +117,10 @@ pub fn pages() -> Vec<common::cli::Page> {
                  DT_RPATH, DT_RUNPATH, NEWROOT's /etc/ld.so.cache and the standard \
                  directories. --install resolves them the same way on the host (LD_LIBRARY_PATH \
                  is not used), keeps the paths and symbolic links it finds, copies nothing \
-                 twice, and removes what it copied if it fails.",
+                 twice, and removes what it copied if it fails.\n\n\
+                 Names in messages are quoted as coreutils quotes them: a command or group as \
+                 \u{2018}NAME\u{2019} under a UTF-8 locale and 'NAME' otherwise, a file name \
+                 always in shell quotes ('NAME').",
             ),
             (
                 "EXIT STATUS",
@@ -185,10 +193,13 @@ impl Plan {
                 skip_chdir: cli.skip_chdir,
             }
         };
-        // coreutils: treat 'user:' like 'user' (the login group is the default).
+        // coreutils: treat 'user:' like 'user' (the login group is the
+        // default); what is left empty (`--userspec=`, `--userspec=:`)
+        // changes no id.
         let userspec = cli
             .userspec
-            .map(|s| s.strip_suffix(':').map(str::to_string).unwrap_or(s));
+            .map(|s| s.strip_suffix(':').map(str::to_string).unwrap_or(s))
+            .filter(|s| !s.is_empty());
         let command = if cli.command.is_empty() {
             // coreutils: no command runs an interactive shell.
             vec![
@@ -323,6 +334,16 @@ mod tests {
         assert_eq!(p.userspec.as_deref(), Some("nobody"));
         assert_eq!(p.groups.as_deref(), Some("a,b"));
         assert_eq!(p.command, ["id", "-u"]);
+    }
+
+    #[test]
+    fn empty_userspec_parts_change_no_id() {
+        for spec in ["--userspec=", "--userspec=:", "--user=:"] {
+            let p = plan(&["rchroot", spec, "/srv", "id"]).unwrap();
+            assert_eq!(p.userspec, None, "{spec}");
+        }
+        let p = plan(&["rchroot", "--userspec=:0", "/srv"]).unwrap();
+        assert_eq!(p.userspec.as_deref(), Some(":0"));
     }
 
     #[test]

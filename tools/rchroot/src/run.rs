@@ -8,7 +8,10 @@ use std::path::Path;
 
 use anyhow::Context;
 use common::error::{strerror, Code, Exec};
+use nix::errno::Errno;
+use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag, AT_FDCWD};
 
+use crate::quote::{quote, quote_file};
 use crate::{elf, user, Plan};
 
 /// Runs the command of `plan` in NEWROOT, entered by `enter_root`;
@@ -20,7 +23,7 @@ pub fn command(plan: &Plan, enter_root: impl FnOnce() -> anyhow::Result<()>) -> 
     enter_root()?;
     user::apply(ids, plan.userspec.as_deref(), plan.groups.as_deref())?;
     let program = &plan.command[0];
-    let failed = || format!("failed to run command '{}'", Path::new(program).display());
+    let failed = || format!("failed to run command {}", quote(program));
     refuse_own_binary(program, me).with_context(failed)?;
     let err = common::process::exec(&plan.command);
     Err(explain(err)).with_context(failed)
@@ -29,7 +32,7 @@ pub fn command(plan: &Plan, enter_root: impl FnOnce() -> anyhow::Result<()>) -> 
 /// chroot(2) into `newroot`, as coreutils chroot does.
 pub fn chroot(newroot: &Path, skip_chdir: bool) -> anyhow::Result<()> {
     nix::unistd::chroot(newroot)
-        .with_context(|| format!("cannot change root directory to '{}'", newroot.display()))?;
+        .with_context(|| format!("cannot change root directory to {}", quote_file(newroot)))?;
     if !skip_chdir {
         // chroot(2) leaves the working directory outside the new root.
         nix::unistd::chdir("/").context("cannot chdir to root directory")?;
@@ -44,20 +47,24 @@ fn own_binary() -> Option<(u64, u64)> {
         .map(|m| (m.dev(), m.ino()))
 }
 
-/// runc CVE-2019-5736: a NEWROOT whose command is (or whose `#!` names)
-/// /proc/self/exe would run this very binary inside, where root in NEWROOT
-/// could reopen it through /proc/PID/exe and overwrite it on the host.
+/// runc CVE-2019-5736: a command in NEWROOT that is (or whose `#!` names)
+/// /proc/self/exe, /proc/PID/exe or another /proc magic link would run
+/// this very binary inside, where root in NEWROOT could reopen it through
+/// /proc/PID/exe and overwrite it on the host. Reaching it by an ordinary
+/// path (`rchroot / rchroot / cmd`, or a copy bound into NEWROOT) opens
+/// nothing the command could not open already, and is allowed.
 fn refuse_own_binary(program: &OsStr, me: Option<(u64, u64)>) -> anyhow::Result<()> {
     let Some(me) = me else { return Ok(()) };
     let mut path = crate::in_path(program);
     for _ in 0..=elf::MAX_SHEBANGS {
         let Some(p) = path else { return Ok(()) };
-        if std::fs::metadata(&p).is_ok_and(|m| (m.dev(), m.ino()) == me) {
+        let ours = std::fs::metadata(&p).is_ok_and(|m| (m.dev(), m.ino()) == me);
+        if ours && through_magic_link(&p) {
             return Err(Code(
                 126,
                 format!(
-                    "refusing to run rchroot's own binary inside NEWROOT (via '{}')",
-                    p.display()
+                    "refusing to run rchroot's own binary inside NEWROOT (via {})",
+                    quote_file(&p)
                 ),
             )
             .into());
@@ -65,6 +72,15 @@ fn refuse_own_binary(program: &OsStr, me: Option<(u64, u64)>) -> anyhow::Result<
         path = elf::shebang(&p);
     }
     Ok(())
+}
+
+/// Whether resolving `path` passes a /proc magic link (openat2 with
+/// RESOLVE_NO_MAGICLINKS refuses those with ELOOP).
+fn through_magic_link(path: &Path) -> bool {
+    let how = OpenHow::new()
+        .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    matches!(openat2(AT_FDCWD, path, how), Err(Errno::ELOOP))
 }
 
 /// The failed exec as an error; for "No such file or directory" on a file

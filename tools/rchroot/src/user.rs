@@ -7,6 +7,8 @@ use std::ffi::CString;
 
 use anyhow::Context;
 use common::error::Code;
+
+use crate::quote::quote;
 use nix::unistd::{Gid, Group, Uid, User};
 
 /// The ids a command will run with; `None` keeps the current one.
@@ -203,14 +205,14 @@ fn parse_groups(list: &str) -> Result<Vec<Gid>, Vec<String>> {
         }) {
             Some(Ok(gid)) => gids.push(gid),
             Some(Err(n)) => gids.push(Gid::from_raw(n)),
-            None => bad.push(format!("invalid group '{item}'")),
+            None => bad.push(format!("invalid group {}", quote(item))),
         }
     }
     if !bad.is_empty() {
         return Err(bad);
     }
     if gids.is_empty() {
-        return Err(vec![format!("invalid group list '{list}'")]);
+        return Err(vec![format!("invalid group list {}", quote(list))]);
     }
     Ok(gids)
 }
@@ -251,10 +253,13 @@ mod tests {
         assert_eq!(
             parse_groups("no-such-group-bxt,0,no-such-bxt").unwrap_err(),
             [
-                "invalid group 'no-such-group-bxt'",
-                "invalid group 'no-such-bxt'"
+                format!("invalid group {}", quote("no-such-group-bxt")),
+                format!("invalid group {}", quote("no-such-bxt"))
             ]
         );
-        assert_eq!(parse_groups(",").unwrap_err(), ["invalid group list ','"]);
+        assert_eq!(
+            parse_groups(",").unwrap_err(),
+            [format!("invalid group list {}", quote(","))]
+        );
     }
 }
