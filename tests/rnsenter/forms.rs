@@ -20,7 +20,10 @@ fn root_and_wd_without_a_namespace_run_as_2_38() {
     // the target's.
     let ours = same_as_nsenter(&["-t", &t, "-r", "-w", "pwd"], dir.path());
     let here = std::env::current_dir().unwrap();
-    assert_eq!((ours.code, ours.stdout), (0, format!("{}\n", here.display())));
+    assert_eq!(
+        (ours.code, ours.stdout),
+        (0, format!("{}\n", here.display()))
+    );
     // -r alone keeps rnsenter's own working directory.
     let ours = same_as_nsenter(&["-t", &t, "-r", "pwd"], dir.path());
     assert_eq!(ours.stdout, format!("{}\n", dir.path().display()));
