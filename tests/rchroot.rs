@@ -554,35 +554,46 @@ fn pivot_with_a_dev_symlink_stays_in_root() {
     assert!(inside.join("ptmx").exists());
 }
 
+/// Starts `PROGRAM /bin/sleep 60` from a shell that leaves descriptors 7
+/// and 8 open to it; the sleeping command's descriptors, its cwd and exe.
+fn sleep_started_by_a_shell(program: &[&std::ffi::OsStr]) -> (Vec<String>, PathBuf, PathBuf) {
+    let mut sleeper = Process::sleeping(
+        Command::new("bash")
+            .args(["-c", r#"exec 7</dev/null 8<&7; exec "$@""#, "bash"])
+            .args(program)
+            .args(["/bin/sleep", "60"]),
+        false,
+    );
+    let proc_dir = PathBuf::from(format!("/proc/{}", sleeper.pid));
+    let exe = std::fs::read_link(proc_dir.join("exe")).unwrap_or_default();
+    let mut fds: Vec<String> = std::fs::read_dir(proc_dir.join("fd"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    fds.sort_by_key(|fd| fd.parse::<u32>().unwrap_or(u32::MAX));
+    let cwd = std::fs::read_link(proc_dir.join("cwd")).unwrap();
+    sleeper.outer.kill().unwrap();
+    drop(sleeper);
+    (fds, cwd, exe)
+}
+
 #[test]
-fn command_gets_only_fds_0_1_2_and_cwd_in_root() {
-    if !root("command_gets_only_fds_0_1_2_and_cwd_in_root") {
+fn command_gets_the_callers_fds_and_none_of_ours_and_cwd_in_root() {
+    if !root("command_gets_the_callers_fds_and_none_of_ours_and_cwd_in_root") {
         return;
     }
     let dir = installed("fds", &["/bin/sleep"]);
+    // What the shell passes on: its 7 and 8, and what the test was given.
+    let (caller, _, _) = sleep_started_by_a_shell(&[]);
+    assert!(caller.iter().any(|fd| fd == "7") && caller.iter().any(|fd| fd == "8"));
+    let rchroot = bin("rchroot");
     for mode in [&[][..], &["--pivot"][..]] {
-        // Started by a shell that leaves descriptors 7 and 8 open to it.
-        let mut sleeper = Process::sleeping(
-            Command::new("bash")
-                .args(["-c", r#"exec 7</dev/null 8<&7; exec "$0" "$@""#])
-                .arg(bin("rchroot"))
-                .args(mode)
-                .arg(dir.path())
-                .args(["/bin/sleep", "60"]),
-            false,
-        );
-        let proc_dir = PathBuf::from(format!("/proc/{}", sleeper.pid));
-        let exe = std::fs::read_link(proc_dir.join("exe")).unwrap_or_default();
-        let mut fds: Vec<String> = std::fs::read_dir(proc_dir.join("fd"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        fds.sort();
-        let cwd = std::fs::read_link(proc_dir.join("cwd")).unwrap();
-        sleeper.outer.kill().unwrap();
-        drop(sleeper);
+        let mut program = vec![rchroot.as_os_str()];
+        program.extend(mode.iter().map(std::ffi::OsStr::new));
+        program.push(dir.path().as_os_str());
+        let (fds, cwd, exe) = sleep_started_by_a_shell(&program);
         assert!(exe.ends_with("sleep"), "{mode:?}: {}", exe.display());
-        assert_eq!(fds, ["0", "1", "2"], "{mode:?}");
+        assert_eq!(fds, caller, "{mode:?}");
         if mode.is_empty() {
             // chroot(2) moved the root; the working directory followed.
             assert_eq!(cwd, dir.path(), "{mode:?}");

@@ -3,7 +3,6 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -11,6 +10,7 @@ use crate::harness::{
     self, anchor, cmd, have, in_mountns, in_netns, root, run, tempdir, Process, Ran,
 };
 
+mod fds;
 mod forms;
 
 /// The environment variable the target carries, for `-e`.
@@ -594,37 +594,6 @@ fn user_namespace_first_when_it_gives_privilege() {
         ours.stdout,
         format!("0\n{}", readlink(&format!("/proc/{t}/ns/mnt")))
     );
-}
-
-#[test]
-fn the_command_gets_only_fds_0_1_2() {
-    if !root("the_command_gets_only_fds_0_1_2") {
-        return;
-    }
-    let target = pid_mnt_uts();
-    let t = target.pid.to_string();
-    for fork in [&["-u"][..], &["-u", "-p", "-m"][..]] {
-        let mut c = cmd("rnsenter");
-        c.args(["-t", &t])
-            .args(fork)
-            .args(["sh", "-c", "ls /proc/$$/fd"]);
-        // SAFETY: dup2 in the child before exec; no allocation.
-        unsafe {
-            c.pre_exec(|| {
-                // A descriptor rnsenter inherits without close-on-exec.
-                if libc::dup2(2, 9) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let ours = run(&mut c);
-        assert_eq!(
-            (ours.code, ours.stdout.as_str()),
-            (0, "0\n1\n2\n"),
-            "{fork:?}: {ours:?}"
-        );
-    }
 }
 
 #[test]
