@@ -611,6 +611,8 @@ fn usage_errors_are_worded_as_nsenter_words_them() {
         &["-t"],
         &["--setu"],
         &["--all=1", "true"],
+        &["-m", "-W"],
+        &["--n"],
     ] {
         crate::harness::same_usage_error("rnsenter", "nsenter", args);
     }

@@ -232,8 +232,8 @@ pub fn pages() -> Vec<common::cli::Page> {
                  The command gets the file descriptors rnsenter was given (exec 5<FILE; rnsenter \
                  ... reaches the command with its 5) and none of rnsenter's own: every namespace \
                  file, /proc directory and socket copy it opens is close-on-exec.\n\n\
-                 rnsenter is a superset of nsenter from util-linux 2.38 to 2.41: a command line \
-                 that one of them runs, rnsenter runs. With no namespace to enter (only -r, -w, \
+                 rnsenter is a superset of nsenter from util-linux 2.38 to the newest: a command \
+                 line that one of them runs, rnsenter runs. With no namespace to enter (only -r, -w, \
                  -e, or nothing at all) it runs the command as 2.38 does, where 2.41 refuses with \
                  \"no namespace specified\". A repeated option counts as given last (-t 1 -t 2 \
                  targets process 2).\n\n\
