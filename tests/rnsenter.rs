@@ -633,7 +633,9 @@ fn the_command_gets_only_fds_0_1_2() {
         let ours = run(&mut c);
         assert_eq!(
             (ours.code, ours.stdout.as_str()),
-            (0, "0\n1\n2\n"),
+            // The caller's 9 reaches the command (as with nsenter); none
+            // of rnsenter's own.
+            (0, "0\n1\n2\n9\n"),
             "{fork:?}: {ours:?}"
         );
     }

@@ -487,19 +487,49 @@ fn maps_never_race_the_unshare() {
 }
 
 #[test]
-fn map_root_user_as_root_warns_that_root_is_real_root() {
-    if !root("map_root_user_as_root_warns_that_root_is_real_root") {
+fn map_root_user_as_root_says_nothing_like_unshare() {
+    // unshare prints no warning (its forward-signals tests match stderr);
+    // the man page says what mapping root to root means.
+    if !root("map_root_user_as_root_says_nothing_like_unshare") {
         return;
     }
-    let ran = run(cmd("runshare").args(["--map-root-user", "cat", "/proc/self/uid_map"]));
-    assert_eq!(ran.code, 0);
-    assert_eq!(
-        ran.stderr,
-        "runshare: warning: root in the new user namespace is the real root \
-         (uid 0 mapped to uid 0): no isolation from the host\n"
-    );
+    let ran = succeeds_like_unshare(&["--map-root-user", "cat", "/proc/self/uid_map"], "");
+    assert_eq!(ran.stderr, "");
     let map: Vec<&str> = ran.stdout.split_whitespace().collect();
     assert_eq!(map, ["0", "0", "1"]);
+}
+
+/// A map of count 0 is refused before anything is made, never run in the
+/// host's user namespace; every map option makes a user namespace.
+#[test]
+fn map_options_make_the_user_namespace_or_refuse() {
+    for arg in ["--map-users=0,65534,0", "--map-groups=0:65534:0"] {
+        let ran = run(cmd("runshare").args([arg, "id"]));
+        let map = arg.split_once('=').unwrap().1;
+        assert_eq!(
+            (ran.code, ran.stdout.as_str(), ran.stderr.as_str()),
+            (
+                1,
+                "",
+                &*format!("runshare: invalid mapping '{map}': a count of 0 maps nothing\n")
+            )
+        );
+    }
+    if !root("map_options_make_the_user_namespace_or_refuse") {
+        return;
+    }
+    let host = std::fs::read_link("/proc/self/ns/user").unwrap();
+    for args in [
+        &["--map-users=0:100000:10"][..],
+        &["--map-groups=0:100000:10"],
+        &["--map-user=-1"],
+    ] {
+        let ran = run(cmd("runshare")
+            .args(args)
+            .args(["readlink", "/proc/self/ns/user"]));
+        assert_eq!(ran.code, 0, "{args:?}: {}", ran.stderr);
+        assert_ne!(Path::new(ran.stdout.trim_end()), host, "{args:?}");
+    }
 }
 
 #[test]
@@ -554,16 +584,86 @@ fn no_user_namespaces_left_names_the_sysctl() {
     );
 }
 
+/// The command gets the caller's descriptors (fd 7 here), as with
+/// unshare, and none of runshare's own: the helpers' pipes, the pidfd of
+/// --kill-child, the persistence binds' files are all close-on-exec.
 #[test]
-fn command_gets_only_descriptors_0_1_2() {
-    if !root("command_gets_only_descriptors_0_1_2") {
+fn command_gets_the_callers_descriptors_and_none_of_its_own() {
+    if !root("command_gets_the_callers_descriptors_and_none_of_its_own") {
         return;
     }
-    for opts in ["-f", "--kill-child --map-users=1:100000:10 -r"] {
-        let ran = sh(&format!(
-            "exec 7</etc/hostname; exec \"$R\" {opts} sh -c 'ls /proc/$$/fd'"
-        ));
-        assert_eq!(ran.stdout, "0\n1\n2\n", "{opts}: {}", ran.stderr);
+    let dir = tempdir("fds");
+    let uts = dir.path().join("uts");
+    std::fs::write(&uts, "").unwrap();
+    let keep = format!("--uts={}", uts.display());
+    let script = |tool: &str, opts: &str| {
+        format!("exec 7</etc/hostname; exec {tool} {opts} sh -c 'ls /proc/$$/fd'")
+    };
+    for opts in [
+        "-f",
+        "",
+        "--kill-child --map-users=1:100000:10 -r",
+        &format!("-m {keep}"),
+    ] {
+        let ran = sh(&script("\"$R\"", opts));
+        assert_eq!(ran.stdout, "0\n1\n2\n7\n", "{opts}: {}", ran.stderr);
+        let _ = nix::mount::umount2(&uts, nix::mount::MntFlags::MNT_DETACH);
+    }
+    for opts in ["-f", "-fp --mount-proc"] {
+        assert_eq!(
+            sh(&script("\"$R\"", opts)),
+            sh(&script("unshare", opts)),
+            "{opts}"
+        );
+    }
+}
+
+/// `trap '' PIPE` (and a blocked signal) reach the command as exec(2)
+/// leaves them for unshare: std's Command::exec would reset both.
+#[test]
+fn ignored_and_blocked_signals_reach_the_command_like_unshare() {
+    use std::os::unix::process::CommandExt;
+    let status = |tool: Command, ignore: bool| {
+        let mut c = tool;
+        c.args(["cat", "/proc/self/status"]);
+        // SAFETY: signal and sigprocmask in the child before exec; no allocation.
+        unsafe {
+            c.pre_exec(move || {
+                if ignore {
+                    libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+                    let mut set = std::mem::zeroed::<libc::sigset_t>();
+                    libc::sigemptyset(&mut set);
+                    libc::sigaddset(&mut set, libc::SIGUSR2);
+                    libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+                }
+                Ok(())
+            });
+        }
+        let ran = run(&mut c);
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        ran.stdout
+            .lines()
+            .filter(|l| l.starts_with("SigIgn") || l.starts_with("SigBlk"))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    for opts in [&[][..], &["-f"][..]] {
+        for ignore in [true, false] {
+            let mut ours = cmd("runshare");
+            ours.args(opts);
+            let mut theirs = anchor("unshare");
+            theirs.args(opts);
+            let (ours, theirs) = (status(ours, ignore), status(theirs, ignore));
+            // Signal N is bit N-1: SIGPIPE 13, SIGUSR2 12.
+            let has = |name: &str, sig: i32| {
+                let line = ours.iter().find(|l| l.starts_with(name)).unwrap();
+                let mask = line.split_whitespace().nth(1).unwrap();
+                u64::from_str_radix(mask, 16).unwrap() & (1 << (sig - 1)) != 0
+            };
+            assert_eq!(has("SigIgn", libc::SIGPIPE), ignore, "{opts:?} {ours:?}");
+            assert_eq!(has("SigBlk", libc::SIGUSR2), ignore, "{opts:?} {ours:?}");
+            assert_eq!(ours, theirs, "{opts:?}");
+        }
     }
 }
 
@@ -1218,4 +1318,74 @@ fn bad_values_are_named_in_command_line_order_like_unshare() {
         assert_eq!(ours.code, 1, "{line}");
         assert_like_unshare(&ours, &theirs, line);
     }
+}
+
+/// util-linux 2.39's --mount-binfmt and --load-interp: a binfmt_misc of the
+/// namespace's own (Linux 6.7+), below a /proc mounted first; the host's
+/// binfmt_misc never sees the definition.
+#[test]
+fn load_interp_registers_in_the_namespaces_own_binfmt_misc() {
+    if !root("load_interp_registers_in_the_namespaces_own_binfmt_misc") {
+        return;
+    }
+    let name = format!("bxt{}", std::process::id());
+    let entry = format!("/proc/sys/fs/binfmt_misc/{name}");
+    let definition = format!(":{name}:E::{name}::/bin/cat:");
+    let probe = runshare_ran(&["-rfp", "--mount-binfmt", "cat", "/proc/sys/fs/binfmt_misc/status"]);
+    if probe.code != 0 {
+        crate::harness::skip(
+            "load_interp_registers_in_the_namespaces_own_binfmt_misc",
+            &format!("no binfmt_misc in user namespaces here: {}", probe.stderr),
+        );
+        return;
+    }
+    assert_eq!(probe.stdout, "enabled\n");
+    for opts in [&["-rfp"][..], &["-rfp", "-R", "/"]] {
+        for flags in ["", "F"] {
+            let load = format!("--load-interp={definition}{flags}");
+            let ran = runshare_ran(&[opts, &[&load, "cat", &entry]].concat());
+            assert_eq!(
+                (ran.code, ran.stderr.as_str()),
+                (0, ""),
+                "{opts:?} {flags}"
+            );
+            assert_eq!(
+                ran.stdout,
+                format!("enabled\ninterpreter /bin/cat\nflags: {flags}\nextension .{name}\n"),
+                "{opts:?}"
+            );
+        }
+    }
+    assert!(!Path::new(&entry).exists());
+    // Without a map, root of the new namespace is nobody: register refuses.
+    let ran = runshare_ran(&["-fp", "-l", &definition, "true"]);
+    assert_eq!(
+        (ran.code, ran.stderr.as_str()),
+        (
+            1,
+            "runshare: cannot open /proc/sys/fs/binfmt_misc/register: Permission denied\n"
+        )
+    );
+}
+
+/// util-linux 2.39's --map-subids reads the same subordinate ranges as
+/// --map-auto (mapped to themselves inside: see the unit tests), and fails
+/// the same way when the caller has none.
+#[test]
+fn map_subids_reads_the_subid_files_as_map_auto_does() {
+    let auto = runshare_ran(&["--map-auto", "true"]);
+    let subids = runshare_ran(&["--map-subids", "true"]);
+    let users = runshare_ran(&["--map-users=subids", "--map-groups=subids", "true"]);
+    assert_eq!(subids, users);
+    if auto.code != 0 {
+        assert_eq!(subids, auto);
+        assert!(subids.stderr.starts_with("runshare: "), "{subids:?}");
+    } else {
+        assert_eq!(subids.code, 0, "{subids:?}");
+    }
+}
+
+/// runshare ARGS, run to its end.
+fn runshare_ran(args: &[&str]) -> Ran {
+    run(cmd("runshare").args(args))
 }

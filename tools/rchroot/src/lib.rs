@@ -191,10 +191,7 @@ impl Plan {
             .map(|s| s.strip_suffix(':').map(str::to_string).unwrap_or(s));
         let command = if cli.command.is_empty() {
             // coreutils: no command runs an interactive shell.
-            vec![
-                std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into()),
-                "-i".into(),
-            ]
+            vec![common::process::default_shell(), "-i".into()]
         } else {
             cli.command
         };

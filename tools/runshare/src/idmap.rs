@@ -28,8 +28,11 @@ pub const MAX_LINES: usize = 340;
 pub enum Spec {
     /// `INNER:OUTER:COUNT` (2.40) or `OUTER,INNER,COUNT` (before).
     Range(Range),
-    /// `auto`: the caller's first range in /etc/subuid or /etc/subgid.
+    /// `auto`: the caller's first range in /etc/subuid or /etc/subgid,
+    /// from 0 inside.
     Auto,
+    /// `subids` (`--map-subids`): that range, mapped to the same IDs inside.
+    Subids,
     /// `all`: every ID of the parent namespace, mapped to itself.
     All,
 }
@@ -39,6 +42,7 @@ impl Spec {
         match s {
             "auto" => return Ok(Spec::Auto),
             "all" => return Ok(Spec::All),
+            "subids" => return Ok(Spec::Subids),
             _ => {}
         }
         let three = |sep: char| -> Option<[u32; 3]> {
@@ -46,21 +50,20 @@ impl Spec {
             let v = [it.next()??, it.next()??, it.next()??];
             it.next().is_none().then_some(v)
         };
-        if let Some([inner, outer, count]) = three(':') {
-            return Ok(Spec::Range(Range {
+        let range = match (three(':'), three(',')) {
+            (Some([inner, outer, count]), _) | (None, Some([outer, inner, count])) => Range {
                 inner,
                 outer,
                 count,
-            }));
+            },
+            (None, None) => bail!("invalid mapping '{s}'"),
+        };
+        // The kernel refuses such a line; refused here, before anything is
+        // made, rather than after the user namespace was.
+        if range.count == 0 {
+            bail!("invalid mapping '{s}': a count of 0 maps nothing");
         }
-        if let Some([outer, inner, count]) = three(',') {
-            return Ok(Spec::Range(Range {
-                inner,
-                outer,
-                count,
-            }));
-        }
-        bail!("invalid mapping '{s}'")
+        Ok(Spec::Range(range))
     }
 
     /// The ranges this asks for; `subid` is /etc/subuid or /etc/subgid,
@@ -75,6 +78,13 @@ impl Spec {
         match self {
             Spec::Range(r) => Ok(vec![*r]),
             Spec::Auto => Ok(vec![subid_range(subid, &user()?)?]),
+            Spec::Subids => {
+                let range = subid_range(subid, &user()?)?;
+                Ok(vec![Range {
+                    inner: range.outer,
+                    ..range
+                }])
+            }
             Spec::All => kernel_map(kernel),
         }
     }
@@ -266,6 +276,11 @@ mod tests {
         );
         assert_eq!(Spec::parse("auto").unwrap(), Spec::Auto);
         assert_eq!(Spec::parse("all").unwrap(), Spec::All);
+        assert_eq!(Spec::parse("subids").unwrap(), Spec::Subids);
+        assert_eq!(
+            Spec::parse("0,65534,0").unwrap_err().to_string(),
+            "invalid mapping '0,65534,0': a count of 0 maps nothing"
+        );
         for bad in ["1:2", "1:2:3:4", "1,2:3", "a:b:c", ""] {
             assert_eq!(
                 Spec::parse(bad).unwrap_err().to_string(),
@@ -296,6 +311,32 @@ mod tests {
         assert_eq!(
             subid_range(&file, &carol).unwrap_err().to_string(),
             format!("no line matching user \"carol\" in {}", file.display())
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn subids_map_a_subid_range_to_itself() {
+        // Not below tempfile_dir(), which another test removes.
+        let dir = std::env::temp_dir().join(format!("runshare-subids-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("subuid");
+        std::fs::write(&file, "alice:100000:65536\n").unwrap();
+        let alice = || {
+            Ok(User {
+                uid: 5,
+                name: "alice".into(),
+            })
+        };
+        let kernel = dir.join("uid_map");
+        assert_eq!(
+            Spec::Subids.ranges(&file, &kernel, &alice).unwrap(),
+            vec![r(100000, 100000, 65536)]
+        );
+        // merged with a single ID, it keeps its inside IDs (auto's start at 0)
+        assert_eq!(
+            merge(&[r(100000, 100000, 65536)], 5, Some(0)),
+            vec![r(0, 5, 1), r(100000, 100000, 65536)]
         );
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -1,0 +1,711 @@
+//! What runshare will do, decided and checked before anything is touched:
+//! the namespaces, the helpers' work (persistence binds, whole maps) and
+//! the privileged steps in the new namespaces, in the order they run.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use common::ns::Kind;
+use nix::mount::MsFlags;
+use nix::sched::CloneFlags;
+use nix::unistd::{Gid, Uid};
+
+use crate::idmap::{self, Range, Spec};
+use crate::{parse, Cli};
+
+/// The namespace files bound for persistence, in util-linux's order; PID
+/// and time namespaces are those the process's children enter.
+const PERSIST: [(Kind, &str); 8] = [
+    (Kind::User, "user"),
+    (Kind::Cgroup, "cgroup"),
+    (Kind::Ipc, "ipc"),
+    (Kind::Uts, "uts"),
+    (Kind::Net, "net"),
+    (Kind::Pid, "pid_for_children"),
+    (Kind::Mnt, "mnt"),
+    (Kind::Time, "time_for_children"),
+];
+
+/// Where `--mount-binfmt` and `--load-interp` mount binfmt_misc by default.
+const BINFMT_MISC: &str = "/proc/sys/fs/binfmt_misc";
+
+/// `/proc/self/setgroups` as `--setgroups` sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setgroups {
+    Allow,
+    Deny,
+}
+
+impl Setgroups {
+    pub fn word(self) -> &'static str {
+        match self {
+            Setgroups::Allow => "allow",
+            Setgroups::Deny => "deny",
+        }
+    }
+}
+
+/// One privileged step in the new namespaces, as unshare takes them: maps
+/// of one's own IDs, setgroups, propagation, binfmt_misc, root and
+/// directory, /proc, binfmt_misc, group, user, capabilities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// `INNER OUTER 1` into /proc/self/uid_map.
+    MapOwnUid { inner: u32, outer: u32 },
+    /// /proc/self/setgroups.
+    Setgroups(Setgroups),
+    /// `INNER OUTER 1` into /proc/self/gid_map (after setgroups deny).
+    MapOwnGid { inner: u32, outer: u32 },
+    /// Propagation of `/`, recursively.
+    Propagation(MsFlags),
+    /// A binfmt_misc filesystem on the directory.
+    MountBinfmt(PathBuf),
+    /// A definition written to `DIR/register`.
+    LoadInterp { binfmt: PathBuf, definition: OsString },
+    Chroot(PathBuf),
+    /// `inside_root`: refuse a directory that getcwd finds outside the new
+    /// root (runc CVE-2024-21626).
+    Chdir { dir: PathBuf, inside_root: bool },
+    /// proc on the directory; `private` first makes the old mount there
+    /// private, so that the new one is not passed on.
+    MountProc { dir: PathBuf, private: bool },
+    /// No supplementary groups, then the gid.
+    Setgid(Gid),
+    Setuid(Uid),
+    /// Permitted capabilities made ambient, to survive exec.
+    KeepCaps,
+}
+
+/// Everything runshare will do, decided and checked; nothing touched yet.
+#[derive(Debug)]
+pub struct Plan {
+    pub flags: CloneFlags,
+    /// `(namespace file name, FILE)` to bind, in util-linux's order.
+    pub persist: Vec<(&'static str, PathBuf)>,
+    pub fork: bool,
+    /// The signal number (real-time ones too).
+    pub kill_child: Option<libc::c_int>,
+    pub forward_signals: bool,
+    /// Whole maps, written by a helper left in the parent namespace.
+    pub uid_map: Vec<Range>,
+    pub gid_map: Vec<Range>,
+    pub monotonic: Option<i64>,
+    pub boottime: Option<i64>,
+    /// What the process does in its new namespaces before the command.
+    pub steps: Vec<Step>,
+    /// Empty: the shell.
+    pub argv: Vec<OsString>,
+    pub euid: Uid,
+    pub egid: Gid,
+}
+
+impl Plan {
+    pub fn new(cli: Cli) -> anyhow::Result<Plan> {
+        let euid = nix::unistd::geteuid();
+        let egid = nix::unistd::getegid();
+        let mut flags = CloneFlags::empty();
+        let mut persist = Vec::new();
+        let namespaces = [
+            (Kind::Mnt, &cli.mount),
+            (Kind::Uts, &cli.uts),
+            (Kind::Ipc, &cli.ipc),
+            (Kind::Net, &cli.net),
+            (Kind::Pid, &cli.pid),
+            (Kind::User, &cli.user),
+            (Kind::Cgroup, &cli.cgroup),
+            (Kind::Time, &cli.time),
+        ];
+        for (kind, name) in PERSIST {
+            let Some((_, Some(Some(file)))) = namespaces.iter().find(|(k, _)| *k == kind) else {
+                continue;
+            };
+            check_persist(kind, file)?;
+            persist.push((name, file.clone()));
+        }
+        for (kind, opt) in namespaces {
+            if opt.is_some() {
+                flags |= kind.clone_flag();
+            }
+        }
+        // util-linux: --load-interp implies --mount-binfmt, whose default
+        // directory is below a /proc mounted first.
+        let binfmt = match (&cli.mount_binfmt, &cli.load_interp) {
+            (Some(Some(dir)), _) => Some(dir.clone()),
+            (Some(None), _) | (None, Some(_)) => Some(PathBuf::from(BINFMT_MISC)),
+            (None, None) => None,
+        };
+        let mut mount_proc = cli
+            .mount_proc
+            .clone()
+            .map(|dir| dir.unwrap_or_else(|| "/proc".into()));
+        if binfmt.as_deref() == Some(Path::new(BINFMT_MISC)) {
+            mount_proc.get_or_insert_with(|| "/proc".into());
+        }
+        if mount_proc.is_some() {
+            flags |= CloneFlags::CLONE_NEWNS;
+        }
+        if binfmt.is_some() {
+            flags |= CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUSER;
+        }
+
+        let (own_uid, own_gid, uid_map, gid_map) = maps(&cli, euid, egid)?;
+        // Every map option makes the user namespace, whatever it maps
+        // (util-linux sets the flag as it reads each one).
+        if cli.map_root_user
+            || cli.map_current_user
+            || cli.map_user.is_some()
+            || cli.map_group.is_some()
+            || cli.map_auto
+            || cli.map_subids
+            || !cli.map_users.is_empty()
+            || !cli.map_groups.is_empty()
+        {
+            flags |= CloneFlags::CLONE_NEWUSER;
+        }
+
+        let setgroups = cli.setgroups.as_deref().map(setgroups_named).transpose()?;
+        if own_gid.is_some() && setgroups == Some(Setgroups::Allow) {
+            bail!("options --setgroups=allow and --map-group are mutually exclusive");
+        }
+        let propagation = propagation_named(cli.propagation.as_deref().unwrap_or("private"))?;
+        let kill_child = match &cli.kill_child {
+            None => None,
+            Some(None) => Some(libc::SIGKILL),
+            Some(Some(name)) => Some(parse::signal(name)?),
+        };
+        let setuid = cli
+            .setuid
+            .as_deref()
+            .map(|s| parse::id(s, "failed to parse uid").map(Uid::from_raw))
+            .transpose()?;
+        let setgid = cli
+            .setgid
+            .as_deref()
+            .map(|s| parse::id(s, "failed to parse gid").map(Gid::from_raw))
+            .transpose()?;
+        let offset = |s: &Option<String>, what: &str| {
+            s.as_deref().map(|v| parse::offset(v, what)).transpose()
+        };
+        let monotonic = offset(&cli.monotonic, "failed to parse monotonic offset")?;
+        let boottime = offset(&cli.boottime, "failed to parse boottime offset")?;
+        if (monotonic.is_some() || boottime.is_some()) && !flags.contains(common::ns::CLONE_NEWTIME)
+        {
+            bail!("options --monotonic and --boottime require unsharing of a time namespace (-t)");
+        }
+        if let Some(dir) = &mount_proc {
+            check_proc_target(dir, cli.root.as_deref(), cli.wd.as_deref())?;
+        }
+
+        let mut steps = Vec::new();
+        if let Some(inner) = own_uid {
+            steps.push(Step::MapOwnUid {
+                inner,
+                outer: euid.as_raw(),
+            });
+        }
+        if let Some(inner) = own_gid {
+            // Linux 3.19+ (CVE-2014-8989): an unprivileged gid_map write
+            // needs setgroups denied first, for good.
+            steps.push(Step::Setgroups(Setgroups::Deny));
+            steps.push(Step::MapOwnGid {
+                inner,
+                outer: egid.as_raw(),
+            });
+        }
+        steps.extend(setgroups.map(Step::Setgroups));
+        if flags.contains(CloneFlags::CLONE_NEWNS) && !propagation.is_empty() {
+            steps.push(Step::Propagation(propagation));
+        }
+        // A definition with the F flag opens its interpreter when it is
+        // registered: before the chroot, from the old root (util-linux).
+        let fixed = cli.load_interp.as_ref().is_some_and(|d| is_fixed(d));
+        let early_interp = fixed && cli.root.is_some();
+        if let (true, Some(definition)) = (early_interp, &cli.load_interp) {
+            steps.push(Step::MountBinfmt(BINFMT_MISC.into()));
+            steps.push(Step::LoadInterp {
+                binfmt: BINFMT_MISC.into(),
+                definition: definition.clone(),
+            });
+        }
+        let mut wd = cli.wd;
+        if let Some(root) = &cli.root {
+            steps.push(Step::Chroot(root.clone()));
+            wd.get_or_insert_with(|| "/".into());
+        }
+        if let Some(dir) = wd {
+            steps.push(Step::Chdir {
+                dir,
+                inside_root: cli.root.is_some(),
+            });
+        }
+        if let Some(dir) = mount_proc {
+            // Without a new root and with another propagation than
+            // private, the old /proc would pass the new mount on.
+            let private =
+                cli.root.is_none() && propagation != (MsFlags::MS_REC | MsFlags::MS_PRIVATE);
+            steps.push(Step::MountProc { dir, private });
+        }
+        if let Some(dir) = binfmt {
+            steps.push(Step::MountBinfmt(dir.clone()));
+            if let (false, Some(definition)) = (early_interp, cli.load_interp) {
+                steps.push(Step::LoadInterp {
+                    binfmt: dir,
+                    definition,
+                });
+            }
+        }
+        if let Some(gid) = setgid {
+            steps.push(Step::Setgid(gid));
+        }
+        if let Some(uid) = setuid {
+            steps.push(Step::Setuid(uid));
+        }
+        if cli.keep_caps && flags.contains(CloneFlags::CLONE_NEWUSER) {
+            steps.push(Step::KeepCaps);
+        }
+
+        Ok(Plan {
+            flags,
+            persist,
+            fork: cli.fork || kill_child.is_some() || cli.forward_signals,
+            kill_child,
+            forward_signals: cli.forward_signals,
+            uid_map,
+            gid_map,
+            monotonic,
+            boottime,
+            steps,
+            argv: cli.command,
+            euid,
+            egid,
+        })
+    }
+}
+
+/// The user's maps: the inside IDs of one's own uid and gid (written by
+/// the process itself), and the whole maps (written by a helper), merged
+/// and checked as util-linux merges them.
+#[allow(clippy::type_complexity)]
+fn maps(
+    cli: &Cli,
+    euid: Uid,
+    egid: Gid,
+) -> anyhow::Result<(Option<u32>, Option<u32>, Vec<Range>, Vec<Range>)> {
+    let mut own_uid = None;
+    let mut own_gid = None;
+    if cli.map_root_user {
+        (own_uid, own_gid) = (Some(0), Some(0));
+    }
+    if cli.map_current_user {
+        (own_uid, own_gid) = (Some(euid.as_raw()), Some(egid.as_raw()));
+    }
+    if let Some(user) = &cli.map_user {
+        // -1 is unshare's "no map": the user namespace only.
+        own_uid = Some(user_id(user)?).filter(|&id| id != u32::MAX);
+    }
+    if let Some(group) = &cli.map_group {
+        own_gid = Some(group_id(group)?).filter(|&id| id != u32::MAX);
+    }
+    let specs = |args: &[String]| -> anyhow::Result<Vec<Spec>> {
+        args.iter().map(|s| Spec::parse(s)).collect()
+    };
+    let mut user_specs = specs(&cli.map_users)?;
+    let mut group_specs = specs(&cli.map_groups)?;
+    if cli.map_auto {
+        user_specs.push(Spec::Auto);
+        group_specs.push(Spec::Auto);
+    }
+    if cli.map_subids {
+        user_specs.push(Spec::Subids);
+        group_specs.push(Spec::Subids);
+    }
+    let caller = || {
+        Ok(idmap::User {
+            uid: euid.as_raw(),
+            name: nix::unistd::User::from_uid(euid)
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+                .with_context(|| format!("you (user {euid}) don't exist."))?,
+        })
+    };
+    let ranges = |specs: &[Spec], subid: &str, kernel: &str| -> anyhow::Result<Vec<Range>> {
+        let mut all = Vec::new();
+        for spec in specs {
+            all.extend(spec.ranges(Path::new(subid), Path::new(kernel), &caller)?);
+        }
+        Ok(all)
+    };
+    let user_ranges = ranges(&user_specs, "/etc/subuid", "/proc/self/uid_map")?;
+    let group_ranges = ranges(&group_specs, "/etc/subgid", "/proc/self/gid_map")?;
+    let mut uid_map = Vec::new();
+    let mut gid_map = Vec::new();
+    if !user_ranges.is_empty() {
+        uid_map = idmap::merge(&user_ranges, euid.as_raw(), own_uid.take());
+        idmap::check(&uid_map, "uid")?;
+    }
+    if !group_ranges.is_empty() {
+        gid_map = idmap::merge(&group_ranges, egid.as_raw(), own_gid.take());
+        idmap::check(&gid_map, "gid")?;
+    }
+    Ok((own_uid, own_gid, uid_map, gid_map))
+}
+
+/// util-linux `is_fixed`: the flags after the last `:` include F.
+fn is_fixed(definition: &std::ffi::OsStr) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = definition.as_bytes();
+    bytes
+        .iter()
+        .rposition(|&b| b == b':')
+        .is_some_and(|i| bytes[i..].contains(&b'F'))
+}
+
+/// A persistence FILE must exist; for a mount namespace the mount holding
+/// it must not be shared, or the kernel refuses the bind (EINVAL) after
+/// the namespace was made.
+fn check_persist(kind: Kind, file: &Path) -> anyhow::Result<()> {
+    let what = || {
+        format!(
+            "cannot keep the {} namespace on {}",
+            kind.name(),
+            file.display()
+        )
+    };
+    let full = std::fs::canonicalize(file).with_context(what)?;
+    if kind == Kind::Mnt {
+        let mounts = common::mountinfo::own()?;
+        let holder = mounts
+            .iter()
+            .filter(|m| full.starts_with(&m.mount_point))
+            .max_by_key(|m| m.mount_point.as_os_str().len());
+        if let Some(m) = holder.filter(|m| m.shared().is_some()) {
+            bail!(
+                "{}: the mount {} is shared; make it private first \
+                 (mount --bind DIR DIR; mount --make-private DIR)",
+                what(),
+                m.mount_point.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `--mount-proc` mounts on DIR after the chroot and chdir; refuse now a
+/// DIR that is not a directory there.
+fn check_proc_target(dir: &Path, root: Option<&Path>, wd: Option<&Path>) -> anyhow::Result<()> {
+    let in_root = |p: &Path| match root {
+        Some(r) => r.join(p.strip_prefix("/").unwrap_or(p)),
+        None => p.to_path_buf(),
+    };
+    let target = if dir.is_absolute() {
+        in_root(dir)
+    } else if let Some(wd) = wd {
+        in_root(wd).join(dir)
+    } else if root.is_some() {
+        // The chroot changes directory to the new root.
+        in_root(Path::new("/")).join(dir)
+    } else {
+        // Relative to the directory runshare runs in.
+        dir.to_path_buf()
+    };
+    let meta =
+        std::fs::metadata(&target).with_context(|| format!("mount {} failed", dir.display()))?;
+    if !meta.is_dir() {
+        return Err(std::io::Error::from_raw_os_error(libc::ENOTDIR))
+            .with_context(|| format!("mount {} failed", dir.display()));
+    }
+    Ok(())
+}
+
+/// `--setgroups allow|deny`.
+fn setgroups_named(s: &str) -> anyhow::Result<Setgroups> {
+    match s {
+        "allow" => Ok(Setgroups::Allow),
+        "deny" => Ok(Setgroups::Deny),
+        _ => bail!("unsupported --setgroups argument '{s}'"),
+    }
+}
+
+/// `--propagation`: the flags for `/`, empty for `unchanged`.
+fn propagation_named(s: &str) -> anyhow::Result<MsFlags> {
+    Ok(match s {
+        "private" => MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        "slave" => MsFlags::MS_REC | MsFlags::MS_SLAVE,
+        "shared" => MsFlags::MS_REC | MsFlags::MS_SHARED,
+        "unchanged" => MsFlags::empty(),
+        _ => bail!("unsupported propagation mode: {s}"),
+    })
+}
+
+/// The value of `--OPTION` checked as unshare's getopt loop checks it, if
+/// it does: getopt.rs calls this in command-line order, so the first bad
+/// value is the one named, and before a later `--help`.
+pub fn check_value(option: &str, value: &str) -> anyhow::Result<()> {
+    match option {
+        "setuid" => parse::id(value, "failed to parse uid").map(drop),
+        "setgid" => parse::id(value, "failed to parse gid").map(drop),
+        "map-user" => user_id(value).map(drop),
+        "map-group" => group_id(value).map(drop),
+        "map-users" | "map-groups" => Spec::parse(value).map(drop),
+        "kill-child" => parse::signal(value).map(drop),
+        "propagation" => propagation_named(value).map(drop),
+        "setgroups" => setgroups_named(value).map(drop),
+        "monotonic" => parse::offset(value, "failed to parse monotonic offset").map(drop),
+        "boottime" => parse::offset(value, "failed to parse boottime offset").map(drop),
+        _ => Ok(()),
+    }
+}
+
+/// A user name, else a number (`--map-user`; util-linux `get_user`).
+fn user_id(s: &str) -> anyhow::Result<u32> {
+    match nix::unistd::User::from_name(s).ok().flatten() {
+        Some(user) => Ok(user.uid.as_raw()),
+        None => parse::id(s, "failed to parse uid"),
+    }
+}
+
+/// A group name, else a number (`--map-group`; util-linux `get_group`).
+fn group_id(s: &str) -> anyhow::Result<u32> {
+    match nix::unistd::Group::from_name(s).ok().flatten() {
+        Some(group) => Ok(group.gid.as_raw()),
+        None => parse::id(s, "failed to parse gid"),
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn plan(args: &[&str]) -> anyhow::Result<Plan> {
+        let mut argv = vec!["runshare"];
+        argv.extend_from_slice(args);
+        Plan::new(Cli::try_parse_from(argv)?)
+    }
+
+    #[test]
+    fn short_flags_cluster() {
+        let p = plan(&["-muinpf", "/bin/true"]).unwrap();
+        assert!(p.fork);
+        assert_eq!(
+            p.flags,
+            CloneFlags::CLONE_NEWNS
+                | CloneFlags::CLONE_NEWUTS
+                | CloneFlags::CLONE_NEWIPC
+                | CloneFlags::CLONE_NEWNET
+                | CloneFlags::CLONE_NEWPID
+        );
+        assert_eq!(p.argv, vec![OsString::from("/bin/true")]);
+    }
+
+    #[test]
+    fn options_stop_at_the_program() {
+        let p = plan(&["-n", "ip", "-4", "a"]).unwrap();
+        assert_eq!(p.argv, ["ip", "-4", "a"].map(OsString::from).to_vec());
+        assert_eq!(p.flags, CloneFlags::CLONE_NEWNET);
+    }
+
+    #[test]
+    fn optional_arguments_are_attached_only() {
+        let p = plan(&["--mount", "x"]).unwrap();
+        assert!(p.persist.is_empty());
+        assert_eq!(p.argv, vec![OsString::from("x")]);
+        let p = plan(&["--mount-proc", "x"]).unwrap();
+        assert!(p.steps.contains(&Step::MountProc {
+            dir: "/proc".into(),
+            private: false
+        }));
+        assert!(p.flags.contains(CloneFlags::CLONE_NEWNS));
+    }
+
+    #[test]
+    fn map_root_user_implies_user() {
+        let p = plan(&["-r", "id"]).unwrap();
+        assert_eq!(p.flags, CloneFlags::CLONE_NEWUSER);
+        let (uid, gid) = (p.euid.as_raw(), p.egid.as_raw());
+        assert_eq!(
+            p.steps,
+            [
+                Step::MapOwnUid {
+                    inner: 0,
+                    outer: uid
+                },
+                Step::Setgroups(Setgroups::Deny),
+                Step::MapOwnGid {
+                    inner: 0,
+                    outer: gid
+                },
+            ]
+        );
+    }
+
+    /// Every map option makes the user namespace, also one that maps no
+    /// one of its own (`--map-user=-1`); a map of count 0 is refused.
+    #[test]
+    fn map_options_always_make_the_user_namespace() {
+        for args in [
+            &["--map-users=0:100000:10", "true"][..],
+            &["--map-groups=100000,0,10", "true"],
+            &["--map-user=-1", "true"],
+            &["--map-group=-1", "true"],
+            &["-c", "true"],
+        ] {
+            let p = plan(args).unwrap();
+            assert!(p.flags.contains(CloneFlags::CLONE_NEWUSER), "{args:?}");
+        }
+        let err = |args: &[&str]| common::error::one_line(&plan(args).unwrap_err());
+        assert_eq!(
+            err(&["--map-users=0,65534,0", "id"]),
+            "invalid mapping '0,65534,0': a count of 0 maps nothing"
+        );
+        assert_eq!(
+            err(&["--map-groups=0:65534:0", "id"]),
+            "invalid mapping '0:65534:0': a count of 0 maps nothing"
+        );
+    }
+
+    /// The privileged steps run in unshare's order: maps, setgroups,
+    /// propagation, root, directory, /proc, binfmt_misc, group, user,
+    /// capabilities — whatever the order of the options.
+    #[test]
+    fn privileged_steps_come_in_unshares_order() {
+        let p = plan(&[
+            "--keep-caps",
+            "-S1",
+            "-G2",
+            "--mount-binfmt=/b",
+            "--load-interp=:x:E::x::/i:",
+            "--mount-proc=/proc",
+            "-w/tmp",
+            "-R/",
+            "--propagation=slave",
+            "--setgroups=deny",
+            "--map-user=7",
+            "--map-group=8",
+            "-m",
+            "true",
+        ])
+        .unwrap();
+        let (uid, gid) = (p.euid.as_raw(), p.egid.as_raw());
+        assert_eq!(
+            p.steps,
+            [
+                Step::MapOwnUid {
+                    inner: 7,
+                    outer: uid
+                },
+                Step::Setgroups(Setgroups::Deny),
+                Step::MapOwnGid {
+                    inner: 8,
+                    outer: gid
+                },
+                Step::Setgroups(Setgroups::Deny),
+                Step::Propagation(MsFlags::MS_REC | MsFlags::MS_SLAVE),
+                Step::Chroot("/".into()),
+                Step::Chdir {
+                    dir: "/tmp".into(),
+                    inside_root: true
+                },
+                Step::MountProc {
+                    dir: "/proc".into(),
+                    private: false
+                },
+                Step::MountBinfmt("/b".into()),
+                Step::LoadInterp {
+                    binfmt: "/b".into(),
+                    definition: ":x:E::x::/i:".into()
+                },
+                Step::Setgid(Gid::from_raw(2)),
+                Step::Setuid(Uid::from_raw(1)),
+                Step::KeepCaps,
+            ]
+        );
+    }
+
+    /// --load-interp implies --mount-binfmt, whose default directory needs
+    /// /proc; a definition with the F flag is loaded before the chroot.
+    #[test]
+    fn load_interp_mounts_binfmt_misc_under_proc() {
+        let p = plan(&["-l", ":x:E::x::/i:", "true"]).unwrap();
+        assert!(p
+            .flags
+            .contains(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUSER));
+        let binfmt = PathBuf::from(BINFMT_MISC);
+        assert_eq!(
+            p.steps,
+            [
+                Step::Propagation(MsFlags::MS_REC | MsFlags::MS_PRIVATE),
+                Step::MountProc {
+                    dir: "/proc".into(),
+                    private: false
+                },
+                Step::MountBinfmt(binfmt.clone()),
+                Step::LoadInterp {
+                    binfmt: binfmt.clone(),
+                    definition: ":x:E::x::/i:".into()
+                },
+            ]
+        );
+        let p = plan(&["-R/", "-l", ":x:E::x::/i:OCF", "true"]).unwrap();
+        assert_eq!(
+            p.steps[1..4],
+            [
+                Step::MountBinfmt(binfmt.clone()),
+                Step::LoadInterp {
+                    binfmt: binfmt.clone(),
+                    definition: ":x:E::x::/i:OCF".into()
+                },
+                Step::Chroot("/".into()),
+            ]
+        );
+        assert_eq!(p.steps.last(), Some(&Step::MountBinfmt(binfmt)));
+    }
+
+    #[test]
+    fn kill_child_and_forward_signals_imply_fork() {
+        let p = plan(&["--kill-child=term", "true"]).unwrap();
+        assert!(p.fork);
+        assert_eq!(p.kill_child, Some(libc::SIGTERM));
+        assert_eq!(
+            plan(&["--kill-child", "true"]).unwrap().kill_child,
+            Some(libc::SIGKILL)
+        );
+        assert!(plan(&["--forward-signals", "true"]).unwrap().fork);
+    }
+
+    #[test]
+    fn bad_values_say_what_unshare_says() {
+        let err = |args: &[&str]| common::error::one_line(&plan(args).unwrap_err());
+        assert_eq!(err(&["-S", "abc"]), "failed to parse uid: 'abc'");
+        assert_eq!(
+            err(&["--propagation", "x"]),
+            "unsupported propagation mode: x"
+        );
+        assert_eq!(
+            err(&["--setgroups", "x"]),
+            "unsupported --setgroups argument 'x'"
+        );
+        assert_eq!(err(&["--kill-child=FOO"]), "unknown signal: FOO");
+        assert_eq!(
+            err(&["--monotonic", "5"]),
+            "options --monotonic and --boottime require unsharing of a time namespace (-t)"
+        );
+        assert_eq!(
+            err(&["-r", "--setgroups", "allow"]),
+            "options --setgroups=allow and --map-group are mutually exclusive"
+        );
+        assert_eq!(
+            err(&["--map-users=0:100000:10", "--map-users=5:200000:10"]),
+            "uid ranges 0:100000:10 and 5:200000:10 overlap inside the namespace"
+        );
+    }
+
+    #[test]
+    fn time_offsets_take_negative_numbers() {
+        let p = plan(&["-T", "--monotonic", "-5", "--boottime=7", "true"]).unwrap();
+        assert_eq!((p.monotonic, p.boottime), (Some(-5), Some(7)));
+    }
+}
