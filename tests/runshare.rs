@@ -1338,7 +1338,12 @@ fn load_interp_registers_in_the_namespaces_own_binfmt_misc() {
     let name = format!("bxt{}", std::process::id());
     let entry = format!("/proc/sys/fs/binfmt_misc/{name}");
     let definition = format!(":{name}:E::{name}::/bin/cat:");
-    let probe = runshare_ran(&["-rfp", "--mount-binfmt", "cat", "/proc/sys/fs/binfmt_misc/status"]);
+    let probe = runshare_ran(&[
+        "-rfp",
+        "--mount-binfmt",
+        "cat",
+        "/proc/sys/fs/binfmt_misc/status",
+    ]);
     if probe.code != 0 {
         crate::harness::skip(
             "load_interp_registers_in_the_namespaces_own_binfmt_misc",
@@ -1351,11 +1356,7 @@ fn load_interp_registers_in_the_namespaces_own_binfmt_misc() {
         for flags in ["", "F"] {
             let load = format!("--load-interp={definition}{flags}");
             let ran = runshare_ran(&[opts, &[&load, "cat", &entry]].concat());
-            assert_eq!(
-                (ran.code, ran.stderr.as_str()),
-                (0, ""),
-                "{opts:?} {flags}"
-            );
+            assert_eq!((ran.code, ran.stderr.as_str()), (0, ""), "{opts:?} {flags}");
             assert_eq!(
                 ran.stdout,
                 format!("enabled\ninterpreter /bin/cat\nflags: {flags}\nextension .{name}\n"),

@@ -228,7 +228,9 @@ pub fn getopt_message(
         ErrorKind::InvalidValue if invalid.starts_with('-') => {
             let last = args.last().map(|a| a.to_string_lossy()).unwrap_or_default();
             match (last.strip_prefix("--"), last.strip_prefix('-')) {
-                (Some(_), _) => says::requires_argument(invalid.split(' ').next().unwrap_or_default()),
+                (Some(_), _) => {
+                    says::requires_argument(invalid.split(' ').next().unwrap_or_default())
+                }
                 (None, Some(cluster)) if !cluster.is_empty() => {
                     says::letter_requires_argument(cluster.chars().last().unwrap_or_default())
                 }

@@ -177,9 +177,10 @@ impl Plan {
             }
         } else {
             if cli.skip_chdir && !old_root {
-                return Err(
-                    Usage("option --skip-chdir only permitted if NEWROOT is old '/'".into()).into(),
-                );
+                return Err(Usage(
+                    "option --skip-chdir only permitted if NEWROOT is old '/'".into(),
+                )
+                .into());
             }
             Mode::Chroot {
                 skip_chdir: cli.skip_chdir,

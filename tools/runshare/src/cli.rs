@@ -202,4 +202,3 @@ pub fn pages() -> Vec<common::cli::Page> {
         ],
     }]
 }
-

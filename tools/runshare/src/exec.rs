@@ -358,4 +358,3 @@ fn set_time(clock: libc::clockid_t, offset: i64) -> anyhow::Result<()> {
         "failed to write to",
     )
 }
-

@@ -52,7 +52,12 @@ pub const GETOPT: Table = Table {
         ("load-interp", Has::Required, Some(b'l')),
         ("forward-signals", Has::No, None),
     ],
-    newer: &["forward-signals", "mount-binfmt", "map-subids", "load-interp"],
+    newer: &[
+        "forward-signals",
+        "mount-binfmt",
+        "map-subids",
+        "load-interp",
+    ],
 };
 
 /// The namespace options: a later one without FILE keeps an earlier FILE

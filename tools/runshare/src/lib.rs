@@ -31,7 +31,9 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
         Ok(getopt::Line::Run(args)) => return common::cli::main::<Cli>("runshare", 1, args, run),
         Ok(getopt::Line::Help) => Cli::command().render_help().to_string(),
         Ok(getopt::Line::Version) => Cli::command().render_version(),
-        Err(getopt::Refusal::Usage(usage)) => return common::cli::usage_error("runshare", 1, usage),
+        Err(getopt::Refusal::Usage(usage)) => {
+            return common::cli::usage_error("runshare", 1, usage)
+        }
         Err(getopt::Refusal::Value(err)) => {
             return i32::from(common::error::report("runshare", 1, Err(err)));
         }

@@ -52,24 +52,39 @@ impl Setgroups {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// `INNER OUTER 1` into /proc/self/uid_map.
-    MapOwnUid { inner: u32, outer: u32 },
+    MapOwnUid {
+        inner: u32,
+        outer: u32,
+    },
     /// /proc/self/setgroups.
     Setgroups(Setgroups),
     /// `INNER OUTER 1` into /proc/self/gid_map (after setgroups deny).
-    MapOwnGid { inner: u32, outer: u32 },
+    MapOwnGid {
+        inner: u32,
+        outer: u32,
+    },
     /// Propagation of `/`, recursively.
     Propagation(MsFlags),
     /// A binfmt_misc filesystem on the directory.
     MountBinfmt(PathBuf),
     /// A definition written to `DIR/register`.
-    LoadInterp { binfmt: PathBuf, definition: OsString },
+    LoadInterp {
+        binfmt: PathBuf,
+        definition: OsString,
+    },
     Chroot(PathBuf),
     /// `inside_root`: refuse a directory that getcwd finds outside the new
     /// root (runc CVE-2024-21626).
-    Chdir { dir: PathBuf, inside_root: bool },
+    Chdir {
+        dir: PathBuf,
+        inside_root: bool,
+    },
     /// proc on the directory; `private` first makes the old mount there
     /// private, so that the new one is not passed on.
-    MountProc { dir: PathBuf, private: bool },
+    MountProc {
+        dir: PathBuf,
+        private: bool,
+    },
     /// No supplementary groups, then the gid.
     Setgid(Gid),
     Setuid(Uid),
@@ -473,7 +488,6 @@ fn group_id(s: &str) -> anyhow::Result<u32> {
         None => parse::id(s, "failed to parse gid"),
     }
 }
-
 
 #[cfg(test)]
 mod tests {
