@@ -90,8 +90,8 @@ pub fn pages() -> Vec<common::cli::Page> {
                 "Plain chroot(2), which rchroot uses without --pivot, is not a jail: a process \
                  that is root (CAP_SYS_CHROOT) inside NEWROOT can escape it with mkdir x; \
                  chroot x; chdir .. repeated; chroot . and reach the host's root. rchroot \
-                 changes the working directory to / and passes on only descriptors 0, 1 and 2, \
-                 but cannot stop that.\n\n\
+                 changes the working directory to / and passes on the caller's descriptors \
+                 (as chroot does) but none of its own, but cannot stop that.\n\n\
                  --pivot is not escapable that way: the command runs in a new private mount \
                  namespace whose root mount is NEWROOT, and the old root is detached, so no \
                  path, however many .. it holds, leads above NEWROOT. It is not a complete \

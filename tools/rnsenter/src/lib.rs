@@ -202,7 +202,7 @@ pub fn pages() -> Vec<common::cli::Page> {
                  the command runs as a child, and rnsenter passes on its exit status or dies of \
                  the same signal (SIGTERM sent to rnsenter is passed on to it; unlike nsenter, rnsenter does not \
                  stop itself when the child is stopped). The command gets \
-                 only file descriptors 0, 1 and 2.\n\n\
+                 the caller's descriptors (as with nsenter) and none of rnsenter's own.\n\n\
                  Options are read as getopt_long reads nsenter's: an optional FILE or DIR is \
                  attached (-nFILE, -n=FILE, --net=FILE; a separate word is the program), so -mu \
                  is -m with FILE `u`, not -m -u; long options may be abbreviated. \
