@@ -99,7 +99,7 @@ pub fn canonical(args: impl IntoIterator<Item = OsString>) -> Result<Line, Refus
     for (name, value) in &parsed.options {
         if let Some(value) = value {
             // Not UTF-8: no number, name or word of unshare's either.
-            crate::plan::check_value(name, &value.to_string_lossy()).map_err(Refusal::Value)?;
+            crate::checks::check_value(name, &value.to_string_lossy()).map_err(Refusal::Value)?;
         }
     }
     match parsed.stop.take() {

@@ -4,8 +4,9 @@
 //!
 //! `getopt` reads the command line as unshare does, `cli` is its clap form
 //! and man page, `plan` decides everything (the privileged steps too, as a
-//! list) and `exec` carries the plan out.
+//! list) after `checks` refused bad input, and `exec` carries the plan out.
 
+mod checks;
 mod cli;
 mod exec;
 pub mod getopt;
