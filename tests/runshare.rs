@@ -1397,3 +1397,37 @@ fn map_subids_reads_the_subid_files_as_map_auto_does() {
 fn runshare_ran(args: &[&str]) -> Ran {
     run(cmd("runshare").args(args))
 }
+
+/// util-linux 2.42's --owner: root makes a user namespace owned by another
+/// user (NS_GET_OWNER_UID names it from the host); the maps of -r are
+/// written from outside and hold.
+#[test]
+fn owner_makes_the_user_namespace_someone_elses() {
+    if !root("owner_makes_the_user_namespace_someone_elses") {
+        return;
+    }
+    let sleeper = crate::harness::Process::sleeping(
+        cmd("runshare").args(["--owner=12345:12346", "-r", "sleep", "60"]),
+        false,
+    );
+    let ns = std::fs::File::open(format!("/proc/{}/ns/user", sleeper.pid)).unwrap();
+    let mut owner: libc::uid_t = 0;
+    // NS_GET_OWNER_UID (_IO(0xb7, 4)) writes one uid_t into `owner`.
+    // SAFETY: the descriptor is open and `owner` outlives the call.
+    let rc = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&ns),
+            0xb704 as _,
+            &mut owner,
+        )
+    };
+    let map = std::fs::read_to_string(format!("/proc/{}/uid_map", sleeper.pid)).unwrap();
+    drop(sleeper);
+    assert_eq!((rc, owner), (0, 12345));
+    assert_eq!(map.split_whitespace().collect::<Vec<_>>(), ["0", "0", "1"]);
+    let ran = runshare_ran(&["--owner=12345", "true"]);
+    assert_eq!(
+        (ran.code, ran.stderr.as_str()),
+        (1, "runshare: invalid owner '12345': UID:GID expected\n")
+    );
+}

@@ -100,6 +100,7 @@ pub fn check_value(option: &str, value: &str) -> anyhow::Result<()> {
         "map-group" => group_id(value).map(drop),
         "map-users" | "map-groups" => Spec::parse(value).map(drop),
         "kill-child" => parse::signal(value).map(drop),
+        "owner" => owner_named(value).map(drop),
         "propagation" => propagation_named(value).map(drop),
         "setgroups" => setgroups_named(value).map(drop),
         "monotonic" => parse::offset(value, "failed to parse monotonic offset").map(drop),
@@ -122,4 +123,12 @@ pub fn group_id(s: &str) -> anyhow::Result<u32> {
         Some(group) => Ok(group.gid.as_raw()),
         None => parse::id(s, "failed to parse gid"),
     }
+}
+
+/// `--owner UID:GID`, each a number or a name.
+pub fn owner_named(s: &str) -> anyhow::Result<(u32, u32)> {
+    let Some((user, group)) = s.split_once(':') else {
+        bail!("invalid owner '{s}': UID:GID expected");
+    };
+    Ok((user_id(user)?, group_id(group)?))
 }

@@ -106,6 +106,10 @@ pub struct Cli {
     #[arg(long, value_name = "INNER:OUTER:COUNT")]
     pub map_groups: Vec<String>,
 
+    /// Make the user namespace owned by UID:GID (numbers or names) of this namespace rather than by the caller: root makes one for another user (implies --user).
+    #[arg(long, value_name = "UID:GID")]
+    pub owner: Option<String>,
+
     /// Fork before launching the command.
     #[arg(short = 'f', long)]
     pub fork: bool,
@@ -169,6 +173,12 @@ pub fn pages() -> Vec<common::cli::Page> {
                  cannot be made, the error says why when the system is the reason \
                  (user.max_user_namespaces, AppArmor, a missing capability). A map of \
                  COUNT 0 (--map-users=0,65534,0) is refused: it would map nothing.\n\n\
+                 With --owner, runshare (as root) takes the owner's effective IDs just \
+                 before unshare(2), so that the kernel records them as the user namespace's \
+                 owner (the user who holds its capabilities and may setns(2) into it); the \
+                 maps, also those of --map-root-user and the like, are written from outside \
+                 by a helper that stays root, and namespaces kept with --TYPE=FILE are bound \
+                 by one too.\n\n\
                  Run as root, --map-root-user maps root in the new user namespace to the \
                  real root (uid 0 to uid 0): the command is not isolated from the host by \
                  its user namespace. runshare says nothing about it, as unshare.\n\n\

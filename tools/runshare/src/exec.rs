@@ -53,6 +53,11 @@ impl Plan {
             None
         };
 
+        if let Some((uid, gid)) = self.owner {
+            // The kernel makes the effective IDs at unshare(2) the owner.
+            nix::unistd::setegid(gid).context("cannot set the owner's gid")?;
+            nix::unistd::seteuid(uid).context("cannot set the owner's uid")?;
+        }
         if self.persist.iter().any(|(name, _)| *name == "mnt") {
             sys::unshare_bindable_mnt(self.flags)?;
         } else {

@@ -40,6 +40,7 @@ pub const GETOPT: Table = Table {
         ("map-current-user", Has::No, Some(b'c')),
         ("map-auto", Has::No, None),
         ("map-subids", Has::No, None),
+        ("owner", Has::Required, None),
         ("propagation", Has::Required, None),
         ("setgroups", Has::Required, None),
         ("keep-caps", Has::No, None),

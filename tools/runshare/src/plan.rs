@@ -12,7 +12,8 @@ use nix::sched::CloneFlags;
 use nix::unistd::{Gid, Uid};
 
 use crate::checks::{
-    check_persist, check_proc_target, group_id, propagation_named, setgroups_named, user_id,
+    check_persist, check_proc_target, group_id, owner_named, propagation_named, setgroups_named,
+    user_id,
 };
 use crate::idmap::{self, Range, Spec};
 use crate::{parse, Cli};
@@ -110,6 +111,8 @@ pub struct Plan {
     pub gid_map: Vec<Range>,
     pub monotonic: Option<i64>,
     pub boottime: Option<i64>,
+    /// `--owner`: the effective IDs taken just before unshare(2).
+    pub owner: Option<(Uid, Gid)>,
     /// What the process does in its new namespaces before the command.
     pub steps: Vec<Step>,
     /// Empty: the shell.
@@ -167,10 +170,25 @@ impl Plan {
             flags |= CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUSER;
         }
 
-        let (own_uid, own_gid, uid_map, gid_map) = maps(&cli, euid, egid)?;
+        let (mut own_uid, mut own_gid, mut uid_map, mut gid_map) = maps(&cli, euid, egid)?;
+        let owner = cli.owner.as_deref().map(owner_named).transpose()?;
+        if owner.is_some() {
+            // Once the process has taken the owner's IDs, its own maps are
+            // written by the helper (as util-linux does).
+            let single = |inner: Option<u32>, outer: Uid| {
+                inner.map(|inner| Range {
+                    inner,
+                    outer: outer.as_raw(),
+                    count: 1,
+                })
+            };
+            uid_map.extend(single(own_uid.take(), euid));
+            gid_map.extend(single(own_gid.take(), Uid::from_raw(egid.as_raw())));
+        }
         // Every map option makes the user namespace, whatever it maps
         // (util-linux sets the flag as it reads each one).
         if cli.map_root_user
+            || owner.is_some()
             || cli.map_current_user
             || cli.map_user.is_some()
             || cli.map_group.is_some()
@@ -293,6 +311,7 @@ impl Plan {
             gid_map,
             monotonic,
             boottime,
+            owner: owner.map(|(u, g)| (Uid::from_raw(u), Gid::from_raw(g))),
             steps,
             argv: cli.command,
             euid,
@@ -528,6 +547,23 @@ mod tests {
                 Step::KeepCaps,
             ]
         );
+    }
+
+    /// With --owner the process gives up its IDs before unshare(2): the
+    /// maps of its own IDs become whole maps, written by the helper.
+    #[test]
+    fn owner_moves_own_maps_to_the_helper() {
+        let p = plan(&["--owner=7:8", "-r", "true"]).unwrap();
+        assert_eq!(p.owner, Some((Uid::from_raw(7), Gid::from_raw(8))));
+        assert!(p.flags.contains(CloneFlags::CLONE_NEWUSER));
+        assert!(p.steps.is_empty(), "{:?}", p.steps);
+        let one = |outer: u32| Range {
+            inner: 0,
+            outer,
+            count: 1,
+        };
+        assert_eq!(p.uid_map, [one(p.euid.as_raw())]);
+        assert_eq!(p.gid_map, [one(p.egid.as_raw())]);
     }
 
     /// --load-interp implies --mount-binfmt, whose default directory needs
