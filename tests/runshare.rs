@@ -1431,3 +1431,46 @@ fn owner_makes_the_user_namespace_someone_elses() {
         (1, "runshare: invalid owner '12345': UID:GID expected\n")
     );
 }
+
+/// util-linux 2.42's --clear-env and --whitelist-env: the command gets an
+/// empty environment, or only the variables named; with no command, the
+/// shell then comes from the passwd entry, not $SHELL.
+#[test]
+fn clear_env_and_whitelist_env_empty_the_commands_environment() {
+    let with_env = |args: &[&str]| {
+        run(cmd("runshare")
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("FOO", "1")
+            .env("BAR", "2")
+            .args(args))
+    };
+    let ran = with_env(&["--clear-env", "/usr/bin/env"]);
+    assert_eq!((ran.code, ran.stdout.as_str()), (0, ""), "{}", ran.stderr);
+    let ran = with_env(&["--whitelist-env=FOO,PATH,NONE", "env"]);
+    let mut vars: Vec<&str> = ran.stdout.lines().collect();
+    vars.sort();
+    assert_eq!(
+        (ran.code, vars),
+        (0, vec!["FOO=1", "PATH=/usr/bin:/bin"]),
+        "{}",
+        ran.stderr
+    );
+    let Some(shell) = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .unwrap()
+        .map(|u| u.shell)
+        .filter(|s| s.is_file())
+    else {
+        return crate::harness::skip("clear_env_and_whitelist_env", "no login shell");
+    };
+    let mut c = cmd("runshare");
+    c.arg("--clear-env")
+        .env("SHELL", "/bin/sh")
+        .stdin(Stdio::piped());
+    let mut child = c.stdout(Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"echo $0\n").unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let name = shell.file_name().unwrap().to_string_lossy();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("-{name}\n"));
+}

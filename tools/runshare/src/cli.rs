@@ -130,6 +130,14 @@ pub struct Cli {
     #[arg(long)]
     pub keep_caps: bool,
 
+    /// Run the command with an empty environment (the default shell then comes from the passwd entry).
+    #[arg(long)]
+    pub clear_env: bool,
+
+    /// Run the command with only the environment variables named in the comma-separated LIST.
+    #[arg(long, value_name = "LIST")]
+    pub whitelist_env: Option<OsString>,
+
     /// Set clock monotonic offset (seconds) in time namespaces.
     #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
     pub monotonic: Option<String>,
@@ -204,6 +212,7 @@ pub fn pages() -> Vec<common::cli::Page> {
                 "EXAMPLES",
                 "  runshare -fp --mount-proc ps -eo pid,comm\n\
                  \x20 runshare -U --map-root-user id -u\n\
+                 \x20 runshare --whitelist-env=PATH,TERM -r env\n\
                  \x20 runshare --map-subids --map-root-user cat /proc/self/uid_map\n\
                  \x20 runshare -r --load-interp ':qemu-arm:M::\\x7fELF\\x01::/usr/bin/qemu-arm-static:OCF' ./arm-prog\n\
                  \x20 touch /root/uts; runshare --uts=/root/uts hostname x; nsenter --uts=/root/uts hostname",

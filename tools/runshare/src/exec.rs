@@ -225,6 +225,14 @@ fn take(step: &Step) -> anyhow::Result<()> {
         }
         Step::Setuid(uid) => nix::unistd::setuid(*uid).context("setuid failed"),
         Step::KeepCaps => common::caps::permitted_to_ambient(),
+        Step::ClearEnv { keep } => {
+            for (name, _) in std::env::vars_os() {
+                if !keep.contains(&name) {
+                    std::env::remove_var(name);
+                }
+            }
+            Ok(())
+        }
     }
 }
 

@@ -44,6 +44,8 @@ pub const GETOPT: Table = Table {
         ("propagation", Has::Required, None),
         ("setgroups", Has::Required, None),
         ("keep-caps", Has::No, None),
+        ("clear-env", Has::No, None),
+        ("whitelist-env", Has::Required, None),
         ("setuid", Has::Required, Some(b'S')),
         ("setgid", Has::Required, Some(b'G')),
         ("root", Has::Required, Some(b'R')),

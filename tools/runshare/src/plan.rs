@@ -94,6 +94,11 @@ pub enum Step {
     Setuid(Uid),
     /// Permitted capabilities made ambient, to survive exec.
     KeepCaps,
+    /// The environment emptied but for the variables named (`--clear-env`:
+    /// none; `--whitelist-env`).
+    ClearEnv {
+        keep: Vec<OsString>,
+    },
 }
 
 /// Everything runshare will do, decided and checked; nothing touched yet.
@@ -300,6 +305,16 @@ impl Plan {
         if cli.keep_caps && flags.contains(CloneFlags::CLONE_NEWUSER) {
             steps.push(Step::KeepCaps);
         }
+        if let Some(list) = &cli.whitelist_env {
+            use std::os::unix::ffi::OsStrExt;
+            let keep = list.as_bytes().split(|&b| b == b',');
+            let keep = keep.map(|name| std::ffi::OsStr::from_bytes(name).to_os_string());
+            steps.push(Step::ClearEnv {
+                keep: keep.collect(),
+            });
+        } else if cli.clear_env {
+            steps.push(Step::ClearEnv { keep: Vec::new() });
+        }
 
         Ok(Plan {
             flags,
@@ -493,10 +508,11 @@ mod tests {
 
     /// The privileged steps run in unshare's order: maps, setgroups,
     /// propagation, root, directory, /proc, binfmt_misc, group, user,
-    /// capabilities — whatever the order of the options.
+    /// capabilities, environment — whatever the order of the options.
     #[test]
     fn privileged_steps_come_in_unshares_order() {
         let p = plan(&[
+            "--whitelist-env=PATH,TERM",
             "--keep-caps",
             "-S1",
             "-G2",
@@ -545,6 +561,9 @@ mod tests {
                 Step::Setgid(Gid::from_raw(2)),
                 Step::Setuid(Uid::from_raw(1)),
                 Step::KeepCaps,
+                Step::ClearEnv {
+                    keep: vec!["PATH".into(), "TERM".into()]
+                },
             ]
         );
     }
