@@ -5,17 +5,16 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use common::ns::Kind;
 use nix::mount::MsFlags;
 use nix::sched::CloneFlags;
 use nix::unistd::{Gid, Uid};
 
 use crate::checks::{
-    check_persist, check_proc_target, group_id, owner_named, propagation_named, setgroups_named,
-    user_id,
+    check_persist, check_proc_target, owner_named, propagation_named, setgroups_named,
 };
-use crate::idmap::{self, Range, Spec};
+use crate::idmap::{self, Range};
 use crate::{parse, Cli};
 
 /// The namespace files bound for persistence, in util-linux's order; PID
@@ -175,7 +174,8 @@ impl Plan {
             flags |= CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUSER;
         }
 
-        let (mut own_uid, mut own_gid, mut uid_map, mut gid_map) = maps(&cli, euid, egid)?;
+        let (mut own_uid, mut own_gid, mut uid_map, mut gid_map) =
+            idmap::from_cli(&cli, euid, egid)?;
         let owner = cli.owner.as_deref().map(owner_named).transpose()?;
         if owner.is_some() {
             // Once the process has taken the owner's IDs, its own maps are
@@ -333,75 +333,6 @@ impl Plan {
             egid,
         })
     }
-}
-
-/// The user's maps: the inside IDs of one's own uid and gid (written by
-/// the process itself), and the whole maps (written by a helper), merged
-/// and checked as util-linux merges them.
-#[allow(clippy::type_complexity)]
-fn maps(
-    cli: &Cli,
-    euid: Uid,
-    egid: Gid,
-) -> anyhow::Result<(Option<u32>, Option<u32>, Vec<Range>, Vec<Range>)> {
-    let mut own_uid = None;
-    let mut own_gid = None;
-    if cli.map_root_user {
-        (own_uid, own_gid) = (Some(0), Some(0));
-    }
-    if cli.map_current_user {
-        (own_uid, own_gid) = (Some(euid.as_raw()), Some(egid.as_raw()));
-    }
-    if let Some(user) = &cli.map_user {
-        // -1 is unshare's "no map": the user namespace only.
-        own_uid = Some(user_id(user)?).filter(|&id| id != u32::MAX);
-    }
-    if let Some(group) = &cli.map_group {
-        own_gid = Some(group_id(group)?).filter(|&id| id != u32::MAX);
-    }
-    let specs = |args: &[String]| -> anyhow::Result<Vec<Spec>> {
-        args.iter().map(|s| Spec::parse(s)).collect()
-    };
-    let mut user_specs = specs(&cli.map_users)?;
-    let mut group_specs = specs(&cli.map_groups)?;
-    if cli.map_auto {
-        user_specs.push(Spec::Auto);
-        group_specs.push(Spec::Auto);
-    }
-    if cli.map_subids {
-        user_specs.push(Spec::Subids);
-        group_specs.push(Spec::Subids);
-    }
-    let caller = || {
-        Ok(idmap::User {
-            uid: euid.as_raw(),
-            name: nix::unistd::User::from_uid(euid)
-                .ok()
-                .flatten()
-                .map(|u| u.name)
-                .with_context(|| format!("you (user {euid}) don't exist."))?,
-        })
-    };
-    let ranges = |specs: &[Spec], subid: &str, kernel: &str| -> anyhow::Result<Vec<Range>> {
-        let mut all = Vec::new();
-        for spec in specs {
-            all.extend(spec.ranges(Path::new(subid), Path::new(kernel), &caller)?);
-        }
-        Ok(all)
-    };
-    let user_ranges = ranges(&user_specs, "/etc/subuid", "/proc/self/uid_map")?;
-    let group_ranges = ranges(&group_specs, "/etc/subgid", "/proc/self/gid_map")?;
-    let mut uid_map = Vec::new();
-    let mut gid_map = Vec::new();
-    if !user_ranges.is_empty() {
-        uid_map = idmap::merge(&user_ranges, euid.as_raw(), own_uid.take());
-        idmap::check(&uid_map, "uid")?;
-    }
-    if !group_ranges.is_empty() {
-        gid_map = idmap::merge(&group_ranges, egid.as_raw(), own_gid.take());
-        idmap::check(&gid_map, "gid")?;
-    }
-    Ok((own_uid, own_gid, uid_map, gid_map))
 }
 
 /// util-linux `is_fixed`: the flags after the last `:` include F.
