@@ -487,19 +487,49 @@ fn maps_never_race_the_unshare() {
 }
 
 #[test]
-fn map_root_user_as_root_warns_that_root_is_real_root() {
-    if !root("map_root_user_as_root_warns_that_root_is_real_root") {
+fn map_root_user_as_root_says_nothing_like_unshare() {
+    // unshare prints no warning (its forward-signals tests match stderr);
+    // the man page says what mapping root to root means.
+    if !root("map_root_user_as_root_says_nothing_like_unshare") {
         return;
     }
-    let ran = run(cmd("runshare").args(["--map-root-user", "cat", "/proc/self/uid_map"]));
-    assert_eq!(ran.code, 0);
-    assert_eq!(
-        ran.stderr,
-        "runshare: warning: root in the new user namespace is the real root \
-         (uid 0 mapped to uid 0): no isolation from the host\n"
-    );
+    let ran = succeeds_like_unshare(&["--map-root-user", "cat", "/proc/self/uid_map"], "");
+    assert_eq!(ran.stderr, "");
     let map: Vec<&str> = ran.stdout.split_whitespace().collect();
     assert_eq!(map, ["0", "0", "1"]);
+}
+
+/// A map of count 0 is refused before anything is made, never run in the
+/// host's user namespace; every map option makes a user namespace.
+#[test]
+fn map_options_make_the_user_namespace_or_refuse() {
+    for arg in ["--map-users=0,65534,0", "--map-groups=0:65534:0"] {
+        let ran = run(cmd("runshare").args([arg, "id"]));
+        let map = arg.split_once('=').unwrap().1;
+        assert_eq!(
+            (ran.code, ran.stdout.as_str(), ran.stderr.as_str()),
+            (
+                1,
+                "",
+                &*format!("runshare: invalid mapping '{map}': a count of 0 maps nothing\n")
+            )
+        );
+    }
+    if !root("map_options_make_the_user_namespace_or_refuse") {
+        return;
+    }
+    let host = std::fs::read_link("/proc/self/ns/user").unwrap();
+    for args in [
+        &["--map-users=0:100000:10"][..],
+        &["--map-groups=0:100000:10"],
+        &["--map-user=-1"],
+    ] {
+        let ran = run(cmd("runshare")
+            .args(args)
+            .args(["readlink", "/proc/self/ns/user"]));
+        assert_eq!(ran.code, 0, "{args:?}: {}", ran.stderr);
+        assert_ne!(Path::new(ran.stdout.trim_end()), host, "{args:?}");
+    }
 }
 
 #[test]
@@ -554,16 +584,93 @@ fn no_user_namespaces_left_names_the_sysctl() {
     );
 }
 
+/// The command gets the caller's descriptors (fd 7 here), as with
+/// unshare, and none of runshare's own: the helpers' pipes, the pidfd of
+/// --kill-child, the persistence binds' files are all close-on-exec.
 #[test]
-fn command_gets_only_descriptors_0_1_2() {
-    if !root("command_gets_only_descriptors_0_1_2") {
+fn command_gets_the_callers_descriptors_and_none_of_its_own() {
+    if !root("command_gets_the_callers_descriptors_and_none_of_its_own") {
         return;
     }
-    for opts in ["-f", "--kill-child --map-users=1:100000:10 -r"] {
-        let ran = sh(&format!(
-            "exec 7</etc/hostname; exec \"$R\" {opts} sh -c 'ls /proc/$$/fd'"
-        ));
-        assert_eq!(ran.stdout, "0\n1\n2\n", "{opts}: {}", ran.stderr);
+    let dir = tempdir("fds");
+    let uts = dir.path().join("uts");
+    std::fs::write(&uts, "").unwrap();
+    let keep = format!("--uts={}", uts.display());
+    // The shell's own descriptors (7, and whatever the test runner left
+    // open), then the command's.
+    let script = |tool: &str, opts: &str| {
+        format!(
+            "exec 7</etc/hostname; ls /proc/$$/fd; echo -; \
+             exec {tool} {opts} sh -c 'ls /proc/$$/fd'"
+        )
+    };
+    for opts in [
+        "-f",
+        "",
+        "--kill-child --map-users=1:100000:10 -r",
+        &format!("-m {keep}"),
+    ] {
+        let ran = sh(&script("\"$R\"", opts));
+        let (caller, command) = ran.stdout.split_once("-\n").unwrap();
+        assert!(caller.lines().any(|fd| fd == "7"), "{caller}");
+        assert_eq!(command, caller, "{opts}: {}", ran.stderr);
+        let _ = nix::mount::umount2(&uts, nix::mount::MntFlags::MNT_DETACH);
+    }
+    for opts in ["-f", "-fp --mount-proc"] {
+        assert_eq!(
+            sh(&script("\"$R\"", opts)),
+            sh(&script("unshare", opts)),
+            "{opts}"
+        );
+    }
+}
+
+/// `trap '' PIPE` (and a blocked signal) reach the command as exec(2)
+/// leaves them for unshare: std's Command::exec would reset both.
+#[test]
+fn ignored_and_blocked_signals_reach_the_command_like_unshare() {
+    use std::os::unix::process::CommandExt;
+    let status = |tool: Command, ignore: bool| {
+        let mut c = tool;
+        c.args(["cat", "/proc/self/status"]);
+        // SAFETY: signal and sigprocmask in the child before exec; no allocation.
+        unsafe {
+            c.pre_exec(move || {
+                if ignore {
+                    libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+                    let mut set = std::mem::zeroed::<libc::sigset_t>();
+                    libc::sigemptyset(&mut set);
+                    libc::sigaddset(&mut set, libc::SIGUSR2);
+                    libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+                }
+                Ok(())
+            });
+        }
+        let ran = run(&mut c);
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        ran.stdout
+            .lines()
+            .filter(|l| l.starts_with("SigIgn") || l.starts_with("SigBlk"))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    for opts in [&[][..], &["-f"][..]] {
+        for ignore in [true, false] {
+            let mut ours = cmd("runshare");
+            ours.args(opts);
+            let mut theirs = anchor("unshare");
+            theirs.args(opts);
+            let (ours, theirs) = (status(ours, ignore), status(theirs, ignore));
+            // Signal N is bit N-1: SIGPIPE 13, SIGUSR2 12.
+            let has = |name: &str, sig: i32| {
+                let line = ours.iter().find(|l| l.starts_with(name)).unwrap();
+                let mask = line.split_whitespace().nth(1).unwrap();
+                u64::from_str_radix(mask, 16).unwrap() & (1 << (sig - 1)) != 0
+            };
+            assert_eq!(has("SigIgn", libc::SIGPIPE), ignore, "{opts:?} {ours:?}");
+            assert_eq!(has("SigBlk", libc::SIGUSR2), ignore, "{opts:?} {ours:?}");
+            assert_eq!(ours, theirs, "{opts:?}");
+        }
     }
 }
 
@@ -1218,4 +1325,152 @@ fn bad_values_are_named_in_command_line_order_like_unshare() {
         assert_eq!(ours.code, 1, "{line}");
         assert_like_unshare(&ours, &theirs, line);
     }
+}
+
+/// util-linux 2.39's --mount-binfmt and --load-interp: a binfmt_misc of the
+/// namespace's own (Linux 6.7+), below a /proc mounted first; the host's
+/// binfmt_misc never sees the definition.
+#[test]
+fn load_interp_registers_in_the_namespaces_own_binfmt_misc() {
+    if !root("load_interp_registers_in_the_namespaces_own_binfmt_misc") {
+        return;
+    }
+    let name = format!("bxt{}", std::process::id());
+    let entry = format!("/proc/sys/fs/binfmt_misc/{name}");
+    let definition = format!(":{name}:E::{name}::/bin/cat:");
+    let probe = runshare_ran(&[
+        "-rfp",
+        "--mount-binfmt",
+        "cat",
+        "/proc/sys/fs/binfmt_misc/status",
+    ]);
+    if probe.code != 0 {
+        crate::harness::skip(
+            "load_interp_registers_in_the_namespaces_own_binfmt_misc",
+            &format!("no binfmt_misc in user namespaces here: {}", probe.stderr),
+        );
+        return;
+    }
+    assert_eq!(probe.stdout, "enabled\n");
+    for opts in [&["-rfp"][..], &["-rfp", "-R", "/"]] {
+        for flags in ["", "F"] {
+            let load = format!("--load-interp={definition}{flags}");
+            let ran = runshare_ran(&[opts, &[&load, "cat", &entry]].concat());
+            assert_eq!((ran.code, ran.stderr.as_str()), (0, ""), "{opts:?} {flags}");
+            assert_eq!(
+                ran.stdout,
+                format!("enabled\ninterpreter /bin/cat\nflags: {flags}\nextension .{name}\n"),
+                "{opts:?}"
+            );
+        }
+    }
+    assert!(!Path::new(&entry).exists());
+    // Without a map, root of the new namespace is nobody: register refuses.
+    let ran = runshare_ran(&["-fp", "-l", &definition, "true"]);
+    assert_eq!(
+        (ran.code, ran.stderr.as_str()),
+        (
+            1,
+            "runshare: cannot open /proc/sys/fs/binfmt_misc/register: Permission denied\n"
+        )
+    );
+}
+
+/// util-linux 2.39's --map-subids reads the same subordinate ranges as
+/// --map-auto (mapped to themselves inside: see the unit tests), and fails
+/// the same way when the caller has none.
+#[test]
+fn map_subids_reads_the_subid_files_as_map_auto_does() {
+    let auto = runshare_ran(&["--map-auto", "true"]);
+    let subids = runshare_ran(&["--map-subids", "true"]);
+    let users = runshare_ran(&["--map-users=subids", "--map-groups=subids", "true"]);
+    assert_eq!(subids, users);
+    if auto.code != 0 {
+        assert_eq!(subids, auto);
+        assert!(subids.stderr.starts_with("runshare: "), "{subids:?}");
+    } else {
+        assert_eq!(subids.code, 0, "{subids:?}");
+    }
+}
+
+/// runshare ARGS, run to its end.
+fn runshare_ran(args: &[&str]) -> Ran {
+    run(cmd("runshare").args(args))
+}
+
+/// util-linux 2.42's --owner: root makes a user namespace owned by another
+/// user (NS_GET_OWNER_UID names it from the host); the maps of -r are
+/// written from outside and hold.
+#[test]
+fn owner_makes_the_user_namespace_someone_elses() {
+    if !root("owner_makes_the_user_namespace_someone_elses") {
+        return;
+    }
+    let sleeper = crate::harness::Process::sleeping(
+        cmd("runshare").args(["--owner=12345:12346", "-r", "sleep", "60"]),
+        false,
+    );
+    let ns = std::fs::File::open(format!("/proc/{}/ns/user", sleeper.pid)).unwrap();
+    let mut owner: libc::uid_t = 0;
+    // NS_GET_OWNER_UID (_IO(0xb7, 4)) writes one uid_t into `owner`.
+    // SAFETY: the descriptor is open and `owner` outlives the call.
+    let rc = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&ns),
+            0xb704 as _,
+            &mut owner,
+        )
+    };
+    let map = std::fs::read_to_string(format!("/proc/{}/uid_map", sleeper.pid)).unwrap();
+    drop(sleeper);
+    assert_eq!((rc, owner), (0, 12345));
+    assert_eq!(map.split_whitespace().collect::<Vec<_>>(), ["0", "0", "1"]);
+    let ran = runshare_ran(&["--owner=12345", "true"]);
+    assert_eq!(
+        (ran.code, ran.stderr.as_str()),
+        (1, "runshare: invalid owner '12345': UID:GID expected\n")
+    );
+}
+
+/// util-linux 2.42's --clear-env and --whitelist-env: the command gets an
+/// empty environment, or only the variables named; with no command, the
+/// shell then comes from the passwd entry, not $SHELL.
+#[test]
+fn clear_env_and_whitelist_env_empty_the_commands_environment() {
+    let with_env = |args: &[&str]| {
+        run(cmd("runshare")
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("FOO", "1")
+            .env("BAR", "2")
+            .args(args))
+    };
+    let ran = with_env(&["--clear-env", "/usr/bin/env"]);
+    assert_eq!((ran.code, ran.stdout.as_str()), (0, ""), "{}", ran.stderr);
+    let ran = with_env(&["--whitelist-env=FOO,PATH,NONE", "env"]);
+    let mut vars: Vec<&str> = ran.stdout.lines().collect();
+    vars.sort();
+    assert_eq!(
+        (ran.code, vars),
+        (0, vec!["FOO=1", "PATH=/usr/bin:/bin"]),
+        "{}",
+        ran.stderr
+    );
+    let Some(shell) = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .unwrap()
+        .map(|u| u.shell)
+        .filter(|s| s.is_file())
+    else {
+        return crate::harness::skip("clear_env_and_whitelist_env", "no login shell");
+    };
+    let mut c = cmd("runshare");
+    c.arg("--clear-env")
+        .env("SHELL", "/bin/sh")
+        .stdin(Stdio::piped());
+    let mut child = c.stdout(Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"echo $0\n").unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let name = shell.file_name().unwrap().to_string_lossy();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("-{name}\n"));
 }

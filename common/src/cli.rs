@@ -30,8 +30,8 @@ pub fn parse_from<T: Parser>(
             err.exit()
         }
         Err(err) => {
-            usage_error(tool, &getopt_message(&err, &T::command(), &args));
-            std::process::exit(usage_code)
+            let usage = getopt_message(&err, &T::command(), &args);
+            std::process::exit(usage_error(tool, usage_code, usage))
         }
     }
 }
@@ -50,13 +50,12 @@ pub fn refuse_setid(tool: &str, code: i32) {
     }
 }
 
-/// Prints a usage error as util-linux does: `tool: message` and `Try 'tool
-/// --help' for more information.`
-pub fn usage_error(tool: &str, message: &str) {
-    let _ = writeln!(
-        std::io::stderr(),
-        "{tool}: {message}\nTry '{tool} --help' for more information."
-    );
+/// Reports a usage error (a [`crate::error::Usage`]) as util-linux does,
+/// `tool: message` and `Try 'tool --help' for more information.`; `code`.
+pub fn usage_error(tool: &str, code: i32, message: String) -> i32 {
+    let code = u8::try_from(code).unwrap_or(1);
+    let usage = anyhow::Error::new(crate::error::Usage(message));
+    i32::from(crate::error::report(tool, code, Err(usage)))
 }
 
 /// Defines the C `main` of a tool binary whose `main.rs` says
@@ -105,6 +104,7 @@ pub fn main<T: Parser>(
     args: impl IntoIterator<Item = std::ffi::OsString>,
     run: fn(T) -> anyhow::Result<u8>,
 ) -> i32 {
+    crate::process::save_inherited();
     let cli = parse_from::<T>(tool, i32::from(code), args);
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| run(cli))).unwrap_or_else(|_| {
         Err(anyhow::anyhow!(
@@ -127,8 +127,7 @@ pub fn main_getopt<T: Parser>(
         Ok(args) => main(tool, code, args, run),
         Err(usage) => {
             refuse_setid(tool, i32::from(code));
-            usage_error(tool, &usage);
-            i32::from(code)
+            usage_error(tool, i32::from(code), usage)
         }
     }
 }
@@ -191,6 +190,7 @@ pub fn getopt_message(
     command: &clap::Command,
     args: &[std::ffi::OsString],
 ) -> String {
+    use crate::getopt::says;
     use clap::error::{ContextKind, ContextValue};
     let invalid = match err.get(ContextKind::InvalidArg) {
         Some(ContextValue::String(arg)) => arg.as_str(),
@@ -210,24 +210,17 @@ pub fn getopt_message(
                 let name = name.split('=').next().unwrap_or_default();
                 let matching: Vec<&str> = longs().filter(|l| l.starts_with(name)).collect();
                 if matching.len() > 1 {
-                    let list: Vec<String> = matching.iter().map(|l| format!("'--{l}'")).collect();
-                    return format!(
-                        "option '--{name}' is ambiguous; possibilities: {}",
-                        list.join(" ")
-                    );
+                    return says::ambiguous(&format!("--{name}"), matching);
                 }
                 // glibc names the whole word, `--foo=bar`; clap only `--foo`.
                 let word = args
                     .iter()
                     .map(|a| a.to_string_lossy())
                     .find(|a| a.strip_prefix(invalid).is_some_and(|v| v.starts_with('=')));
-                return format!(
-                    "unrecognized option '{}'",
-                    word.as_deref().unwrap_or(invalid)
-                );
+                return says::unrecognized(word.as_deref().unwrap_or(invalid));
             }
             match invalid.strip_prefix('-').and_then(|s| s.chars().next()) {
-                Some(c) => format!("invalid option -- '{c}'"),
+                Some(c) => says::invalid(c),
                 None => usage_message(err),
             }
         }
@@ -235,19 +228,17 @@ pub fn getopt_message(
         ErrorKind::InvalidValue if invalid.starts_with('-') => {
             let last = args.last().map(|a| a.to_string_lossy()).unwrap_or_default();
             match (last.strip_prefix("--"), last.strip_prefix('-')) {
-                (Some(_), _) => format!(
-                    "option '{}' requires an argument",
-                    invalid.split(' ').next().unwrap_or_default()
-                ),
-                (None, Some(cluster)) if !cluster.is_empty() => format!(
-                    "option requires an argument -- '{}'",
-                    cluster.chars().last().unwrap_or_default()
-                ),
+                (Some(_), _) => {
+                    says::requires_argument(invalid.split(' ').next().unwrap_or_default())
+                }
+                (None, Some(cluster)) if !cluster.is_empty() => {
+                    says::letter_requires_argument(cluster.chars().last().unwrap_or_default())
+                }
                 _ => usage_message(err),
             }
         }
         ErrorKind::TooManyValues | ErrorKind::NoEquals if invalid.starts_with("--") => {
-            format!("option '{invalid}' doesn't allow an argument")
+            says::no_argument(invalid)
         }
         _ => usage_message(err),
     }

@@ -2,7 +2,10 @@
 //!
 //! Tools return `anyhow::Result<u8>`; a failure that has an exit code of its
 //! own carries a typed leaf ([`Exec`], [`Code`]) somewhere in its chain, and
-//! every other failure takes the tool's default code.
+//! every other failure takes the tool's default code. A usage error
+//! ([`Usage`]) is followed by the `Try 'TOOL --help'` line, a failed write
+//! to stdout ([`WriteError`]) is util-linux's `write error`, and a warning
+//! ([`warn`]) is `TOOL: warning: ...`.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -45,18 +48,68 @@ impl fmt::Display for Code {
 
 impl std::error::Error for Code {}
 
+/// A usage error (bad option, missing operand): reported as `TOOL: text`
+/// and `Try 'TOOL --help' for more information.`, with the tool's default
+/// exit code (util-linux `errtryhelp`, coreutils `usage`).
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl fmt::Display for Usage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// Writing to stdout failed (`>/dev/full`): reported as util-linux's
+/// `close_stdout` reports it, `TOOL: write error: WHY`, with the tool's
+/// default exit code. A broken pipe stays quiet (see [`report`]).
+#[derive(Debug)]
+pub struct WriteError(pub io::Error);
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("write error")
+    }
+}
+
+impl std::error::Error for WriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// A failed write to stdout as a [`WriteError`], for `map_err` on a tool's
+/// output: `out.write_all(..).map_err(common::error::write_error)?`.
+pub fn write_error(err: io::Error) -> anyhow::Error {
+    WriteError(err).into()
+}
+
+/// Prints `TOOL: warning: TEXT` on stderr: something the user should know
+/// that does not stop the tool.
+pub fn warn(tool: &str, text: impl fmt::Display) {
+    let _ = writeln!(io::stderr().lock(), "{tool}: warning: {text}");
+}
+
 /// Prints the outcome of a tool's `run` and turns it into the exit code:
-/// `Ok(n)` exits `n`; an error prints `tool: a: b: c` on one line and exits
-/// with the code its chain carries, else `default`. A broken pipe on stdout
-/// is a quiet success (`rlsns | head -1` when SIGPIPE is ignored). Stdout is
-/// flushed here: a tool's `main` ends without Rust's start-up and clean-up.
+/// `Ok(n)` exits `n`; an error prints `tool: a: b: c` on one line (and the
+/// `Try 'TOOL --help'` line after a [`Usage`] error) and exits with the
+/// code its chain carries, else `default`. Stdout is flushed here (a tool's
+/// `main` ends without Rust's start-up and clean-up): when that fails it is
+/// a [`WriteError`]. A broken pipe on stdout is a quiet success (`rlsns |
+/// head -1` when SIGPIPE is ignored), as util-linux's close_stdout has it.
 pub fn report(tool: &str, default: u8, result: anyhow::Result<u8>) -> u8 {
-    let result = result.and_then(|code| io::stdout().flush().map(|()| code).map_err(Into::into));
+    let result = result.and_then(|code| io::stdout().flush().map(|()| code).map_err(write_error));
     match result {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => 0,
         Err(err) => {
-            let _ = writeln!(io::stderr().lock(), "{tool}: {}", one_line(&err));
+            let mut stderr = io::stderr().lock();
+            let _ = writeln!(stderr, "{tool}: {}", one_line(&err));
+            if err.chain().any(|e| e.is::<Usage>()) {
+                let _ = writeln!(stderr, "Try '{tool} --help' for more information.");
+            }
             code_of(&err, default)
         }
     }
@@ -161,6 +214,22 @@ mod tests {
             "failed to run command 'x': No such file or directory"
         );
         assert_eq!(code_of(&anyhow::Error::new(denied), 125), 126);
+    }
+
+    #[test]
+    fn write_errors_read_as_util_linux_words_them() {
+        let err = write_error(io::Error::from_raw_os_error(libc::ENOSPC));
+        assert_eq!(one_line(&err), "write error: No space left on device");
+        assert_eq!(code_of(&err, 125), 125);
+        let pipe = write_error(io::Error::from_raw_os_error(libc::EPIPE));
+        assert_eq!(report("t", 1, Err(pipe)), 0);
+    }
+
+    #[test]
+    fn usage_errors_keep_the_tools_code() {
+        let err = anyhow::Error::new(Usage("missing operand".into()));
+        assert_eq!(code_of(&err, 125), 125);
+        assert_eq!(report("t", 1, Err(err)), 1);
     }
 
     #[test]

@@ -21,6 +21,40 @@ use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
+/// glibc getopt_long's usage messages, word for word (scripts match them);
+/// clap's errors are reworded into them by `common::cli`. `option` is the
+/// option as the message shows it, dashes and all (`--wd`, `--no=pe`).
+pub mod says {
+    pub fn unrecognized(option: &str) -> String {
+        format!("unrecognized option '{option}'")
+    }
+
+    pub fn invalid(letter: char) -> String {
+        format!("invalid option -- '{letter}'")
+    }
+
+    /// `names`: the long options it abbreviates, without dashes.
+    pub fn ambiguous<'a>(option: &str, names: impl IntoIterator<Item = &'a str>) -> String {
+        let list: Vec<String> = names.into_iter().map(|l| format!("'--{l}'")).collect();
+        format!(
+            "option '{option}' is ambiguous; possibilities: {}",
+            list.join(" ")
+        )
+    }
+
+    pub fn requires_argument(option: &str) -> String {
+        format!("option '{option}' requires an argument")
+    }
+
+    pub fn letter_requires_argument(letter: char) -> String {
+        format!("option requires an argument -- '{letter}'")
+    }
+
+    pub fn no_argument(option: &str) -> String {
+        format!("option '{option}' doesn't allow an argument")
+    }
+}
+
 /// What an option takes, as `struct option`'s `has_arg` (and `:`, `::` in
 /// the option string).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,21 +232,18 @@ impl Table {
             .find(|(long, _, _)| long.as_bytes() == name);
         let &(long, has, _) = match (exact, candidates.as_slice()) {
             (Some(exact), _) => exact,
-            (None, []) => return Err(format!("unrecognized option '--{shown}'")),
+            (None, []) => return Err(says::unrecognized(&format!("--{shown}"))),
             (None, [one]) => one,
             (None, many) => {
-                let list: Vec<String> = many.iter().map(|(l, _, _)| format!("'--{l}'")).collect();
-                return Err(format!(
-                    "option '--{shown}' is ambiguous; possibilities: {}",
-                    list.join(" ")
-                ));
+                let names = many.iter().map(|(l, _, _)| *l);
+                return Err(says::ambiguous(&format!("--{shown}"), names));
             }
         };
         match (has, attached) {
-            (Has::No, Some(_)) => Err(format!("option '--{long}' doesn't allow an argument")),
+            (Has::No, Some(_)) => Err(says::no_argument(&format!("--{long}"))),
             (Has::Required, None) => match rest.next() {
                 Some(value) => Ok((long, Some(value))),
-                None => Err(format!("option '--{long}' requires an argument")),
+                None => Err(says::requires_argument(&format!("--{long}"))),
             },
             (_, value) => Ok((long, value)),
         }
@@ -232,7 +263,7 @@ impl Table {
             ) else {
                 let shown = String::from_utf8_lossy(&cluster[i..]);
                 let first = shown.chars().next().unwrap_or('?');
-                return Err(format!("invalid option -- '{first}'"));
+                return Err(says::invalid(first));
             };
             let attached = &cluster[i + 1..];
             let value = match has {
@@ -247,9 +278,10 @@ impl Table {
                     continue;
                 }
                 Has::Optional if attached.is_empty() => None,
-                Has::Required if attached.is_empty() => Some(rest.next().ok_or_else(|| {
-                    format!("option requires an argument -- '{}'", char::from(c))
-                })?),
+                Has::Required if attached.is_empty() => Some(
+                    rest.next()
+                        .ok_or_else(|| says::letter_requires_argument(char::from(c)))?,
+                ),
                 _ => Some(OsString::from_vec(attached.to_vec())),
             };
             found.push((long, value));

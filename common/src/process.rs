@@ -1,23 +1,83 @@
-//! fork, exec and wait: running the user's command and passing its end on.
+//! fork, exec and wait: running the user's command as its caller left
+//! things (every descriptor the caller gave, signal dispositions and mask
+//! as found at start-up) and passing its end on.
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 
+use anyhow::Context;
 use nix::sys::signal::{kill, raise, signal, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::Pid;
+use nix::unistd::{fork, ForkResult, Pid};
 
 use crate::error::Exec;
 
+/// The signal state this process was started with: what exec(2) handed
+/// over from the caller and what the command must get back.
+#[derive(Debug, Clone, Copy)]
+struct Inherited {
+    /// SIGPIPE was ignored (`trap '' PIPE`); exec resets handlers, so it
+    /// was either ignored or default.
+    sigpipe_ignored: bool,
+    mask: SigSet,
+}
+
+static INHERITED: OnceLock<Inherited> = OnceLock::new();
+
+/// The signal state now.
+fn current() -> Inherited {
+    let mut mask = SigSet::empty();
+    let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, None, Some(&mut mask));
+    let mut old = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: a null new action only reads the current one into `old`,
+    // which is zeroed and large enough.
+    let rc = unsafe { libc::sigaction(libc::SIGPIPE, std::ptr::null(), old.as_mut_ptr()) };
+    // SAFETY: zeroed is a valid sigaction, and sigaction filled it on success.
+    let old = unsafe { old.assume_init() };
+    Inherited {
+        sigpipe_ignored: rc == 0 && old.sa_sigaction == libc::SIG_IGN,
+        mask,
+    }
+}
+
+/// Records the signal state this process started with, for [`exec`] to
+/// give back to the command. `common::main!` calls it first thing (its
+/// tools skip Rust's start-up, which would ignore SIGPIPE).
+pub fn save_inherited() {
+    INHERITED.get_or_init(current);
+}
+
+/// `cmd` with the caller's signal state restored just before execve:
+/// std's `Command::exec` sets SIGPIPE to default and empties the signal
+/// mask, but a caller's `trap '' PIPE` (and its mask) must reach the
+/// command as exec(2) keeps them for unshare, nsenter and chroot.
+/// Descriptors are left alone: the command gets every one the caller gave
+/// (the tools open their own close-on-exec).
+fn exec_as_inherited(cmd: &mut Command) -> std::io::Error {
+    let Inherited {
+        sigpipe_ignored,
+        mask,
+    } = INHERITED.get().copied().unwrap_or_else(current);
+    let restore = move || {
+        if sigpipe_ignored {
+            // SAFETY: SIG_IGN installs no handler code.
+            unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) }?;
+        }
+        nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None)?;
+        Ok(())
+    };
+    // SAFETY: `Command::exec` runs the closure in this process right before
+    // execve, after its own signal reset; it makes two async-signal-safe
+    // calls and allocates nothing.
+    unsafe { cmd.pre_exec(restore) };
+    cmd.exec()
+}
+
 /// Replaces this process by `argv`, found through PATH as execvp does.
 /// Returns only on failure, with an [`Exec`] error (126 or 127).
-///
-/// `Command::exec` is used (not execvp) because it restores SIGPIPE and the
-/// signal mask the command expects. Every descriptor above 2 is marked
-/// close-on-exec first, so the command gets only 0, 1 and 2 (runc
-/// CVE-2024-21626: a leaked descriptor is a way out of the container).
 pub fn exec(argv: &[OsString]) -> Exec {
     let Some((program, args)) = argv.split_first() else {
         return Exec {
@@ -25,13 +85,7 @@ pub fn exec(argv: &[OsString]) -> Exec {
             source: std::io::ErrorKind::InvalidInput.into(),
         };
     };
-    if let Err(errno) = cloexec_from(3) {
-        return Exec {
-            program: program.clone(),
-            source: errno.into(),
-        };
-    }
-    let source = Command::new(program).args(args).exec();
+    let source = exec_as_inherited(Command::new(program).args(args));
     Exec {
         program: program.clone(),
         source,
@@ -39,57 +93,103 @@ pub fn exec(argv: &[OsString]) -> Exec {
 }
 
 /// Replaces this process by `shell` as a login shell (argv[0] `-NAME`, as
-/// util-linux `exec_shell` runs it), with only descriptors 0, 1 and 2 as
-/// [`exec`] gives them. Returns only on failure, with an [`Exec`] error.
+/// util-linux `exec_shell` runs it), as [`exec`] runs a command. Returns
+/// only on failure, with an [`Exec`] error.
 pub fn exec_login_shell(shell: OsString) -> Exec {
     let mut arg0 = OsString::from("-");
     arg0.push(Path::new(&shell).file_name().unwrap_or(shell.as_os_str()));
-    let source = match cloexec_from(3) {
-        Ok(()) => Command::new(&shell).arg0(arg0).exec(),
-        Err(errno) => errno.into(),
-    };
+    let source = exec_as_inherited(Command::new(&shell).arg0(arg0));
     Exec {
         program: shell,
         source,
     }
 }
 
-/// Marks every descriptor from `first` on close-on-exec.
-pub fn cloexec_from(first: u32) -> nix::Result<()> {
-    // SAFETY: close_range takes only integers and changes only descriptor flags.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            first,
-            u32::MAX,
-            libc::CLOSE_RANGE_CLOEXEC,
-        )
-    };
-    nix::errno::Errno::result(rc).map(drop)
+/// The shell to run when no command is given: `$SHELL` when set and not
+/// empty, else the caller's login shell from the passwd database, else
+/// /bin/sh (util-linux `ul_default_shell`).
+pub fn default_shell() -> OsString {
+    std::env::var_os("SHELL")
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|u| u.shell.into_os_string())
+                .filter(|s| !s.is_empty())
+        })
+        .unwrap_or_else(|| "/bin/sh".into())
 }
 
-/// Blocks `signals` (and SIGCHLD) in this thread, so that a supervising
-/// parent can take them one by one with [`supervise`]. Call before fork; the
-/// child must call [`unblock`] with the returned set before it execs (exec
-/// keeps the mask; `Command::exec` resets it, but a child that does more
-/// first should not run with them blocked).
-pub fn block(signals: &[Signal]) -> nix::Result<SigSet> {
-    let mut mask = SigSet::empty();
-    mask.add(Signal::SIGCHLD);
-    for &sig in signals {
-        mask.add(sig);
+/// Which side of [`fork_supervised`] this process is.
+pub enum Forked {
+    /// The child, with the caller's signal mask back: it goes on to exec.
+    Child,
+    /// The parent, which waits for the child through the [`Supervisor`].
+    Parent(Supervisor),
+}
+
+/// The parent's hold on a child forked by [`fork_supervised`].
+pub struct Supervisor {
+    child: Pid,
+    /// SIGCHLD and the signals passed on to the child.
+    wait_for: SigSet,
+}
+
+/// Blocks SIGCHLD and `blocked` (so that they wait in the parent instead of
+/// acting), then forks. The parent gets a [`Supervisor`], which passes each
+/// of `forward` (a subset of `blocked`) on to the child while it waits; the
+/// others of `blocked` are thereby ignored until the child ends (`unshare
+/// -f` and SIGINT, SIGTERM). The child gets the caller's mask back.
+///
+/// Fork only while single-threaded (the tools run no threads).
+pub fn fork_supervised(blocked: &[Signal], forward: &[Signal]) -> anyhow::Result<Forked> {
+    let mut block = SigSet::empty();
+    block.add(Signal::SIGCHLD);
+    for &sig in blocked {
+        block.add(sig);
     }
-    mask.thread_block()?;
-    Ok(mask)
+    let mut old = SigSet::empty();
+    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&block), Some(&mut old))
+        .context("sigprocmask block failed")?;
+    let mut wait_for = SigSet::empty();
+    wait_for.add(Signal::SIGCHLD);
+    for &sig in forward {
+        wait_for.add(sig);
+    }
+    // SAFETY: the tools are single-threaded, so the child may do anything.
+    match unsafe { fork() }.context("fork failed")? {
+        ForkResult::Child => {
+            nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None)
+                .context("sigprocmask restore failed")?;
+            Ok(Forked::Child)
+        }
+        ForkResult::Parent { child } => Ok(Forked::Parent(Supervisor { child, wait_for })),
+    }
 }
 
-/// Unblocks the signals [`block`] blocked.
-pub fn unblock(mask: &SigSet) -> nix::Result<()> {
-    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_UNBLOCK, Some(mask), None)
+impl Supervisor {
+    pub fn child(&self) -> Pid {
+        self.child
+    }
+
+    /// Waits for the child to end, passing signals on; the exit code that
+    /// passes its end on ([`exit_code`]).
+    pub fn wait(self) -> anyhow::Result<u8> {
+        let status = supervise(self.child, &self.wait_for).context("waitpid failed")?;
+        Ok(exit_code(status))
+    }
+
+    /// Kills the child and reaps it: it must not run on after the parent
+    /// failed at its part.
+    pub fn kill(self) {
+        let _ = kill(self.child, Signal::SIGKILL);
+        let _ = waitpid(self.child, None);
+    }
 }
 
 /// Waits for `child` to end, forwarding every signal of `mask` but SIGCHLD to it.
-pub fn supervise(child: Pid, mask: &SigSet) -> nix::Result<WaitStatus> {
+fn supervise(child: Pid, mask: &SigSet) -> nix::Result<WaitStatus> {
     loop {
         match mask.wait()? {
             Signal::SIGCHLD => match waitpid(child, Some(WaitPidFlag::WNOHANG))? {

@@ -412,3 +412,21 @@ pub fn same_usage_error(tool: &str, anchor_tool: &str, args: &[&str]) {
         "{tool} {args:?}"
     );
 }
+
+/// The descriptors a command spawned by this test process inherits (those
+/// without close-on-exec: 0, 1, 2 and whatever the test runner was given)
+/// with `extra` added, as names sorted as `ls /proc/PID/fd` sorts them.
+/// The tools pass every one on to their command, as their anchors do.
+pub fn inherited_fds(extra: &[i32]) -> Vec<String> {
+    let mut fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().unwrap().parse().ok())
+        // SAFETY: F_GETFD only reads the flags of a descriptor number.
+        .filter(|&fd: &i32| unsafe { libc::fcntl(fd, libc::F_GETFD) } == 0)
+        .chain(extra.iter().copied())
+        .map(|fd| fd.to_string())
+        .collect();
+    fds.sort();
+    fds.dedup();
+    fds
+}

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::pid_mnt_uts;
-use crate::harness::{bin, in_netns, root, tempdir, Process};
+use crate::harness::{bin, in_netns, inherited_fds, root, tempdir, Process};
 
 /// The descriptors of `pid` and what each one is.
 fn fds_of(pid: i32) -> Vec<(String, PathBuf)> {
@@ -23,7 +23,7 @@ fn fds_of(pid: i32) -> Vec<(String, PathBuf)> {
             (e.file_name().into_string().unwrap(), target)
         })
         .collect();
-    fds.sort_by_key(|(fd, _)| fd.parse::<u32>().unwrap_or(u32::MAX));
+    fds.sort();
     fds
 }
 
@@ -44,27 +44,19 @@ fn command_fds(program: &[&OsStr], forks: bool, file: &Path) -> Vec<(String, Pat
     fds
 }
 
-/// The command run by `rnsenter ARGS` has the descriptors that `sleep`
-/// started by the same shell without rnsenter has: the shell's 5 and
-/// whatever the test itself was given.
+/// The command run by `rnsenter ARGS` has the descriptors the shell
+/// passes on: its 5 (FILE) and whatever the test itself was given.
 #[track_caller]
-fn same_fds_as_without_rnsenter(args: &[&str], forks: bool, file: &Path) {
-    let numbers = |fds: &[(String, PathBuf)]| -> Vec<String> {
-        fds.iter().map(|(fd, _)| fd.clone()).collect()
-    };
-    let plain = command_fds(&[], false, file);
-    assert!(
-        plain.contains(&("5".to_string(), file.to_path_buf())),
-        "{plain:?}"
-    );
+fn gets_the_callers_fds(args: &[&str], forks: bool, file: &Path) {
     let rnsenter = bin("rnsenter");
     let mut program = vec![rnsenter.as_os_str()];
     program.extend(args.iter().map(OsStr::new));
-    let ours = command_fds(&program, forks, file);
-    assert_eq!(numbers(&ours), numbers(&plain), "{args:?}: {ours:?}");
+    let fds = command_fds(&program, forks, file);
+    let numbers: Vec<String> = fds.iter().map(|(fd, _)| fd.clone()).collect();
+    assert_eq!(numbers, inherited_fds(&[5]), "{args:?}: {fds:?}");
     assert!(
-        ours.contains(&("5".to_string(), file.to_path_buf())),
-        "{ours:?}"
+        fds.contains(&("5".to_string(), file.to_path_buf())),
+        "{fds:?}"
     );
 }
 
@@ -87,7 +79,7 @@ fn the_command_gets_the_callers_fds_and_none_of_rnsenters() {
         (&["-t", &t, "-a"], true),
         (&["-t", &t, "-p", "-m", "-W", "/"], true),
     ] {
-        same_fds_as_without_rnsenter(args, forks, &file);
+        gets_the_callers_fds(args, forks, &file);
     }
 }
 
@@ -102,6 +94,6 @@ fn net_socket_leaves_no_pidfd_or_socket_to_the_command() {
     std::fs::write(&file, "x").unwrap();
     let me = std::process::id().to_string();
     let fd = socket.as_raw_fd().to_string();
-    same_fds_as_without_rnsenter(&["-t", &me, "-N", &fd], false, &file);
+    gets_the_callers_fds(&["-t", &me, "-N", &fd], false, &file);
     drop(socket);
 }

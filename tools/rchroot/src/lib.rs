@@ -14,7 +14,7 @@ use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser};
-use common::error::Code;
+use common::error::{Code, Usage};
 
 /// Run COMMAND with root directory set to NEWROOT.
 ///
@@ -168,7 +168,7 @@ pub struct Plan {
 impl Plan {
     pub fn new(cli: Cli) -> anyhow::Result<Plan> {
         let Some(newroot) = cli.newroot else {
-            return Err(Hinted("missing operand").into());
+            return Err(Usage("missing operand".into()).into());
         };
         let old_root = is_old_root(&newroot);
         let mode = if cli.install {
@@ -185,9 +185,10 @@ impl Plan {
             }
         } else {
             if cli.skip_chdir && !old_root {
-                return Err(
-                    Hinted("option --skip-chdir only permitted if NEWROOT is old '/'").into(),
-                );
+                return Err(Usage(
+                    "option --skip-chdir only permitted if NEWROOT is old '/'".into(),
+                )
+                .into());
             }
             Mode::Chroot {
                 skip_chdir: cli.skip_chdir,
@@ -202,10 +203,7 @@ impl Plan {
             .filter(|s| !s.is_empty());
         let command = if cli.command.is_empty() {
             // coreutils: no command runs an interactive shell.
-            vec![
-                std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into()),
-                "-i".into(),
-            ]
+            vec![common::process::default_shell(), "-i".into()]
         } else {
             cli.command
         };
@@ -242,19 +240,6 @@ fn usage(message: &str) -> anyhow::Error {
     Code(125, message.to_string()).into()
 }
 
-/// A usage error that coreutils chroot also makes, and follows with its
-/// `Try 'chroot --help'` line (the options of rchroot's own keep one line).
-#[derive(Debug)]
-struct Hinted(&'static str);
-
-impl std::fmt::Display for Hinted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-impl std::error::Error for Hinted {}
-
 /// coreutils chroot's getopt_long options ("+": options end at NEWROOT, so
 /// what follows it is the command even when it looks like an option:
 /// `chroot DIR --help`, `chroot DIR ls -l`), in its order; rchroot's own
@@ -280,17 +265,7 @@ pub const GETOPT: common::getopt::Table = {
 /// Runs the command in the new root (returns only on failure), or installs
 /// programs into it.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
-    let plan = match Plan::new(cli) {
-        Err(err) if err.is::<Hinted>() => {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "rchroot: {err}\nTry 'rchroot --help' for more information."
-            );
-            return Ok(125);
-        }
-        plan => plan?,
-    };
+    let plan = Plan::new(cli)?;
     match plan.mode {
         Mode::Install => install::install(&plan.newroot, &plan.command),
         Mode::Chroot { skip_chdir } => {
@@ -380,7 +355,7 @@ mod tests {
     #[test]
     fn skip_chdir_only_with_old_root() {
         let err = plan(&["rchroot", "--skip-chdir", "/nonexistent", "x"]).unwrap_err();
-        assert!(err.is::<Hinted>());
+        assert!(err.is::<Usage>());
         assert!(plan(&["rchroot", "--skip-chdir", "/", "x"]).is_ok());
     }
 
@@ -388,7 +363,7 @@ mod tests {
     fn missing_newroot_is_a_usage_error() {
         let err = plan(&["rchroot", "--pivot"]).unwrap_err();
         assert_eq!(err.to_string(), "missing operand");
-        assert!(err.is::<Hinted>());
+        assert!(err.is::<Usage>());
     }
 
     #[test]

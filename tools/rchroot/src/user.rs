@@ -47,7 +47,7 @@ pub fn apply(outside: Ids, userspec: Option<&str>, groups: Option<&str>) -> anyh
         // gnulib: what the spec leaves out keeps its earlier value.
         let ((uid, gid), dotted) = parse_spec_warn(spec).map_err(|e| Code(125, e.into()))?;
         if dotted {
-            eprintln!("rchroot: warning: '.' should be ':'");
+            common::error::warn("rchroot", "'.' should be ':'");
         }
         ids.uid = uid.or(ids.uid);
         ids.gid = gid.or(ids.gid);

@@ -13,27 +13,7 @@ pub mod show;
 mod size;
 mod sysv;
 
-/// A usage error: `TOOL: text` and the `Try 'TOOL --help'` line, exit 1.
-#[derive(Debug)]
-pub struct Usage(pub String);
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Usage {}
-
-/// Prints a usage error the util-linux way and gives its exit code.
-pub fn usage(tool: &str, text: &str) -> u8 {
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "{tool}: {text}\nTry '{tool} --help' for more information."
-    );
-    1
-}
+pub use common::error::Usage;
 
 /// An errno as an error with the C library's text ("Numerical result out
 /// of range", "Cannot allocate memory"), where nix's own wording differs.

@@ -247,7 +247,7 @@ pub const GETOPT: common::getopt::Table = {
 /// Makes what the command line asks for and prints the ids.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let Some(plan) = Plan::new(&cli)? else {
-        return Ok(crate::usage("ripcmk", "bad usage"));
+        return Err(crate::Usage("bad usage".into()).into());
     };
     let mut made = Made(Vec::new());
     let mut out = String::new();

@@ -417,13 +417,7 @@ fn remove_target(kind: Kind, target: &Target, verbose: bool) -> anyhow::Result<b
 
 /// Removes what the command line names; 1 if anything could not be.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
-    let plan = match Plan::new(cli) {
-        Err(err) => match err.downcast_ref::<crate::Usage>() {
-            Some(usage) => return Ok(crate::usage("ripcrm", &usage.0)),
-            None => return Err(err),
-        },
-        Ok(plan) => plan,
-    };
+    let plan = Plan::new(cli)?;
     let mut ok = true;
     for (n, (kind, target)) in plan.removals.iter().enumerate() {
         ok &= remove_target(*kind, target, n >= plan.verbose_from)?;
@@ -449,7 +443,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         None => {}
     }
     if let Some(arg) = plan.unknown {
-        return Ok(crate::usage("ripcrm", &format!("unknown argument: {arg}")));
+        return Err(crate::Usage(format!("unknown argument: {arg}")).into());
     }
     if plan.old_form && ok {
         writeln!(std::io::stdout(), "resource(s) deleted")?;

@@ -15,10 +15,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use common::ns::Kind;
+use common::process::Forked;
 use nix::fcntl::OFlag;
 use nix::sys::signal::Signal;
 use nix::sys::stat::Mode;
-use nix::unistd::{ForkResult, Gid, Uid};
+use nix::unistd::{Gid, Uid};
 
 use crate::open::{Joined, Opened};
 
@@ -309,18 +310,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 
     if fork {
         // SIGTERM is passed on so the command does not outlive its supervisor.
-        let mask = common::process::block(&[Signal::SIGTERM]).context("cannot block signals")?;
-        // SAFETY: rnsenter has a single thread, so no lock is held by a
-        // thread that does not exist in the child.
-        match unsafe { nix::unistd::fork() }.context("fork failed")? {
-            ForkResult::Parent { child } => {
-                let status = common::process::supervise(child, &mask)
-                    .context("cannot wait for the command")?;
-                return Ok(common::process::exit_code(status));
-            }
-            ForkResult::Child => {
-                common::process::unblock(&mask).context("cannot unblock signals")?;
-            }
+        let sigterm = [Signal::SIGTERM];
+        if let Forked::Parent(child) = common::process::fork_supervised(&sigterm, &sigterm)? {
+            return child.wait();
         }
     }
 
@@ -429,18 +421,16 @@ fn take_environment(environ: &std::fs::File) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the command, or `$SHELL` as a login shell (argv[0] `-sh`) when none
-/// is given, as nsenter does. Returns only the failure.
+/// Runs the command, or the default shell as a login shell (argv[0]
+/// `-sh`) when none is given, as nsenter does. Returns only the failure.
 fn exec(command: Vec<OsString>) -> anyhow::Error {
-    if !command.is_empty() {
-        let program = command[0].to_string_lossy().into_owned();
-        return anyhow::Error::new(common::process::exec(&command))
-            .context(format!("failed to execute {program}"));
-    }
-    let shell = std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into());
-    let name = shell.to_string_lossy().into_owned();
-    anyhow::Error::new(common::process::exec_login_shell(shell))
-        .context(format!("failed to execute {name}"))
+    let err = if command.is_empty() {
+        common::process::exec_login_shell(common::process::default_shell())
+    } else {
+        common::process::exec(&command)
+    };
+    let program = err.program.to_string_lossy().into_owned();
+    anyhow::Error::new(err).context(format!("failed to execute {program}"))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! unshare's command line as glibc getopt_long reads it (option string
-//! `+fhVmuinpCTUrR:w:S:G:c`, the long table below; `common::getopt` reads
+//! `+fhVmuinpCTUrR:w:S:G:cl:`, the long table below; `common::getopt` reads
 //! it), turned into one clap reads the same way: every option long and
 //! whole (`-R dir` → `--root=dir`, `--ro dir` → `--root=dir`), each given
 //! once with the value that counts (unshare's rules below), the program
@@ -14,9 +14,9 @@ use common::getopt::{Has, Stop, Table};
 
 /// unshare's options, the long ones in its table's order (glibc lists the
 /// possibilities of an ambiguous abbreviation in this order), each with its
-/// short letter, if any. `forward-signals` is util-linux 2.42's.
+/// short letter, if any. The `newer` ones are util-linux 2.39's and later.
 pub const GETOPT: Table = Table {
-    short: "+fhVmuinpCTUrR:w:S:G:c",
+    short: "+fhVmuinpCTUrR:w:S:G:cl:",
     long: &[
         ("help", Has::No, Some(b'h')),
         ("version", Has::No, Some(b'V')),
@@ -31,6 +31,7 @@ pub const GETOPT: Table = Table {
         ("fork", Has::No, Some(b'f')),
         ("kill-child", Has::Optional, None),
         ("mount-proc", Has::Optional, None),
+        ("mount-binfmt", Has::Optional, None),
         ("map-user", Has::Required, None),
         ("map-users", Has::Required, None),
         ("map-group", Has::Required, None),
@@ -38,18 +39,28 @@ pub const GETOPT: Table = Table {
         ("map-root-user", Has::No, Some(b'r')),
         ("map-current-user", Has::No, Some(b'c')),
         ("map-auto", Has::No, None),
+        ("map-subids", Has::No, None),
+        ("owner", Has::Required, None),
         ("propagation", Has::Required, None),
         ("setgroups", Has::Required, None),
         ("keep-caps", Has::No, None),
+        ("clear-env", Has::No, None),
+        ("whitelist-env", Has::Required, None),
         ("setuid", Has::Required, Some(b'S')),
         ("setgid", Has::Required, Some(b'G')),
         ("root", Has::Required, Some(b'R')),
         ("wd", Has::Required, Some(b'w')),
         ("monotonic", Has::Required, None),
         ("boottime", Has::Required, None),
+        ("load-interp", Has::Required, Some(b'l')),
         ("forward-signals", Has::No, None),
     ],
-    newer: &["forward-signals"],
+    newer: &[
+        "forward-signals",
+        "mount-binfmt",
+        "map-subids",
+        "load-interp",
+    ],
 };
 
 /// The namespace options: a later one without FILE keeps an earlier FILE
@@ -91,7 +102,7 @@ pub fn canonical(args: impl IntoIterator<Item = OsString>) -> Result<Line, Refus
     for (name, value) in &parsed.options {
         if let Some(value) = value {
             // Not UTF-8: no number, name or word of unshare's either.
-            crate::check_value(name, &value.to_string_lossy()).map_err(Refusal::Value)?;
+            crate::checks::check_value(name, &value.to_string_lossy()).map_err(Refusal::Value)?;
         }
     }
     match parsed.stop.take() {

@@ -6,6 +6,10 @@
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use nix::unistd::{Gid, Uid};
+
+use crate::checks::{group_id, user_id};
+use crate::Cli;
 
 /// One line of a uid_map or gid_map: `count` IDs from `outer` (the parent
 /// namespace) seen as `inner` (inside).
@@ -28,8 +32,11 @@ pub const MAX_LINES: usize = 340;
 pub enum Spec {
     /// `INNER:OUTER:COUNT` (2.40) or `OUTER,INNER,COUNT` (before).
     Range(Range),
-    /// `auto`: the caller's first range in /etc/subuid or /etc/subgid.
+    /// `auto`: the caller's first range in /etc/subuid or /etc/subgid,
+    /// from 0 inside.
     Auto,
+    /// `subids` (`--map-subids`): that range, mapped to the same IDs inside.
+    Subids,
     /// `all`: every ID of the parent namespace, mapped to itself.
     All,
 }
@@ -39,6 +46,7 @@ impl Spec {
         match s {
             "auto" => return Ok(Spec::Auto),
             "all" => return Ok(Spec::All),
+            "subids" => return Ok(Spec::Subids),
             _ => {}
         }
         let three = |sep: char| -> Option<[u32; 3]> {
@@ -46,21 +54,20 @@ impl Spec {
             let v = [it.next()??, it.next()??, it.next()??];
             it.next().is_none().then_some(v)
         };
-        if let Some([inner, outer, count]) = three(':') {
-            return Ok(Spec::Range(Range {
+        let range = match (three(':'), three(',')) {
+            (Some([inner, outer, count]), _) | (None, Some([outer, inner, count])) => Range {
                 inner,
                 outer,
                 count,
-            }));
+            },
+            (None, None) => bail!("invalid mapping '{s}'"),
+        };
+        // The kernel refuses such a line; refused here, before anything is
+        // made, rather than after the user namespace was.
+        if range.count == 0 {
+            bail!("invalid mapping '{s}': a count of 0 maps nothing");
         }
-        if let Some([outer, inner, count]) = three(',') {
-            return Ok(Spec::Range(Range {
-                inner,
-                outer,
-                count,
-            }));
-        }
-        bail!("invalid mapping '{s}'")
+        Ok(Spec::Range(range))
     }
 
     /// The ranges this asks for; `subid` is /etc/subuid or /etc/subgid,
@@ -75,6 +82,13 @@ impl Spec {
         match self {
             Spec::Range(r) => Ok(vec![*r]),
             Spec::Auto => Ok(vec![subid_range(subid, &user()?)?]),
+            Spec::Subids => {
+                let range = subid_range(subid, &user()?)?;
+                Ok(vec![Range {
+                    inner: range.outer,
+                    ..range
+                }])
+            }
             Spec::All => kernel_map(kernel),
         }
     }
@@ -242,6 +256,75 @@ pub fn render(map: &[Range]) -> String {
         .collect()
 }
 
+/// The maps the command line asks for: the inside IDs of one's own uid and gid (written by
+/// the process itself), and the whole maps (written by a helper), merged
+/// and checked as util-linux merges them.
+#[allow(clippy::type_complexity)]
+pub fn from_cli(
+    cli: &Cli,
+    euid: Uid,
+    egid: Gid,
+) -> anyhow::Result<(Option<u32>, Option<u32>, Vec<Range>, Vec<Range>)> {
+    let mut own_uid = None;
+    let mut own_gid = None;
+    if cli.map_root_user {
+        (own_uid, own_gid) = (Some(0), Some(0));
+    }
+    if cli.map_current_user {
+        (own_uid, own_gid) = (Some(euid.as_raw()), Some(egid.as_raw()));
+    }
+    if let Some(user) = &cli.map_user {
+        // -1 is unshare's "no map": the user namespace only.
+        own_uid = Some(user_id(user)?).filter(|&id| id != u32::MAX);
+    }
+    if let Some(group) = &cli.map_group {
+        own_gid = Some(group_id(group)?).filter(|&id| id != u32::MAX);
+    }
+    let specs = |args: &[String]| -> anyhow::Result<Vec<Spec>> {
+        args.iter().map(|s| Spec::parse(s)).collect()
+    };
+    let mut user_specs = specs(&cli.map_users)?;
+    let mut group_specs = specs(&cli.map_groups)?;
+    if cli.map_auto {
+        user_specs.push(Spec::Auto);
+        group_specs.push(Spec::Auto);
+    }
+    if cli.map_subids {
+        user_specs.push(Spec::Subids);
+        group_specs.push(Spec::Subids);
+    }
+    let caller = || {
+        Ok(User {
+            uid: euid.as_raw(),
+            name: nix::unistd::User::from_uid(euid)
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+                .with_context(|| format!("you (user {euid}) don't exist."))?,
+        })
+    };
+    let ranges = |specs: &[Spec], subid: &str, kernel: &str| -> anyhow::Result<Vec<Range>> {
+        let mut all = Vec::new();
+        for spec in specs {
+            all.extend(spec.ranges(Path::new(subid), Path::new(kernel), &caller)?);
+        }
+        Ok(all)
+    };
+    let user_ranges = ranges(&user_specs, "/etc/subuid", "/proc/self/uid_map")?;
+    let group_ranges = ranges(&group_specs, "/etc/subgid", "/proc/self/gid_map")?;
+    let mut uid_map = Vec::new();
+    let mut gid_map = Vec::new();
+    if !user_ranges.is_empty() {
+        uid_map = merge(&user_ranges, euid.as_raw(), own_uid.take());
+        check(&uid_map, "uid")?;
+    }
+    if !group_ranges.is_empty() {
+        gid_map = merge(&group_ranges, egid.as_raw(), own_gid.take());
+        check(&gid_map, "gid")?;
+    }
+    Ok((own_uid, own_gid, uid_map, gid_map))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +349,11 @@ mod tests {
         );
         assert_eq!(Spec::parse("auto").unwrap(), Spec::Auto);
         assert_eq!(Spec::parse("all").unwrap(), Spec::All);
+        assert_eq!(Spec::parse("subids").unwrap(), Spec::Subids);
+        assert_eq!(
+            Spec::parse("0,65534,0").unwrap_err().to_string(),
+            "invalid mapping '0,65534,0': a count of 0 maps nothing"
+        );
         for bad in ["1:2", "1:2:3:4", "1,2:3", "a:b:c", ""] {
             assert_eq!(
                 Spec::parse(bad).unwrap_err().to_string(),
@@ -296,6 +384,32 @@ mod tests {
         assert_eq!(
             subid_range(&file, &carol).unwrap_err().to_string(),
             format!("no line matching user \"carol\" in {}", file.display())
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn subids_map_a_subid_range_to_itself() {
+        // Not below tempfile_dir(), which another test removes.
+        let dir = std::env::temp_dir().join(format!("runshare-subids-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("subuid");
+        std::fs::write(&file, "alice:100000:65536\n").unwrap();
+        let alice = || {
+            Ok(User {
+                uid: 5,
+                name: "alice".into(),
+            })
+        };
+        let kernel = dir.join("uid_map");
+        assert_eq!(
+            Spec::Subids.ranges(&file, &kernel, &alice).unwrap(),
+            vec![r(100000, 100000, 65536)]
+        );
+        // merged with a single ID, it keeps its inside IDs (auto's start at 0)
+        assert_eq!(
+            merge(&[r(100000, 100000, 65536)], 5, Some(0)),
+            vec![r(0, 5, 1), r(100000, 100000, 65536)]
         );
         std::fs::remove_dir_all(dir).unwrap();
     }

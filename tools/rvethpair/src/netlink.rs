@@ -96,7 +96,7 @@ fn nl(err: rtnetlink::Error) -> anyhow::Error {
 }
 
 fn warn(text: &str) {
-    let _ = writeln!(std::io::stderr(), "rvethpair: warning: {text}");
+    common::error::warn("rvethpair", text);
 }
 
 impl Netlink {
