@@ -175,15 +175,14 @@ impl Opened {
         let root = target_dir(&plan.root, "root")?;
         let wd = target_dir(&plan.wd, "cwd")?;
 
-        let context = match plan.follow_context && selinux_enabled() {
-            true => Some(
-                target
-                    .as_ref()
-                    .context("no target PID specified for --follow-context")?
-                    .selinux_context()?,
-            ),
-            false => None,
-        };
+        // nsenter: without SELinux, -Z does nothing and needs no target.
+        let mut context = None;
+        if plan.follow_context && selinux_enabled() {
+            let t = target
+                .as_ref()
+                .context("no target PID specified for --follow-context")?;
+            context = Some(t.selinux_context()?);
+        }
         let (mut environ, mut cgroup_procs, mut owner) = (None, None, None);
         if let Some(t) = &target {
             if plan.env {
