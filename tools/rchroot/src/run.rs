@@ -75,12 +75,17 @@ fn refuse_own_binary(program: &OsStr, me: Option<(u64, u64)>) -> anyhow::Result<
 }
 
 /// Whether resolving `path` passes a /proc magic link (openat2 with
-/// RESOLVE_NO_MAGICLINKS refuses those with ELOOP).
+/// RESOLVE_NO_MAGICLINKS refuses those with ELOOP). A kernel without
+/// openat2 (before 5.6) cannot tell: the answer is yes, so that the binary
+/// is refused rather than exposed.
 fn through_magic_link(path: &Path) -> bool {
     let how = OpenHow::new()
         .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
         .resolve(ResolveFlag::RESOLVE_NO_MAGICLINKS);
-    matches!(openat2(AT_FDCWD, path, how), Err(Errno::ELOOP))
+    matches!(
+        openat2(AT_FDCWD, path, how),
+        Err(Errno::ELOOP | Errno::ENOSYS)
+    )
 }
 
 /// The failed exec as an error; for "No such file or directory" on a file
