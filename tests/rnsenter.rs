@@ -613,6 +613,7 @@ fn usage_errors_are_worded_as_nsenter_words_them() {
         &["--all=1", "true"],
         &["-m", "-W"],
         &["--n"],
+        &["-t", "1", "-w", "-W", "/"],
     ] {
         crate::harness::same_usage_error("rnsenter", "nsenter", args);
     }

@@ -114,7 +114,7 @@ pub struct Cli {
     /// Set the working directory to DIR as seen inside the entered namespaces
     /// (-W DIR, -WDIR, --wdns=DIR).
     #[arg(short = 'W', long = "wdns", value_name = "DIR", num_args = 0..=1,
-          require_equals = true, conflicts_with = "wd")]
+          require_equals = true)]
     pub wdns: Option<Option<PathBuf>>,
 
     /// Run the command with the environment of the target.

@@ -78,6 +78,10 @@ impl Plan {
         }
         // Entering nothing (only -r, -w, or not even those) runs the command
         // as nsenter 2.38 does; 2.41 refuses it ("no namespace specified").
+        if cli.wd.is_some() && cli.wdns.is_some() {
+            // util-linux err_exclusive_options, in nsenter's words.
+            bail!("mutually exclusive arguments: --wdns --wd");
+        }
         let plan = Plan {
             target: cli.target,
             namespaces,
@@ -259,7 +263,8 @@ mod tests {
 
     #[test]
     fn wd_and_wdns_exclude_each_other() {
-        assert!(plan(&["-t", "1", "-m", "-w", "-W=/tmp"]).is_err());
+        let err = plan(&["-t", "1", "-m", "-w", "-W=/tmp"]).unwrap_err();
+        assert_eq!(err.to_string(), "mutually exclusive arguments: --wdns --wd");
         let p = plan(&["-t", "1", "-m", "--wdns=/tmp"]).unwrap();
         assert_eq!(p.wdns, Some(PathBuf::from("/tmp")));
     }
