@@ -104,11 +104,16 @@ pub fn warn(tool: &str, text: impl fmt::Display) {
 pub fn report(tool: &str, default: u8, result: anyhow::Result<u8>) -> u8 {
     let result = result
         .and_then(|code| io::stdout().flush().map(|()| code).map_err(write_error))
-        .map_err(|err| match err.downcast::<io::Error>() {
+        .map_err(|err| {
             // Every other call says what it did (STYLE: context naming the
             // object): a bare system error is a write of the output.
-            Ok(io) => write_error(io),
-            Err(err) => err,
+            if err.chain().count() > 1 {
+                return err;
+            }
+            match err.downcast::<io::Error>() {
+                Ok(io) => write_error(io),
+                Err(err) => err,
+            }
         });
     match result {
         Ok(code) => code,
@@ -235,6 +240,10 @@ mod tests {
         // A tool's bare `?` on a write of its output is one too.
         let bare = anyhow::Error::new(io::Error::from_raw_os_error(libc::ENOSPC));
         assert_eq!(report("t", 7, Err(bare)), 7);
+        // With context it is what the context says, whatever its root.
+        let named =
+            Err::<(), _>(io::Error::from_raw_os_error(libc::ENOENT)).context("cannot open x");
+        assert_eq!(report("t", 1, named.map(|()| 0)), 1);
     }
 
     #[test]
