@@ -1474,3 +1474,32 @@ fn clear_env_and_whitelist_env_empty_the_commands_environment() {
     let name = shell.file_name().unwrap().to_string_lossy();
     assert_eq!(String::from_utf8_lossy(&out.stdout), format!("-{name}\n"));
 }
+
+/// A caller that ignores SIGCHLD (the kernel then reaps children without a
+/// word) neither hangs runshare's waits nor loses the exit status, and the
+/// command still finds SIGCHLD ignored, as the caller left it.
+#[test]
+fn sigchld_ignored_by_the_caller_is_waited_through_and_kept() {
+    use std::os::unix::process::CommandExt;
+    let ignoring = |args: &[&str]| {
+        let mut c = cmd("runshare");
+        c.args(args);
+        // SAFETY: signal in the child before exec; no allocation.
+        unsafe {
+            c.pre_exec(|| {
+                libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+        run(&mut c)
+    };
+    assert_eq!(ignoring(&["-f", "sh", "-c", "exit 3"]).code, 3);
+    let ran = ignoring(&["-f", "grep", "SigIgn", "/proc/self/status"]);
+    let mask = ran.stdout.split_whitespace().nth(1).unwrap_or_default();
+    let mask = u64::from_str_radix(mask, 16).unwrap_or_default();
+    assert_ne!(mask & (1 << (libc::SIGCHLD - 1)), 0, "{ran:?}");
+    if root("sigchld_ignored_by_the_caller_is_waited_through_and_kept") {
+        let ran = ignoring(&["--map-users=0:100000:10", "--uts", "sh", "-c", "exit 4"]);
+        assert_eq!(ran.code, 4, "{ran:?}");
+    }
+}

@@ -7,6 +7,8 @@
 
 mod harness;
 
+mod every_tool;
+
 mod rchroot;
 mod ripc;
 mod rlsns;

@@ -8,7 +8,7 @@ use clap::error::ErrorKind;
 use clap::Parser;
 
 /// Parses the command line `args` of `tool` (the first is the program
-/// name). Help and version go to stdout with exit 0; a usage error prints
+/// name). Help and version go to stdout with exit 0 ([`print_help`]); a usage error prints
 /// `tool: message` and `Try 'tool --help' for more information.` and exits
 /// with `usage_code` (util-linux: 1, coreutils chroot: 125), not clap's 2. A tool that finds itself set-user-ID or
 /// set-group-ID refuses to run (fail closed: boxutils is never setuid).
@@ -27,13 +27,26 @@ pub fn parse_from<T: Parser>(
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
             ) =>
         {
-            err.exit()
+            std::process::exit(print_help(tool, usage_code, &err.render().to_string()))
         }
         Err(err) => {
             let usage = getopt_message(&err, &T::command(), &args);
             std::process::exit(usage_error(tool, usage_code, usage))
         }
     }
+}
+
+/// Writes a help or version text to stdout: exit code 0, or `code` with
+/// util-linux's `write error` when it cannot be written (`--help
+/// >/dev/full`, as the C tools' close_stdout reports it).
+pub fn print_help(tool: &str, code: i32, text: &str) -> i32 {
+    let written = std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map(|()| 0)
+        .map_err(crate::error::write_error);
+    let code = u8::try_from(code).unwrap_or(1);
+    i32::from(crate::error::report(tool, code, written))
 }
 
 /// Exits with `code` if this process is set-user-ID or set-group-ID (fail

@@ -97,10 +97,24 @@ pub fn warn(tool: &str, text: impl fmt::Display) {
 /// `Try 'TOOL --help'` line after a [`Usage`] error) and exits with the
 /// code its chain carries, else `default`. Stdout is flushed here (a tool's
 /// `main` ends without Rust's start-up and clean-up): when that fails it is
-/// a [`WriteError`]. A broken pipe on stdout is a quiet success (`rlsns |
-/// head -1` when SIGPIPE is ignored), as util-linux's close_stdout has it.
+/// a [`WriteError`], and so is a bare `io::Error` (one without context: a
+/// tool's `writeln!(out, ..)?`), since every other failure names what
+/// failed. A broken pipe on stdout is a quiet success (`rlsns | head -1`
+/// when SIGPIPE is ignored), as util-linux's close_stdout has it.
 pub fn report(tool: &str, default: u8, result: anyhow::Result<u8>) -> u8 {
-    let result = result.and_then(|code| io::stdout().flush().map(|()| code).map_err(write_error));
+    let result = result
+        .and_then(|code| io::stdout().flush().map(|()| code).map_err(write_error))
+        .map_err(|err| {
+            // Every other call says what it did (STYLE: context naming the
+            // object): a bare system error is a write of the output.
+            if err.chain().count() > 1 {
+                return err;
+            }
+            match err.downcast::<io::Error>() {
+                Ok(io) => write_error(io),
+                Err(err) => err,
+            }
+        });
     match result {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => 0,
@@ -223,6 +237,13 @@ mod tests {
         assert_eq!(code_of(&err, 125), 125);
         let pipe = write_error(io::Error::from_raw_os_error(libc::EPIPE));
         assert_eq!(report("t", 1, Err(pipe)), 0);
+        // A tool's bare `?` on a write of its output is one too.
+        let bare = anyhow::Error::new(io::Error::from_raw_os_error(libc::ENOSPC));
+        assert_eq!(report("t", 7, Err(bare)), 7);
+        // With context it is what the context says, whatever its root.
+        let named =
+            Err::<(), _>(io::Error::from_raw_os_error(libc::ENOENT)).context("cannot open x");
+        assert_eq!(report("t", 1, named.map(|()| 0)), 1);
     }
 
     #[test]

@@ -22,43 +22,61 @@ struct Inherited {
     /// SIGPIPE was ignored (`trap '' PIPE`); exec resets handlers, so it
     /// was either ignored or default.
     sigpipe_ignored: bool,
+    /// SIGCHLD was ignored: [`save_inherited`] sets it to default for the
+    /// tool's own waits, [`exec`] ignores it again for the command.
+    sigchld_ignored: bool,
     mask: SigSet,
 }
 
 static INHERITED: OnceLock<Inherited> = OnceLock::new();
 
+/// Whether `sig` is ignored now.
+fn ignored(sig: libc::c_int) -> bool {
+    let mut old = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: a null new action only reads the current one into `old`,
+    // which is zeroed and large enough.
+    let rc = unsafe { libc::sigaction(sig, std::ptr::null(), old.as_mut_ptr()) };
+    // SAFETY: zeroed is a valid sigaction, and sigaction filled it on success.
+    let old = unsafe { old.assume_init() };
+    rc == 0 && old.sa_sigaction == libc::SIG_IGN
+}
+
 /// The signal state now.
 fn current() -> Inherited {
     let mut mask = SigSet::empty();
     let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, None, Some(&mut mask));
-    let mut old = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
-    // SAFETY: a null new action only reads the current one into `old`,
-    // which is zeroed and large enough.
-    let rc = unsafe { libc::sigaction(libc::SIGPIPE, std::ptr::null(), old.as_mut_ptr()) };
-    // SAFETY: zeroed is a valid sigaction, and sigaction filled it on success.
-    let old = unsafe { old.assume_init() };
     Inherited {
-        sigpipe_ignored: rc == 0 && old.sa_sigaction == libc::SIG_IGN,
+        sigpipe_ignored: ignored(libc::SIGPIPE),
+        sigchld_ignored: ignored(libc::SIGCHLD),
         mask,
     }
 }
 
 /// Records the signal state this process started with, for [`exec`] to
 /// give back to the command. `common::main!` calls it first thing (its
-/// tools skip Rust's start-up, which would ignore SIGPIPE).
+/// tools skip Rust's start-up, which would ignore SIGPIPE). An ignored
+/// SIGCHLD is set to default meanwhile: with it ignored, the kernel reaps
+/// children itself and tells no one, so no wait of the tool's would see
+/// its child end (util-linux unshare resets it too).
 pub fn save_inherited() {
-    INHERITED.get_or_init(current);
+    let inherited = INHERITED.get_or_init(current);
+    if inherited.sigchld_ignored {
+        // SAFETY: SIG_DFL installs no handler code.
+        let _ = unsafe { signal(Signal::SIGCHLD, SigHandler::SigDfl) };
+    }
 }
 
 /// `cmd` with the caller's signal state restored just before execve:
 /// std's `Command::exec` sets SIGPIPE to default and empties the signal
 /// mask, but a caller's `trap '' PIPE` (and its mask) must reach the
-/// command as exec(2) keeps them for unshare, nsenter and chroot.
+/// command as exec(2) keeps them for unshare, nsenter and chroot; so does
+/// an ignored SIGCHLD, which [`save_inherited`] set to default meanwhile.
 /// Descriptors are left alone: the command gets every one the caller gave
 /// (the tools open their own close-on-exec).
 fn exec_as_inherited(cmd: &mut Command) -> std::io::Error {
     let Inherited {
         sigpipe_ignored,
+        sigchld_ignored,
         mask,
     } = INHERITED.get().copied().unwrap_or_else(current);
     let restore = move || {
@@ -66,11 +84,15 @@ fn exec_as_inherited(cmd: &mut Command) -> std::io::Error {
             // SAFETY: SIG_IGN installs no handler code.
             unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) }?;
         }
+        if sigchld_ignored {
+            // SAFETY: SIG_IGN installs no handler code.
+            unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }?;
+        }
         nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None)?;
         Ok(())
     };
     // SAFETY: `Command::exec` runs the closure in this process right before
-    // execve, after its own signal reset; it makes two async-signal-safe
+    // execve, after its own signal reset; it makes only async-signal-safe
     // calls and allocates nothing.
     unsafe { cmd.pre_exec(restore) };
     cmd.exec()

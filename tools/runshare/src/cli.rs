@@ -191,7 +191,8 @@ pub fn pages() -> Vec<common::cli::Page> {
                  real root (uid 0 to uid 0): the command is not isolated from the host by \
                  its user namespace. runshare says nothing about it, as unshare.\n\n\
                  The command keeps the terminal, every descriptor and signal disposition \
-                 runshare was given (a SIGPIPE ignored by the caller stays ignored) and \
+                 runshare was given (a SIGPIPE or SIGCHLD ignored by the caller stays \
+                 ignored; unshare resets SIGCHLD to default) and \
                  the signal mask, as with unshare; runshare's own descriptors (namespace \
                  files, pipes, pidfds) are closed on exec and never reach it.\n\n\
                  The command line is read as unshare's getopt_long reads it: options end \

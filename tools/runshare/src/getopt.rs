@@ -59,7 +59,10 @@ pub const GETOPT: Table = Table {
         "forward-signals",
         "mount-binfmt",
         "map-subids",
+        "owner",
         "load-interp",
+        "clear-env",
+        "whitelist-env",
     ],
 };
 
@@ -214,6 +217,21 @@ mod tests {
         assert_eq!(
             words("x --fo --forw true").unwrap(),
             ["x", "--fork", "--forward-signals", "--", "true"]
+        );
+        // Newer options leave 2.38's abbreviations as they were.
+        assert_eq!(
+            words("x --w /t --mount- --wh=A --c --o 1:2 --l d true").unwrap(),
+            [
+                "x",
+                "--wd=/t",
+                "--mount-proc",
+                "--whitelist-env=A",
+                "--cgroup",
+                "--owner=1:2",
+                "--load-interp=d",
+                "--",
+                "true"
+            ]
         );
         assert_eq!(
             words("x --fork=1").unwrap_err(),

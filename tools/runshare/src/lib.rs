@@ -16,7 +16,6 @@ pub mod plan;
 mod sys;
 
 use std::ffi::OsString;
-use std::io::Write;
 
 use clap::CommandFactory;
 
@@ -39,14 +38,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
             return i32::from(common::error::report("runshare", 1, Err(err)));
         }
     };
-    // unshare's close_stdout: a help or version that could not be written
-    // is a failure.
-    let written = std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map(|()| 0)
-        .map_err(common::error::write_error);
-    i32::from(common::error::report("runshare", 1, written))
+    common::cli::print_help("runshare", 1, &text)
 }
 
 /// Runs the command in its new namespaces; returns the exit code.

@@ -1,0 +1,64 @@
+//! What every tool does the same way, through `common`: a help or an
+//! output that cannot be written is util-linux's (or coreutils') `write
+//! error`, with the tool's failure code.
+
+use crate::harness::{anchor, cmd, have, run};
+
+/// Every binary, with the exit code of its own failures and its anchor.
+const TOOLS: [(&str, i32, &str); 8] = [
+    ("rchroot", 125, "chroot"),
+    ("runshare", 1, "unshare"),
+    ("rnsenter", 1, "nsenter"),
+    ("rlsns", 1, "lsns"),
+    ("ripcmk", 1, "ipcmk"),
+    ("ripcs", 1, "ipcs"),
+    ("ripcrm", 1, "ipcrm"),
+    ("rvethpair", 1, ""),
+];
+
+fn full() -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap()
+}
+
+#[test]
+fn help_that_cannot_be_written_is_a_write_error_in_every_tool() {
+    for (tool, code, theirs) in TOOLS {
+        let ours = run(cmd(tool).arg("--help").stdout(full()));
+        assert_eq!(
+            (ours.code, ours.stderr.as_str()),
+            (
+                code,
+                &*format!("{tool}: write error: No space left on device\n")
+            ),
+            "{tool}"
+        );
+        if !theirs.is_empty() && have("help_write_error", theirs) {
+            let anchored = run(anchor(theirs).arg("--help").stdout(full()));
+            assert_eq!(ours.code, anchored.code, "{tool} and {theirs}");
+            assert_eq!(
+                ours.stderr.replacen(tool, theirs, 1),
+                anchored.stderr,
+                "{tool} and {theirs}"
+            );
+        }
+    }
+}
+
+/// An output that cannot be written (here ipcs's and lsns's listings).
+#[test]
+fn output_that_cannot_be_written_is_a_write_error() {
+    for tool in ["ripcs", "rlsns"] {
+        let ran = run(cmd(tool).stdout(full()));
+        assert_eq!(
+            (ran.code, ran.stderr.as_str()),
+            (
+                1,
+                &*format!("{tool}: write error: No space left on device\n")
+            ),
+            "{tool}"
+        );
+    }
+}
