@@ -410,18 +410,25 @@ pub fn below(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Kills what is in `dir` (with the hierarchy's way), waits up to `wait`
-/// for it to be empty, and removes it and the cgroups below it.
-pub fn kill_and_remove(h: &Hierarchy, dir: &Path, wait: Duration) -> anyhow::Result<()> {
+/// Kills what is in `dir` (the hierarchy's way) until it is empty; fails
+/// when processes are still there after `wait`.
+pub fn empty(h: &Hierarchy, dir: &Path, wait: Duration) -> anyhow::Result<()> {
     let ops = h.ops();
     let start = Instant::now();
     while ops.populated(dir) {
-        ops.kill(dir)?;
+        ops.kill(dir)
+            .with_context(|| format!("cannot kill the processes in {}", dir.display()))?;
         if start.elapsed() > wait {
             anyhow::bail!("cannot empty cgroup {}: processes are left", dir.display());
         }
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(Duration::from_millis(1));
     }
+    Ok(())
+}
+
+/// [`empty`], then removes `dir` and the cgroups below it.
+pub fn kill_and_remove(h: &Hierarchy, dir: &Path, wait: Duration) -> anyhow::Result<()> {
+    empty(h, dir, wait)?;
     for sub in below(dir).iter().chain([&dir.to_path_buf()]) {
         remove(sub, wait)?;
     }
