@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod rcgexec;
 mod rchroot;
 mod ripc;
 mod rlsns;

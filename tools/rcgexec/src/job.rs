@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use common::cgroup::{Hierarchy, Layout, Limit, Limits, Usage};
 use nix::errno::Errno;
-use nix::fcntl::{Flock, FlockArg, OFlag};
+use nix::fcntl::OFlag;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::stat::Mode;
 
@@ -208,7 +208,7 @@ fn clear_stale(layout: &Layout, name: &Path) -> anyhow::Result<()> {
             continue;
         }
         let lock = lock(&dir)?;
-        if !marked(&*lock) && h.ops().populated(&dir) {
+        if !marked(&lock) && h.ops().populated(&dir) {
             bail!(
                 "cgroup {} exists and has processes that rcgexec did not start",
                 dir.display()
@@ -225,20 +225,39 @@ fn clear_stale(layout: &Layout, name: &Path) -> anyhow::Result<()> {
 }
 
 /// Opens the cgroup directory `dir` and locks it, refusing one that a
-/// running rcgexec holds.
-fn lock(dir: &Path) -> anyhow::Result<Flock<OwnedFd>> {
+/// running rcgexec holds. A POSIX record lock (not flock): the child does
+/// not inherit it, so an rcgexec killed while its child was still joining
+/// cgroups leaves its cgroup stale, not "in use".
+fn lock(dir: &Path) -> anyhow::Result<OwnedFd> {
+    use nix::fcntl::FcntlArg;
     let fd = nix::fcntl::open(
         dir,
         OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )
     .with_context(|| format!("cannot open {}", dir.display()))?;
-    Flock::lock(fd, FlockArg::LockExclusiveNonblock).map_err(|(_, e)| match e {
-        Errno::EWOULDBLOCK => {
-            anyhow::anyhow!("cgroup {} is in use by another rcgexec", dir.display())
-        }
-        e => anyhow::Error::new(e).context(format!("cannot lock {}", dir.display())),
-    })
+    let whole = |kind: libc::c_int| libc::flock {
+        l_type: kind as libc::c_short,
+        l_whence: libc::SEEK_SET as libc::c_short,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    };
+    // A directory opens read-only, so each run holds a read lock, and a
+    // write lock is what would conflict with any of them.
+    let mut probe = whole(libc::F_WRLCK);
+    nix::fcntl::fcntl(&fd, FcntlArg::F_GETLK(&mut probe))
+        .with_context(|| format!("cannot lock {}", dir.display()))?;
+    if probe.l_type != libc::F_UNLCK as libc::c_short {
+        bail!(
+            "cgroup {} is in use by another rcgexec (process {})",
+            dir.display(),
+            probe.l_pid
+        );
+    }
+    nix::fcntl::fcntl(&fd, FcntlArg::F_SETLK(&whole(libc::F_RDLCK)))
+        .with_context(|| format!("cannot lock {}", dir.display()))?;
+    Ok(fd)
 }
 
 fn marked(dir: &impl AsFd) -> bool {
@@ -282,7 +301,7 @@ struct Dir {
     /// The levels rcgexec made, top first (the last is `path`).
     made: Vec<PathBuf>,
     /// `path`, open and locked while rcgexec runs.
-    lock: Flock<OwnedFd>,
+    lock: OwnedFd,
 }
 
 /// The cgroups of the command. Dropped before [`Job::finish`] (on an
@@ -333,7 +352,7 @@ impl Job {
                     return Err(e);
                 }
             };
-            mark(&*lock);
+            mark(&lock);
             job.dirs.push(Dir {
                 hierarchy: h.clone(),
                 path: path.clone(),
