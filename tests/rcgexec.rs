@@ -16,6 +16,7 @@ use crate::harness::{anchor, cmd, eventually, have, root, run, skip, unique, Pro
 struct Hierarchy {
     /// The v1 controllers (`memory`, `cpu`, `name=systemd`); empty for cgroup2.
     controllers: Vec<String>,
+    mount: PathBuf,
     own: PathBuf,
 }
 
@@ -53,6 +54,7 @@ fn hierarchies() -> Vec<Hierarchy> {
             out.push(Hierarchy {
                 controllers,
                 own: mount.join(path.trim_start_matches('/')),
+                mount,
             });
         }
     }
@@ -741,4 +743,113 @@ fn bad_input_is_one_line_and_leaves_nothing() {
         );
         assert_eq!(name.left(), Vec::<PathBuf>::new(), "{args:?}");
     }
+}
+
+#[test]
+fn monitor_prints_a_line_per_interval() {
+    if !ready("monitor_prints_a_line_per_interval") {
+        return;
+    }
+    let name = Name::new("monitor");
+    let ran = rcgexec(&[
+        "--monitor",
+        "0.2",
+        "--memory",
+        "64M",
+        "--name",
+        &name,
+        "--",
+        "sleep",
+        "1.1",
+    ]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    let lines: Vec<&str> = ran.stderr.lines().collect();
+    assert!((4..=6).contains(&lines.len()), "{ran:?}");
+    for line in &lines {
+        let words: Vec<&str> = line.split(' ').collect();
+        assert_eq!(words[0], "rcgexec:", "{line}");
+        assert!(
+            words[1].ends_with('s') && words[2] == "cpu" && words[3].ends_with('%'),
+            "{line}"
+        );
+        assert!(
+            words[4] == "memory" && words[6] == "/" && words[7] == "64M",
+            "{line}"
+        );
+        assert_eq!(&words[8..], ["tasks", "1"], "{line}");
+    }
+    let ran = rcgexec(&[
+        "--monitor",
+        "0.2",
+        "-J",
+        "--name",
+        &name,
+        "--",
+        "sleep",
+        "0.5",
+    ]);
+    let first: serde_json::Value =
+        serde_json::from_str(ran.stderr.lines().next().unwrap()).unwrap();
+    assert!(
+        first["cpu_percent"].is_number() && first["memory_bytes"].is_number(),
+        "{ran:?}"
+    );
+    assert_eq!(first["tasks"], 1);
+    assert_eq!(name.left(), Vec::<PathBuf>::new());
+}
+
+/// A read-only cgroupfs (in a mount namespace of the test's own): the
+/// limit is refused by name, or with --best-effort not enforced, said so.
+#[test]
+fn a_limit_on_a_read_only_hierarchy_is_refused_or_skipped() {
+    let test = "a_limit_on_a_read_only_hierarchy_is_refused_or_skipped";
+    if !ready(test) {
+        return;
+    }
+    let name = Name::new("ro");
+    let n = name.0.clone();
+    let pids = hierarchies()
+        .into_iter()
+        .find(|h| h.controllers == ["pids"]);
+    let Some(pids) = pids else {
+        return skip(test, "pids is not a hierarchy of its own");
+    };
+    let mount = pids.mount;
+    let (strict, lenient) = crate::harness::in_mountns(move || {
+        let ro = run(anchor("mount").args(["-o", "remount,bind,ro"]).arg(&mount));
+        assert_eq!(ro.code, 0, "{ro:?}");
+        let strict = rcgexec(&["--pids", "5", "--name", &n, "--", "echo", "ran"]);
+        let lenient = rcgexec(&[
+            "--pids",
+            "5",
+            "--best-effort",
+            "--name",
+            &n,
+            "--",
+            "echo",
+            "ran",
+        ]);
+        (strict, lenient)
+    });
+    let why = format!(
+        "cannot create cgroup /sys/fs/cgroup/pids/{}: Read-only file system",
+        &*name
+    );
+    assert_eq!(
+        strict,
+        Ran {
+            code: 1,
+            stdout: String::new(),
+            stderr: format!("rcgexec: cannot enforce --pids 5: {why}\n")
+        }
+    );
+    assert_eq!(
+        lenient,
+        Ran {
+            code: 0,
+            stdout: "ran\n".into(),
+            stderr: format!("rcgexec: not enforcing --pids 5: {why}\n")
+        }
+    );
+    assert_eq!(name.left(), Vec::<PathBuf>::new());
 }

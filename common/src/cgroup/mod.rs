@@ -191,6 +191,17 @@ impl Layout {
         }
         Ok(dirs)
     }
+
+    /// cgroup.procs of process `pid`'s cgroup2 cgroup, open for writing
+    /// (close-on-exec): what `nsenter --join-cgroup` joins.
+    pub fn v2_procs_of(&self, pid: u32) -> anyhow::Result<OwnedFd> {
+        let dirs = self.dirs_of(pid)?;
+        let (_, dir) = dirs
+            .iter()
+            .find(|(h, _)| h.version == 2)
+            .context("cgroup2 is not mounted")?;
+        open_procs(dir)
+    }
 }
 
 /// Opens `dir`/cgroup.procs for writing a PID into (close-on-exec).
@@ -525,6 +536,21 @@ mod tests {
         let v1 = Layout::parse(&mounts(HYBRID), "4:memory:/\n");
         assert_eq!(v1.kind(), Some(Kind::V1));
         assert_eq!(Layout::parse(&[], "0::/\n").kind(), None);
+    }
+
+    /// This process's directories, found from /proc/self/cgroup as from
+    /// the layout's own record of it.
+    #[test]
+    fn dirs_of_this_process_are_its_own() {
+        let layout = Layout::own().unwrap();
+        let dirs = layout.dirs_of(std::process::id()).unwrap();
+        assert_eq!(dirs.len(), layout.hierarchies.len());
+        for (h, dir) in dirs {
+            assert_eq!(Some(dir), h.own_dir());
+        }
+        if layout.v2().is_some_and(|h| h.own_dir().is_some()) {
+            assert!(layout.v2_procs_of(std::process::id()).is_ok());
+        }
     }
 
     #[test]

@@ -249,4 +249,56 @@ mod tests {
         );
         assert_eq!(V1.setup(tmp.path(), &[a], &["memory"]), Setup::default());
     }
+
+    /// As root, where there is a v1 freezer: a cgroup below ours with a
+    /// shell and two children in it is emptied by one freeze-and-kill.
+    #[test]
+    fn freeze_and_kill_empties_a_real_freezer_cgroup() {
+        use std::io::Write as _;
+        let skip = |why: &str| {
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIP freeze_and_kill_empties_a_real_freezer_cgroup: {why}"
+            );
+        };
+        if !nix::unistd::geteuid().is_root() {
+            return skip("needs root");
+        }
+        let layout = super::super::Layout::own().unwrap();
+        let Some(own) = layout.controller("freezer").and_then(|h| h.own_dir()) else {
+            return skip("no v1 freezer");
+        };
+        /// Removes the cgroup on drop, killing what is left.
+        struct Made(PathBuf);
+        impl Drop for Made {
+            fn drop(&mut self) {
+                super::super::kill_each(&self.0);
+                let _ = super::super::remove(&self.0, Duration::from_secs(5));
+            }
+        }
+        let made = Made(own.join(format!("bxt-v1kill-{}", std::process::id())));
+        std::fs::create_dir(&made.0).unwrap();
+        let script = format!(
+            "echo 0 > {}/cgroup.procs && {{ sleep 1000 & sleep 1000 & exec sleep 1000; }}",
+            made.0.display()
+        );
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while super::super::procs(&made.0).len() < 3 && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(super::super::procs(&made.0).len(), 3);
+        V1.kill(&made.0).unwrap();
+        assert!(child.wait().unwrap().code().is_none(), "killed by a signal");
+        let start = Instant::now();
+        while V1.populated(&made.0) && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(!V1.populated(&made.0));
+        let state = std::fs::read_to_string(made.0.join("freezer.state")).unwrap();
+        assert_eq!(state.trim(), "THAWED");
+    }
 }
