@@ -2,7 +2,6 @@
 //! stale cgroup of the same name cleared, the cgroups made, locked, marked
 //! and limited, the command run, and everything it left killed and removed.
 
-use std::ffi::OsStr;
 use std::io::Write as _;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -22,7 +21,7 @@ const WAIT: Duration = Duration::from_secs(10);
 
 /// The extended attribute that marks a cgroup as rcgexec's (user.*: also
 /// for a user in a delegated cgroup2 tree).
-const MARK: &str = "user.rcgexec";
+const MARK: &std::ffi::CStr = c"user.rcgexec";
 
 pub fn run(plan: Run) -> anyhow::Result<u8> {
     // Blocked from the start: a SIGINT or SIGTERM while the cgroups are
@@ -64,13 +63,17 @@ pub fn run(plan: Run) -> anyhow::Result<u8> {
     let status = spawn::supervise(pid, &waited, plan.monitor, || monitor.tick(job.usage()));
     let stopped = job.stop();
     let usage = job.usage();
+    let had: Vec<&str> = ["memory", "pids", "cpu", "cpuacct"]
+        .into_iter()
+        .filter(|c| job.has(c))
+        .collect();
     let removed = job.finish();
     let status = status?;
     stopped?;
     removed?;
     report::oom(&plan, &usage, status);
     if plan.stats {
-        report::stats(&usage, plan.json, |c| job.has(c))?;
+        report::stats(&usage, plan.json, |c| had.contains(&c))?;
     }
     Ok(common::process::exit_code(status))
 }
@@ -262,13 +265,11 @@ fn lock(dir: &Path) -> anyhow::Result<OwnedFd> {
 
 fn marked(dir: &impl AsFd) -> bool {
     use std::os::fd::AsRawFd;
-    let name = c"user.rcgexec";
-    debug_assert_eq!(name.to_bytes(), MARK.as_bytes());
     // SAFETY: a size query (NULL buffer, 0 bytes) on a descriptor we own.
     let rc = unsafe {
         libc::fgetxattr(
             dir.as_fd().as_raw_fd(),
-            name.as_ptr(),
+            MARK.as_ptr(),
             std::ptr::null_mut(),
             0,
         )
@@ -280,13 +281,12 @@ fn marked(dir: &impl AsFd) -> bool {
 /// stays unmarked: a stale one is then only cleared when empty.
 fn mark(dir: &impl AsFd) {
     use std::os::fd::AsRawFd;
-    let name = c"user.rcgexec";
     let value = b"1";
     // SAFETY: the name is a C string, the value a live buffer of its length.
     let _ = unsafe {
         libc::fsetxattr(
             dir.as_fd().as_raw_fd(),
-            name.as_ptr(),
+            MARK.as_ptr(),
             value.as_ptr().cast(),
             value.len(),
             0,
@@ -373,7 +373,14 @@ impl Job {
             for w in &setup.writes {
                 w.apply()?;
             }
-            let own = subset(&plan.limits, &u.controllers);
+            // A controller refused (with --best-effort) is not tried again.
+            let usable: Vec<&str> = u
+                .controllers
+                .iter()
+                .copied()
+                .filter(|c| !setup.refused.iter().any(|(r, _)| r == c))
+                .collect();
+            let own = subset(&plan.limits, &usable);
             let (writes, refused) = h.ops().limits(&path, &h.controllers, &own);
             for r in refused {
                 refuse(plan, r.limit, &r.why)?;
@@ -494,7 +501,5 @@ fn subset(limits: &Limits, controllers: &[&str]) -> Limits {
 
 /// The program's name as messages show it.
 pub fn program(plan: &Run) -> String {
-    Path::new(OsStr::new(&plan.command[0]))
-        .display()
-        .to_string()
+    plan.command[0].to_string_lossy().into_owned()
 }

@@ -98,9 +98,9 @@ pub fn pages() -> Vec<common::cli::Page> {
                  hybrid hosts (v1 controllers plus a cgroup2 tree without controllers).\n\n\
                  A relative NAME is made below rcgexec's own cgroup in each hierarchy used: the \
                  ones of the controllers the limits need (memory for --memory and --memory-swap, \
-                 cpu for --cpus, cpuset for --cpuset, pids for --pids), memory, pids and cpuacct \
-                 for --stats and --monitor when mounted, and cgroup2 when mounted (else the v1 \
-                 freezer), which holds every process of the command. On cgroup v2 the \
+                 cpu for --cpus, cpuset for --cpuset, pids for --pids), memory and pids for \
+                 --stats and --monitor when mounted (and cpuacct without cgroup2), and cgroup2 \
+                 when mounted (else the v1 freezer), which holds every process of the command. On cgroup v2 the \
                  controllers are enabled in cgroup.subtree_control from rcgexec's cgroup down; \
                  v2 allows that only in a cgroup without processes of its own (the root \
                  excepted), so under v2 rcgexec usually runs from a cgroup delegated for it.\n\n\
@@ -223,16 +223,14 @@ impl Plan {
                     .filter(|c| !c.is_empty())
                     .map(str::to_string)
                     .collect();
-                let path = common::cgroup::relative_name(std::path::Path::new(path))
-                    .map(|p| PathBuf::from("/").join(p))
-                    .or_else(|e| {
-                        if path.trim_matches('/').is_empty() {
-                            Ok(PathBuf::from("/"))
-                        } else {
-                            Err(e)
-                        }
-                    })
-                    .map_err(anyhow::Error::msg)?;
+                // cgexec takes PATH from the hierarchy's root, with or without a leading /.
+                let path = match path.trim_matches('/') {
+                    "" => PathBuf::from("/"),
+                    _ => PathBuf::from("/").join(
+                        common::cgroup::relative_name(std::path::Path::new(path))
+                            .map_err(anyhow::Error::msg)?,
+                    ),
+                };
                 groups.push((controllers, path));
             }
             return Ok(Plan::Join(Join {
