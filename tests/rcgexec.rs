@@ -206,17 +206,20 @@ fn a_fork_loop_stays_within_pids_and_inside_its_cgroup() {
         std::thread::sleep(Duration::from_millis(100));
         steady
     }));
-    // Every sleep of the job, wherever it is, is in the job's cgroup.
-    let sleeps = sleeping(&marker);
-    assert!(sleeps.len() >= 10, "{sleeps:?}");
-    for pid in &sleeps {
+    // Every process of the job (the shells and their sleeps: each has the
+    // marker on its command line; rcgexec too, which stays outside) is in
+    // the job's cgroup, in every hierarchy.
+    let mut processes = with_marker(&marker);
+    processes.retain(|&p| p != job.id() as i32);
+    assert!(processes.len() >= 12, "{processes:?}");
+    for pid in &processes {
         let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
-        assert!(
+        let inside = |h: &str| {
             cgroup
                 .lines()
-                .any(|l| l.contains(":pids:") && l.ends_with(&*name.0)),
-            "{pid}: {cgroup}"
-        );
+                .any(|l| l.contains(h) && l.ends_with(&*name.0))
+        };
+        assert!(inside(":pids:") && inside("0::"), "{pid}: {cgroup}");
     }
     let status = job.wait().unwrap();
     let mut stderr = String::new();
@@ -224,21 +227,29 @@ fn a_fork_loop_stays_within_pids_and_inside_its_cgroup() {
     assert!(status.success(), "{stderr}");
     let peak = stats(&stderr)["tasks_peak"].as_u64().expect("tasks_peak");
     assert!((15..=20).contains(&peak), "{stderr}");
-    assert_eq!(sleeping(&marker), Vec::<i32>::new());
+    assert_eq!(with_marker(&marker), Vec::<i32>::new());
     assert_eq!(name.left(), Vec::<PathBuf>::new());
+}
+
+/// The processes whose command line `matches`.
+fn processes(matches: impl Fn(&[u8]) -> bool) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| matches(&c)))
+        .collect()
 }
 
 /// The processes running `sleep ARG`.
 fn sleeping(arg: &str) -> Vec<i32> {
     let wanted = format!("sleep\0{arg}\0");
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == wanted.as_bytes())
-        })
-        .collect()
+    processes(|c| c == wanted.as_bytes())
+}
+
+/// The processes with `marker` on their command line.
+fn with_marker(marker: &str) -> Vec<i32> {
+    processes(|c| c.windows(marker.len()).any(|w| w == marker.as_bytes()))
 }
 
 #[test]
