@@ -252,31 +252,54 @@ fn with_marker(marker: &str) -> Vec<i32> {
     processes(|c| c.windows(marker.len()).any(|w| w == marker.as_bytes()))
 }
 
+/// A busy loop for 2 s under --cpus 0.2 and, at the same time, one
+/// without: the limited one never gets more than 0.5 s. The unlimited one
+/// gets about 2 s on an idle host; on a host so busy that it does not get
+/// even 0.8 s, the two cannot be told apart, and the test says so.
 #[test]
 fn cpu_limit_shows_in_stats() {
-    if !ready("cpu_limit_shows_in_stats") {
+    let test = "cpu_limit_shows_in_stats";
+    if !ready(test) {
         return;
     }
-    let busy = |limit: &[&str]| {
-        let name = Name::new("cpu");
-        let mut args = vec!["--stats", "-J", "--name", &name];
+    let names = [Name::new("cpu"), Name::new("cpu")];
+    let busy = |name: &str, limit: &[&str]| {
+        let mut args = vec!["--stats", "-J", "--name", name];
         args.extend_from_slice(limit);
         args.extend(["--", "timeout", "2", "sh", "-c", "while :; do :; done"]);
-        let ran = rcgexec(&args);
-        assert_eq!(ran.code, 124, "{ran:?}");
-        stats(&ran.stderr)["cpu_seconds"]
-            .as_f64()
-            .expect("cpu_seconds")
+        cmd("rcgexec")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
     };
-    let limited = busy(&["--cpus", "0.2"]);
-    let free = busy(&[]);
+    let both = [busy(&names[0], &["--cpus", "0.2"]), busy(&names[1], &[])];
+    let [limited, free] = both.map(|child| {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(124), "{stderr}");
+        stats(&stderr)["cpu_seconds"].as_f64().expect("cpu_seconds")
+    });
     note(
-        "cpu_limit_shows_in_stats",
+        test,
         &format!("2 s busy: {limited:.3} s CPU under --cpus 0.2, {free:.3} s without"),
     );
-    assert!((0.1..=0.5).contains(&limited), "{limited}");
-    // About 2 s on an idle host; other work on the CPUs takes its share.
-    assert!(free > 0.6 && free > 2.0 * limited, "{free} vs {limited}");
+    assert!(limited <= 0.5, "{limited}");
+    if free < 0.8 {
+        return skip(
+            test,
+            &format!("host too busy to compare: {free:.3} s of CPU without the limit"),
+        );
+    }
+    assert!(
+        limited >= 0.25 && free > 2.0 * limited,
+        "{free} vs {limited}"
+    );
+    for name in &names {
+        assert_eq!(name.left(), Vec::<PathBuf>::new());
+    }
 }
 
 #[test]
