@@ -121,7 +121,7 @@ impl Layout {
                 .filter(|c| !c.is_empty())
                 .map(str::to_string)
                 .collect();
-            let mount = mounts.iter().find(|m| match m.fstype.as_str() {
+            let of_it = |m: &&Mount| match m.fstype.as_str() {
                 "cgroup2" => list.is_empty(),
                 "cgroup" => {
                     !controllers.is_empty()
@@ -130,7 +130,14 @@ impl Layout {
                             .all(|c| m.super_options.split(',').any(|o| o == c))
                 }
                 _ => false,
-            });
+            };
+            // A mount that shows our cgroup, where there are several
+            // (bind mounts of subtrees, as container runtimes make).
+            let mount = mounts
+                .iter()
+                .filter(of_it)
+                .find(|m| Path::new(path).starts_with(&m.root))
+                .or_else(|| mounts.iter().find(of_it));
             let Some(mount) = mount else { continue };
             hierarchies.push(Hierarchy {
                 version: if list.is_empty() { 2 } else { 1 },
@@ -520,6 +527,20 @@ mod tests {
             Path::new("/sys/fs/cgroup/unified/user.slice")
         );
         assert!(layout.controller("pids").is_none());
+    }
+
+    #[test]
+    fn the_mount_that_shows_our_cgroup_is_taken() {
+        let text = "\
+60 1 0:32 /other /mnt/other rw - cgroup cgroup rw,memory
+61 1 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+";
+        let layout = Layout::parse(&mounts(text), "4:memory:/a\n");
+        let memory = layout.controller("memory").unwrap();
+        assert_eq!(
+            memory.own_dir().unwrap(),
+            Path::new("/sys/fs/cgroup/memory/a")
+        );
     }
 
     #[test]
