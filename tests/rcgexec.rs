@@ -458,12 +458,13 @@ fn after_sigkill_the_next_run_clears_the_stale_cgroup() {
     }
     let name = Name::new("stale");
     let marker = format!("7.{}", std::process::id());
-    let job = Process::sleeping(
+    let mut job = Process::sleeping(
         cmd("rcgexec").args(["--name", &name, "--", "sleep", &marker]),
         true,
     );
     let sleep = job.pid;
     kill(Pid::from_raw(job.outer.id() as i32), Signal::SIGKILL).unwrap();
+    job.outer.wait().unwrap();
     assert!(!name.left().is_empty());
     // A second rcgexec while the first is gone: the sleep is killed, the cgroup replaced.
     let ran = rcgexec(&["--name", &name, "--", "true"]);
