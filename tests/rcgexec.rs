@@ -895,3 +895,48 @@ fn a_limit_on_a_read_only_hierarchy_is_refused_or_skipped() {
     );
     assert_eq!(name.left(), Vec::<PathBuf>::new());
 }
+
+/// A pure v1 host, made by hiding cgroup2 in a mount namespace of the
+/// test's own: the freezer holds the job (freeze, kill, thaw), the child
+/// joins every hierarchy itself, and CPU time comes from cpuacct.
+#[test]
+fn pure_v1_freezes_and_kills_what_is_left() {
+    let test = "pure_v1_freezes_and_kills_what_is_left";
+    if !limits(test) {
+        return;
+    }
+    let v2 = hierarchies().into_iter().find(|h| h.controllers.is_empty());
+    let (Some(v2), Some(_), Some(_)) = (v2, own("freezer"), own("cpuacct")) else {
+        return skip(test, "needs cgroup2 to hide and v1 freezer and cpuacct");
+    };
+    let name = Name::new("v1");
+    let n = name.0.clone();
+    let ran = crate::harness::in_mountns(move || {
+        let hidden = run(anchor("umount").arg("-l").arg(&v2.mount));
+        assert_eq!(hidden.code, 0, "{hidden:?}");
+        let script = "cat /proc/self/cgroup; sleep 1000 & echo $!";
+        rcgexec(&[
+            "--stats", "-J", "--pids", "9", "--name", &n, "--", "sh", "-c", script,
+        ])
+    });
+    assert_eq!(ran.code, 0, "{ran:?}");
+    let inside = |h: &str| {
+        ran.stdout
+            .lines()
+            .any(|l| l.contains(h) && l.ends_with(&*name.0))
+    };
+    assert!(
+        inside(":freezer:") && inside(":pids:") && !inside("0::"),
+        "{ran:?}"
+    );
+    let pid = ran.stdout.lines().last().unwrap();
+    let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    assert!(!cmdline.starts_with("sleep"), "sleep {pid} survived");
+    let stats = stats(&ran.stderr);
+    assert!(stats["cpu_user_seconds"].is_number(), "{stats}");
+    assert!(
+        stats["tasks_peak"].as_u64().is_some_and(|n| n >= 2),
+        "{stats}"
+    );
+    assert_eq!(name.left(), Vec::<PathBuf>::new());
+}
