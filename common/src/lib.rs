@@ -1,7 +1,6 @@
 //! What two or more boxutils tools share: a tool's `main` and command line
 //! (cli, getopt), errors and exit codes, fork/exec/wait, namespaces (kinds,
-//! named netns, capabilities), cgroups (v1, v2, hybrid), mountinfo, user
-//! names, undo on failure.
+//! named netns, capabilities), mountinfo, user names, undo on failure.
 
 pub mod caps;
 pub mod cgroup;
