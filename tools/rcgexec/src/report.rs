@@ -44,7 +44,14 @@ fn seconds(usec: Option<u64>) -> Option<f64> {
 /// --stats: CPU user and system time, peak memory, peak tasks, OOM kills.
 /// `has` says whether the job had a controller (for why a figure is missing).
 pub fn stats(usage: &Usage, json: bool, has: impl Fn(&str) -> bool) -> anyhow::Result<()> {
-    let mut err = std::io::stderr().lock();
+    std::io::stderr()
+        .lock()
+        .write_all(stats_text(usage, json, has).as_bytes())?;
+    Ok(())
+}
+
+/// The lines [`stats`] prints.
+fn stats_text(usage: &Usage, json: bool, has: impl Fn(&str) -> bool) -> String {
     if json {
         let value = json!({
             "cpu_user_seconds": seconds(usage.cpu_user_usec),
@@ -54,8 +61,7 @@ pub fn stats(usage: &Usage, json: bool, has: impl Fn(&str) -> bool) -> anyhow::R
             "tasks_peak": usage.tasks_peak,
             "oom_kills": usage.oom_kills,
         });
-        writeln!(err, "{value}")?;
-        return Ok(());
+        return format!("{value}\n");
     }
     let why = |controller: &str| {
         if has(controller) {
@@ -65,12 +71,7 @@ pub fn stats(usage: &Usage, json: bool, has: impl Fn(&str) -> bool) -> anyhow::R
         }
     };
     let cpu_controller = if has("cpuacct") { "cpuacct" } else { "cpu" };
-    let time = |usec: Option<u64>| {
-        usec.map_or_else(
-            || why(cpu_controller),
-            |u| format!("{:.3}s", u as f64 / 1e6),
-        )
-    };
+    let time = |usec| seconds(usec).map_or_else(|| why(cpu_controller), |s| format!("{s:.3}s"));
     let figures = [
         ("cpu user", time(usage.cpu_user_usec)),
         ("cpu system", time(usage.cpu_system_usec)),
@@ -93,10 +94,10 @@ pub fn stats(usage: &Usage, json: bool, has: impl Fn(&str) -> bool) -> anyhow::R
                 .map_or_else(|| why("memory"), |n| n.to_string()),
         ),
     ];
-    for (what, value) in figures {
-        writeln!(err, "rcgexec: {what}: {value}")?;
-    }
-    Ok(())
+    figures
+        .iter()
+        .map(|(what, value)| format!("rcgexec: {what}: {value}\n"))
+        .collect()
 }
 
 /// --monitor: a line every interval, with the CPU use since the last.
@@ -151,5 +152,36 @@ impl Monitor {
             )
         };
         let _ = writeln!(std::io::stderr(), "{line}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_figure_is_unavailable_and_says_why() {
+        let usage = Usage {
+            cpu_user_usec: Some(391_000),
+            cpu_system_usec: Some(4_000),
+            tasks_peak: Some(3),
+            oom_kills: Some(0),
+            ..Usage::default()
+        };
+        assert_eq!(
+            stats_text(&usage, false, |c| c == "pids"),
+            "rcgexec: cpu user: 0.391s\n\
+             rcgexec: cpu system: 0.004s\n\
+             rcgexec: memory peak: unavailable (no memory controller)\n\
+             rcgexec: tasks peak: 3\n\
+             rcgexec: oom kills: 0\n"
+        );
+        let has_all = stats_text(&usage, false, |_| true);
+        assert!(has_all.contains("memory peak: unavailable (this kernel does not count it)"));
+        let json: serde_json::Value =
+            serde_json::from_str(&stats_text(&usage, true, |_| true)).unwrap();
+        assert_eq!(json["memory_peak_bytes"], serde_json::Value::Null);
+        assert_eq!(json["tasks_peak"], 3);
+        assert_eq!(json["cpu_user_seconds"], 0.391);
     }
 }
