@@ -8,7 +8,7 @@
 mod harness;
 
 mod every_tool;
-
+mod rcgexec;
 mod rchroot;
 mod ripc;
 mod rlsns;

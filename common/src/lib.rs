@@ -3,6 +3,7 @@
 //! named netns, capabilities), mountinfo, user names, undo on failure.
 
 pub mod caps;
+pub mod cgroup;
 pub mod cli;
 pub mod error;
 pub mod getopt;

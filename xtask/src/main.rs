@@ -11,6 +11,7 @@ use anyhow::Context;
 fn pages() -> Vec<common::cli::Page> {
     [
         rchroot::pages(),
+        rcgexec::pages(),
         ripcmk::pages(),
         rlsns::pages(),
         rnsenter::pages(),
