@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::harness::{
-    anchor, bin, children, cmd, eventually, have, in_mountns, nobody, root, run, tempdir, unique,
-    Mounted, Ran,
+    anchor, bin, children, cmd, eventually, have, in_mountns, nobody, root, run, run_into, tempdir,
+    unique, Mounted, Ran,
 };
 
 /// The same command line under runshare and under unshare.
@@ -1180,8 +1180,8 @@ fn help_and_version_that_cannot_be_written_fail_like_unshare() {
                 .open("/dev/full")
                 .unwrap()
         };
-        let ours = run(cmd("runshare").arg(arg).stdout(full()));
-        let theirs = run(anchor("unshare").arg(arg).stdout(full()));
+        let ours = run_into(cmd("runshare").arg(arg), full());
+        let theirs = run_into(anchor("unshare").arg(arg), full());
         assert_eq!(ours.code, 1, "{arg}");
         assert_eq!(
             (ours.code, as_unshare(&ours.stderr)),

@@ -71,47 +71,173 @@ pub struct Ran {
     pub stderr: String,
 }
 
-/// Runs `c` to its end with stdin closed and collects what it did.
+/// How long one command may run before [`run`] kills it by PID and fails
+/// the test: no test waits without a bound.
+pub const RUN_LIMIT: Duration = Duration::from_secs(120);
+
+/// Runs `c` to its end with stdin closed and collects what it did; a
+/// command still running after [`RUN_LIMIT`] is killed and the test fails.
 pub fn run(c: &mut Command) -> Ran {
+    run_within(c, RUN_LIMIT)
+}
+
+/// [`run`] with stdout sent to `stdout` (then [`Ran::stdout`] is empty).
+pub fn run_into(c: &mut Command, stdout: std::fs::File) -> Ran {
+    bounded(c, Some(stdout), RUN_LIMIT)
+}
+
+/// [`run`] with a bound of `limit`: the command is killed by PID (before
+/// it is reaped, so the PID is still its own) when it runs longer, and the
+/// test fails; so it does when a process the command left behind keeps its
+/// stdout or stderr open past the bound.
+pub fn run_within(c: &mut Command, limit: Duration) -> Ran {
+    bounded(c, None, limit)
+}
+
+fn bounded(c: &mut Command, stdout: Option<std::fs::File>, limit: Duration) -> Ran {
+    use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
-    let out = c
+    use std::sync::mpsc;
+    let deadline = Instant::now() + limit;
+    let mut child = c
         .stdin(Stdio::null())
-        .output()
+        .stdout(stdout.map_or_else(Stdio::piped, Stdio::from))
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"));
-    let code = out
-        .status
+    let pid = Pid::from_raw(child.id() as i32);
+    let (tx, rx) = mpsc::channel();
+    let out_pipe = child
+        .stdout
+        .take()
+        .map(|p| (true, Box::new(p) as Box<dyn Read + Send>));
+    let err_pipe = child
+        .stderr
+        .take()
+        .map(|p| (false, Box::new(p) as Box<dyn Read + Send>));
+    let mut ends = 1;
+    for (is_out, mut pipe) in [out_pipe, err_pipe].into_iter().flatten() {
+        let tx = tx.clone();
+        ends += 1;
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            let _ = tx.send(Ended::Output(is_out, bytes));
+        });
+    }
+    std::thread::spawn(move || {
+        let _ = tx.send(Ended::Status(child.wait()));
+    });
+    let (mut status, mut out, mut err) = (None, Vec::new(), Vec::new());
+    let mut killed = false;
+    for _ in 0..ends {
+        let next = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(next) => next,
+            Err(_) if status.is_none() && !killed => {
+                // Not reaped yet (its waiter would have sent the status):
+                // the PID is still the command's.
+                let _ = kill(pid, Signal::SIGKILL);
+                killed = true;
+                rx.recv().expect("the waiter sends the status")
+            }
+            Err(_) => panic!("{c:?}: a process it left keeps its output open past {limit:?}"),
+        };
+        match next {
+            Ended::Status(s) => status = Some(s.unwrap_or_else(|e| panic!("wait {c:?}: {e}"))),
+            Ended::Output(true, bytes) => out = bytes,
+            Ended::Output(false, bytes) => err = bytes,
+        }
+    }
+    let status = status.expect("the waiter sends the status");
+    assert!(
+        !killed,
+        "{c:?} ran longer than {limit:?} and was killed: {}",
+        String::from_utf8_lossy(&err)
+    );
+    let code = status
         .code()
-        .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
     Ran {
         code,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
     }
 }
 
-/// True when root; else writes `SKIP test: needs root` where libtest shows it.
+/// What one of [`run_within`]'s helper threads saw end.
+enum Ended {
+    Status(std::io::Result<std::process::ExitStatus>),
+    /// All of stdout (true) or stderr (false).
+    Output(bool, Vec<u8>),
+}
+
+/// True when root; else a visible skip that CI counts as one it could
+/// have met (CI runs as root).
 pub fn root(test: &str) -> bool {
     let is_root = nix::unistd::geteuid().is_root();
     if !is_root {
-        skip(test, "needs root");
+        skipped(Why::Root, test, "needs root");
     }
     is_root
 }
 
-/// True when `program` is on PATH; else a visible skip.
+/// True when `program` is on PATH; else a visible skip that CI counts as
+/// one it could have met (the package belongs in `.ci/run`'s install list).
 pub fn have(test: &str, program: &str) -> bool {
     let found = std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()));
     if !found {
-        skip(test, &format!("{program} is not installed"));
+        skipped(Why::Package, test, &format!("{program} is not installed"));
     }
     found
 }
 
-/// Says, where `cargo test` shows it, that a test did not run and why.
+/// Says, where `cargo test` shows it, that a test did not run and why: for
+/// a host that cannot run it (a kernel feature, a layout), not root or a
+/// missing program (see [`root`], [`have`]).
 pub fn skip(test: &str, why: &str) {
+    skipped(Why::Host, test, why);
+}
+
+/// Why a test did not run, as `.ci/run` counts it.
+#[derive(Clone, Copy)]
+enum Why {
+    /// Not root: CI is, so a skip there is a failure.
+    Root,
+    /// A program is missing: CI installs it, so a skip there is a failure.
+    Package,
+    /// The host cannot run it: counted, not a failure.
+    Host,
+}
+
+/// Writes `SKIP test: why` to stderr (libtest captures `eprintln!`, not
+/// this) and appends `KIND<TAB>test<TAB>why` in one write to the file named
+/// by `BOXUTILS_SKIP_LOG`, which `.ci/run` counts.
+fn skipped(kind: Why, test: &str, why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "SKIP {test}: {why}");
+    if let Some(log) = std::env::var_os("BOXUTILS_SKIP_LOG") {
+        let kind = match kind {
+            Why::Root => "root",
+            Why::Package => "package",
+            Why::Host => "host",
+        };
+        let line = format!("{kind}\t{test}\t{why}\n");
+        let appended = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&log)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = appended {
+            panic!("cannot log the skip in {}: {e}", Path::new(&log).display());
+        }
+    }
+}
+
+/// Says something on stderr where `cargo test` shows it (not a skip).
+pub fn say(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{what}");
 }
 
 /// A name nobody else uses: `bxt-`, test name, PID and a counter (the CI
@@ -207,10 +333,7 @@ pub struct Mounted(pub PathBuf);
 impl Drop for Mounted {
     fn drop(&mut self) {
         if let Err(e) = umount2(&self.0, MntFlags::MNT_DETACH) {
-            skip(
-                "cleanup",
-                &format!("cannot detach {}: {e}", self.0.display()),
-            );
+            say(&format!("cleanup: cannot detach {}: {e}", self.0.display()));
         }
     }
 }
