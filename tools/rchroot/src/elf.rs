@@ -261,9 +261,8 @@ mod tests {
 
     #[test]
     fn host_cache_finds_libc() {
-        let Ok(bytes) = std::fs::read("/etc/ld.so.cache") else {
-            return;
-        };
+        // glibc's cache; the tests below assume a glibc host as well.
+        let bytes = std::fs::read("/etc/ld.so.cache").expect("/etc/ld.so.cache (a glibc host)");
         let entries = ld_so_cache(&bytes);
         assert!(entries.iter().any(|(n, p)| n == "libc.so.6" && p.exists()));
     }
