@@ -9,4 +9,5 @@ mod rlsns;
 mod rnsenter;
 mod runshare;
 mod rvethpair;
+mod parsers;
 mod security;
