@@ -3,11 +3,11 @@
 
 mod harness;
 
+mod parsers;
 mod rchroot;
 mod ripc;
 mod rlsns;
 mod rnsenter;
 mod runshare;
 mod rvethpair;
-mod parsers;
 mod security;
