@@ -3,6 +3,8 @@
 
 mod harness;
 
+mod badinput;
+
 mod parsers;
 mod rchroot;
 mod ripc;

@@ -14,6 +14,9 @@ use nix::sched::{unshare, CloneFlags};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
+mod machine;
+pub use machine::{in_sandbox, Machine};
+
 /// The directory of the binaries under test: `BOXUTILS_BIN_DIR` (an
 /// installed package), else this build's target directory, where the tool
 /// is built on first use (`cargo test` builds no other member's binaries).
