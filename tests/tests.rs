@@ -4,6 +4,7 @@
 mod harness;
 
 mod badinput;
+mod faults;
 
 mod parsers;
 mod rchroot;

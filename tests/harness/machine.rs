@@ -24,8 +24,9 @@ pub struct Machine {
     /// The links of the thread's network namespace.
     pub links: BTreeSet<String>,
     /// Directories below this process's own cgroup, in every hierarchy
-    /// (v1 and v2): those of other tests running now (`bxt-` not followed
-    /// by `mine`) left out.
+    /// (v1 and v2), named `bxt-MINE...`: the names a test gives the tools.
+    /// (Other directories come and go with other work on the machine: at a
+    /// root cgroup, with every other test and service.)
     pub cgroups: BTreeSet<PathBuf>,
     /// System V objects of the thread's IPC namespace: kind, key and id.
     pub sysv: BTreeSet<String>,
@@ -147,7 +148,7 @@ fn walk(dir: &Path, out: &mut BTreeSet<String>) {
 fn cgroups(mine: &str) -> BTreeSet<PathBuf> {
     let mut out = BTreeSet::new();
     for top in own_cgroups() {
-        below(&top, &top, mine, &mut out);
+        below(&top, mine, &mut out);
     }
     out
 }
@@ -189,18 +190,20 @@ fn own_cgroups() -> Vec<PathBuf> {
     out
 }
 
-fn below(top: &Path, dir: &Path, mine: &str, out: &mut BTreeSet<PathBuf>) {
+fn below(dir: &Path, mine: &str, out: &mut BTreeSet<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
-        if !path.is_dir() || name.starts_with("bxt-") && !name.starts_with(&format!("bxt-{mine}")) {
+        if !path.is_dir() {
             continue;
         }
-        below(top, &path, mine, out);
-        out.insert(path);
+        below(&path, mine, out);
+        if name.starts_with(&format!("bxt-{mine}")) {
+            out.insert(path);
+        }
     }
 }
 
