@@ -42,6 +42,9 @@ fn says_like_unshare(args: &[&str], stderr: &str) -> (Ran, Ran) {
     let (ours, theirs) = both(args);
     assert_eq!(ours.stderr, stderr);
     assert_eq!(as_unshare(&ours.stderr), theirs.stderr);
+    // A message is said on failure, with the anchor's exit code.
+    assert_ne!(ours.code, 0, "{ours:?}");
+    assert_eq!(ours.code, theirs.code, "{ours:?}\n{theirs:?}");
     (ours, theirs)
 }
 
@@ -175,7 +178,13 @@ fn ipc_namespace_hides_segments_both_ways() {
         .collect();
     assert_eq!(made.len(), 1, "{}", inside.stdout);
     let inner_key = made[0].split_whitespace().next().unwrap();
-    assert!(!run(anchor("ipcs").arg("-m")).stdout.contains(inner_key));
+    // The host's listing still shows the host's segment: a failed ipcs
+    // cannot pass for a hidden one.
+    let after = run(anchor("ipcs").arg("-m"));
+    assert!(
+        after.code == 0 && after.stdout.contains(&host_key) && !after.stdout.contains(inner_key),
+        "{after:?}"
+    );
 }
 
 #[test]

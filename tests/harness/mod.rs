@@ -330,6 +330,40 @@ fn on_thread<T: Send + 'static>(flags: CloneFlags, body: impl FnOnce() -> T + Se
     joined(thread)
 }
 
+/// [`run`] from a thread in a private mount namespace of its own (for
+/// `--pivot` and other commands that mount): whatever the command does
+/// wrong, no mount reaches the host; and the test fails when the command
+/// changed the mounts of its caller's namespace (it must make its own).
+pub fn run_in_own_mountns(c: &mut Command) -> Ran {
+    std::thread::scope(|scope| {
+        let thread = scope.spawn(|| {
+            unshare(CloneFlags::CLONE_FS | CloneFlags::CLONE_NEWNS).expect("unshare");
+            mount(
+                None::<&str>,
+                "/",
+                None::<&str>,
+                MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+                None::<&str>,
+            )
+            .expect("make / private");
+            let mounts =
+                || std::fs::read_to_string("/proc/thread-self/mountinfo").expect("mountinfo");
+            let before = mounts();
+            let ran = run(c);
+            assert_eq!(
+                mounts(),
+                before,
+                "{c:?} changed its caller's mounts: {ran:?}"
+            );
+            ran
+        });
+        match thread.join() {
+            Ok(ran) => ran,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
 /// Detaches a mount on drop.
 pub struct Mounted(pub PathBuf);
 
