@@ -674,12 +674,12 @@ fn kill_child_kills_the_child_when_runshare_dies() {
         (&["--kill-child=term"][..], true),
         (&["-f"][..], false),
     ] {
-        let mut tool = cmd("runshare")
-            .args(opts)
-            .args(["sleep", "1000"])
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut tool = crate::harness::Spawned::new(
+            cmd("runshare")
+                .args(opts)
+                .args(["sleep", "1000"])
+                .stdin(Stdio::null()),
+        );
         let pid = tool.id();
         let mut child = 0;
         assert!(eventually(|| {
@@ -714,15 +714,15 @@ fn forward_signals_passes_sigterm_to_the_child() {
         return;
     }
     let name = unique("fwd");
-    let mut tool = cmd("runshare")
-        .args(["--forward-signals", "sh", "-c"])
-        .arg(format!(
-            "trap 'exit 7' TERM; echo {name}; while :; do sleep 0.05; done"
-        ))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut tool = crate::harness::Spawned::new(
+        cmd("runshare")
+            .args(["--forward-signals", "sh", "-c"])
+            .arg(format!(
+                "trap 'exit 7' TERM; echo {name}; while :; do sleep 0.05; done"
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped()),
+    );
     let mut out = tool.stdout.take().unwrap();
     let mut first = [0u8; 4];
     std::io::Read::read_exact(&mut out, &mut first).unwrap();
@@ -741,12 +741,11 @@ fn sigterm_is_ignored_while_waiting_without_forward_signals() {
         return;
     }
     for mut tool in [cmd("runshare"), anchor("unshare")] {
-        let mut proc = tool
-            .args(["-f", "sh", "-c", "echo up; read line; exit 5"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut proc = crate::harness::Spawned::new(
+            tool.args(["-f", "sh", "-c", "echo up; read line; exit 5"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped()),
+        );
         let mut up = [0u8; 3];
         std::io::Read::read_exact(proc.stdout.as_mut().unwrap(), &mut up).unwrap();
         nix::sys::signal::kill(
@@ -988,18 +987,18 @@ fn sigkill_of_pid_1_from_the_host_ends_the_container() {
         return;
     }
     use std::os::unix::process::ExitStatusExt;
-    let mut tool = cmd("runshare")
-        .args([
-            "-fp",
-            "--mount-proc",
-            "sh",
-            "-c",
-            "sleep 1000 & echo up; wait",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut tool = crate::harness::Spawned::new(
+        cmd("runshare")
+            .args([
+                "-fp",
+                "--mount-proc",
+                "sh",
+                "-c",
+                "sleep 1000 & echo up; wait",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped()),
+    );
     let mut up = [0u8; 3];
     std::io::Read::read_exact(tool.stdout.as_mut().unwrap(), &mut up).unwrap();
     let init = children(tool.id())[0];

@@ -471,6 +471,61 @@ impl Process {
     }
 }
 
+/// A child that a test starts by hand (to signal it, feed it, read it):
+/// killed by PID on drop unless it was reaped, so a failing test leaves no
+/// process behind; [`Spawned::wait`] has a bound. Derefs to the [`Child`].
+pub struct Spawned(pub Child);
+
+impl Spawned {
+    /// Starts `command` as it is set up.
+    pub fn new(command: &mut Command) -> Spawned {
+        Spawned(
+            command
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}")),
+        )
+    }
+
+    /// Waits for the end of the child, [`RUN_LIMIT`] at most: then it is
+    /// killed (still unreaped, so by its own PID) and the test fails.
+    pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.0.try_wait()? {
+                return Ok(status);
+            }
+            if start.elapsed() > RUN_LIMIT {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+                panic!("a child ran longer than {RUN_LIMIT:?} and was killed");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl std::ops::Deref for Spawned {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Spawned {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Whether `pid` runs `sleep` and sleeps. Its name changes in the middle
 /// of execve, before close-on-exec descriptors are closed; asleep ('S'), it
 /// is past execve.
