@@ -21,7 +21,10 @@ fn key_lines(text: &str) -> Vec<&str> {
 
 /// ipcs's rows in the caller's namespace.
 fn rows() -> Vec<String> {
-    key_lines(&run(anchor("ipcs").arg("-a")).stdout)
+    // A failed ipcs would list nothing, and "nothing left" would pass.
+    let listed = run(anchor("ipcs").arg("-a"));
+    assert_eq!(listed.code, 0, "ipcs -a: {listed:?}");
+    key_lines(&listed.stdout)
         .into_iter()
         .map(str::to_string)
         .collect()

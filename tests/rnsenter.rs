@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::harness::{
-    self, anchor, cmd, have, in_mountns, in_netns, root, run, tempdir, Process, Ran,
+    self, anchor, cmd, have, in_mountns, in_netns, root, run, tempdir, unique, Process, Ran,
 };
 
 mod fds;
@@ -285,12 +285,8 @@ fn join_cgroup_is_cgroup_v2_only() {
     let t = target.pid.to_string();
     let v2 = nix::sys::statfs::statfs("/sys/fs/cgroup")
         .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC);
-    // The target is our child, in our cgroup: joining it moves nothing out.
-    let ours = run(cmd("rnsenter").args(["-t", &t, "-u", "-c", "cat", "/proc/self/cgroup"]));
-    if v2 {
-        let expected = fs::read_to_string(format!("/proc/{t}/cgroup")).unwrap();
-        assert_eq!((ours.code, ours.stdout), (0, expected));
-    } else {
+    if !v2 {
+        let ours = run(cmd("rnsenter").args(["-t", &t, "-u", "-c", "cat", "/proc/self/cgroup"]));
         assert_eq!(
             (ours.code, ours.stdout.as_str(), ours.stderr.as_str()),
             (
@@ -300,6 +296,45 @@ fn join_cgroup_is_cgroup_v2_only() {
             )
         );
     }
+    // The join itself, where /sys/fs/cgroup is cgroup v2 (mounted so in a
+    // mount namespace of the test's own on other hosts): the target moves
+    // to a cgroup of its own below ours, so a join that moved nothing fails.
+    in_mountns(move || {
+        if !v2 {
+            let mounted =
+                run(Command::new("mount").args(["-t", "cgroup2", "none", "/sys/fs/cgroup"]));
+            assert_eq!(mounted.code, 0, "{mounted:?}");
+        }
+        let v2_line = |text: &str| {
+            text.lines()
+                .find(|l| l.starts_with("0::"))
+                .map(str::to_string)
+                .expect("a cgroup v2 line")
+        };
+        let own = v2_line(&fs::read_to_string("/proc/self/cgroup").unwrap());
+        let parent = Path::new("/sys/fs/cgroup").join(own.trim_start_matches("0::/"));
+        let dir = parent.join(unique("join"));
+        fs::create_dir(&dir).unwrap();
+        /// Takes the target back to our cgroup and removes its own, on
+        /// every way out (before the target is killed).
+        struct Moved(PathBuf, PathBuf, String);
+        impl Drop for Moved {
+            fn drop(&mut self) {
+                let _ = fs::write(self.0.join("cgroup.procs"), &self.2);
+                let _ = fs::remove_dir(&self.1);
+            }
+        }
+        let _moved = Moved(parent, dir.clone(), t.clone());
+        fs::write(dir.join("cgroup.procs"), &t).unwrap();
+        let theirs = v2_line(&fs::read_to_string(format!("/proc/{t}/cgroup")).unwrap());
+        assert!(
+            theirs.ends_with(dir.file_name().unwrap().to_str().unwrap()),
+            "{theirs}"
+        );
+        let ours = run(cmd("rnsenter").args(["-t", &t, "-u", "-c", "cat", "/proc/self/cgroup"]));
+        assert_eq!(ours.code, 0, "{ours:?}");
+        assert_eq!(v2_line(&ours.stdout), theirs);
+    });
 }
 
 #[test]

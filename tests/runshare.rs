@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::harness::{
-    anchor, bin, children, cmd, eventually, have, in_mountns, nobody, root, run, tempdir, unique,
-    Mounted, Ran,
+    anchor, bin, children, cmd, eventually, have, in_mountns, nobody, root, run, run_into, tempdir,
+    unique, Mounted, Ran,
 };
 
 /// The same command line under runshare and under unshare.
@@ -42,6 +42,9 @@ fn says_like_unshare(args: &[&str], stderr: &str) -> (Ran, Ran) {
     let (ours, theirs) = both(args);
     assert_eq!(ours.stderr, stderr);
     assert_eq!(as_unshare(&ours.stderr), theirs.stderr);
+    // A message is said on failure, with the anchor's exit code.
+    assert_ne!(ours.code, 0, "{ours:?}");
+    assert_eq!(ours.code, theirs.code, "{ours:?}\n{theirs:?}");
     (ours, theirs)
 }
 
@@ -175,7 +178,13 @@ fn ipc_namespace_hides_segments_both_ways() {
         .collect();
     assert_eq!(made.len(), 1, "{}", inside.stdout);
     let inner_key = made[0].split_whitespace().next().unwrap();
-    assert!(!run(anchor("ipcs").arg("-m")).stdout.contains(inner_key));
+    // The host's listing still shows the host's segment: a failed ipcs
+    // cannot pass for a hidden one.
+    let after = run(anchor("ipcs").arg("-m"));
+    assert!(
+        after.code == 0 && after.stdout.contains(&host_key) && !after.stdout.contains(inner_key),
+        "{after:?}"
+    );
 }
 
 #[test]
@@ -772,12 +781,12 @@ fn kill_child_kills_the_child_when_runshare_dies() {
         (&["--kill-child=term"][..], true),
         (&["-f"][..], false),
     ] {
-        let mut tool = cmd("runshare")
-            .args(opts)
-            .args(["sleep", "1000"])
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut tool = crate::harness::Spawned::new(
+            cmd("runshare")
+                .args(opts)
+                .args(["sleep", "1000"])
+                .stdin(Stdio::null()),
+        );
         let pid = tool.id();
         let mut child = 0;
         assert!(eventually(|| {
@@ -812,15 +821,15 @@ fn forward_signals_passes_sigterm_to_the_child() {
         return;
     }
     let name = unique("fwd");
-    let mut tool = cmd("runshare")
-        .args(["--forward-signals", "sh", "-c"])
-        .arg(format!(
-            "trap 'exit 7' TERM; echo {name}; while :; do sleep 0.05; done"
-        ))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut tool = crate::harness::Spawned::new(
+        cmd("runshare")
+            .args(["--forward-signals", "sh", "-c"])
+            .arg(format!(
+                "trap 'exit 7' TERM; echo {name}; while :; do sleep 0.05; done"
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped()),
+    );
     let mut out = tool.stdout.take().unwrap();
     let mut first = [0u8; 4];
     std::io::Read::read_exact(&mut out, &mut first).unwrap();
@@ -839,12 +848,11 @@ fn sigterm_is_ignored_while_waiting_without_forward_signals() {
         return;
     }
     for mut tool in [cmd("runshare"), anchor("unshare")] {
-        let mut proc = tool
-            .args(["-f", "sh", "-c", "echo up; read line; exit 5"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut proc = crate::harness::Spawned::new(
+            tool.args(["-f", "sh", "-c", "echo up; read line; exit 5"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped()),
+        );
         let mut up = [0u8; 3];
         std::io::Read::read_exact(proc.stdout.as_mut().unwrap(), &mut up).unwrap();
         nix::sys::signal::kill(
@@ -1086,18 +1094,18 @@ fn sigkill_of_pid_1_from_the_host_ends_the_container() {
         return;
     }
     use std::os::unix::process::ExitStatusExt;
-    let mut tool = cmd("runshare")
-        .args([
-            "-fp",
-            "--mount-proc",
-            "sh",
-            "-c",
-            "sleep 1000 & echo up; wait",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut tool = crate::harness::Spawned::new(
+        cmd("runshare")
+            .args([
+                "-fp",
+                "--mount-proc",
+                "sh",
+                "-c",
+                "sleep 1000 & echo up; wait",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped()),
+    );
     let mut up = [0u8; 3];
     std::io::Read::read_exact(tool.stdout.as_mut().unwrap(), &mut up).unwrap();
     let init = children(tool.id())[0];
@@ -1287,8 +1295,8 @@ fn help_and_version_that_cannot_be_written_fail_like_unshare() {
                 .open("/dev/full")
                 .unwrap()
         };
-        let ours = run(cmd("runshare").arg(arg).stdout(full()));
-        let theirs = run(anchor("unshare").arg(arg).stdout(full()));
+        let ours = run_into(cmd("runshare").arg(arg), full());
+        let theirs = run_into(anchor("unshare").arg(arg), full());
         assert_eq!(ours.code, 1, "{arg}");
         assert_eq!(
             (ours.code, as_unshare(&ours.stderr)),

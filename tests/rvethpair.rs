@@ -188,11 +188,8 @@ fn sleeper_in_red() -> harness::Process {
 /// `rvethpair ARGS` (a batch) reading `input` on stdin, which succeeds.
 fn batch_from_stdin(args: &[&str], input: &[u8]) {
     use std::io::Write;
-    let mut child = harness::cmd("rvethpair")
-        .args(args)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        harness::Spawned::new(harness::cmd("rvethpair").args(args).stdin(Stdio::piped()));
     child.stdin.take().unwrap().write_all(input).unwrap();
     assert!(child.wait().unwrap().success());
 }
@@ -763,12 +760,12 @@ fn killed_netns_add_leaves_nothing_half_made() {
         use std::os::unix::fs::MetadataExt;
         let names: Vec<String> = (0..6).map(|i| format!("k{i}")).collect();
         for round in 0..20u64 {
-            let mut child = harness::cmd("rvethpair")
-                .args(["netns", "add"])
-                .args(&names)
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
+            let mut child = harness::Spawned::new(
+                harness::cmd("rvethpair")
+                    .args(["netns", "add"])
+                    .args(&names)
+                    .stderr(Stdio::null()),
+            );
             std::thread::sleep(Duration::from_micros(round * 300));
             let _ = child.kill();
             child.wait().unwrap();
@@ -808,11 +805,8 @@ fn killed_add_is_cleared_by_the_next_add() {
             &["--peer-gateway"],
         );
         for round in 0..20u64 {
-            let mut child = harness::cmd("rvethpair")
-                .args(&add)
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
+            let mut child =
+                harness::Spawned::new(harness::cmd("rvethpair").args(&add).stderr(Stdio::null()));
             std::thread::sleep(Duration::from_micros(round * 200));
             let _ = child.kill();
             child.wait().unwrap();
@@ -1263,7 +1257,7 @@ fn netns_list_without_run_netns_prints_what_ip_does() {
 #[test]
 fn a_digit_name_is_a_name_before_a_pid() {
     lab("a_digit_name_is_a_name_before_a_pid", || {
-        let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+        let mut sleeper = harness::Spawned::new(Command::new("sleep").arg("60"));
         let pid = sleeper.id().to_string();
         ok(ip(&["netns", "add", &pid]));
         ok(ip(&[

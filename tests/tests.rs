@@ -7,7 +7,10 @@
 
 mod harness;
 
+mod badinput;
 mod every_tool;
+mod faults;
+mod parsers;
 mod rcgexec;
 mod rchroot;
 mod ripc;

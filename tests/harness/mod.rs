@@ -14,6 +14,11 @@ use nix::sched::{unshare, CloneFlags};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
+mod machine;
+mod skip;
+pub use machine::{in_sandbox, Machine};
+pub use skip::{have, root, say, skip};
+
 /// The directory of the binaries under test: `BOXUTILS_BIN_DIR` (an
 /// installed package), else this build's target directory, where the tool
 /// is built on first use (`cargo test` builds no other member's binaries).
@@ -71,47 +76,104 @@ pub struct Ran {
     pub stderr: String,
 }
 
-/// Runs `c` to its end with stdin closed and collects what it did.
+/// How long one command may run before [`run`] kills it by PID and fails
+/// the test: no test waits without a bound.
+pub const RUN_LIMIT: Duration = Duration::from_secs(120);
+
+/// Runs `c` to its end with stdin closed and collects what it did; a
+/// command still running after [`RUN_LIMIT`] is killed and the test fails.
 pub fn run(c: &mut Command) -> Ran {
+    run_within(c, RUN_LIMIT)
+}
+
+/// [`run`] with stdout sent to `stdout` (then [`Ran::stdout`] is empty).
+pub fn run_into(c: &mut Command, stdout: std::fs::File) -> Ran {
+    bounded(c, Some(stdout), RUN_LIMIT)
+}
+
+/// [`run`] with a bound of `limit`: the command is killed by PID (before
+/// it is reaped, so the PID is still its own) when it runs longer, and the
+/// test fails; so it does when a process the command left behind keeps its
+/// stdout or stderr open past the bound.
+pub fn run_within(c: &mut Command, limit: Duration) -> Ran {
+    bounded(c, None, limit)
+}
+
+fn bounded(c: &mut Command, stdout: Option<std::fs::File>, limit: Duration) -> Ran {
+    use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
-    let out = c
+    use std::sync::mpsc;
+    let deadline = Instant::now() + limit;
+    let mut child = c
         .stdin(Stdio::null())
-        .output()
+        .stdout(stdout.map_or_else(Stdio::piped, Stdio::from))
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"));
-    let code = out
-        .status
+    let pid = Pid::from_raw(child.id() as i32);
+    let (tx, rx) = mpsc::channel();
+    let out_pipe = child
+        .stdout
+        .take()
+        .map(|p| (true, Box::new(p) as Box<dyn Read + Send>));
+    let err_pipe = child
+        .stderr
+        .take()
+        .map(|p| (false, Box::new(p) as Box<dyn Read + Send>));
+    let mut ends = 1;
+    for (is_out, mut pipe) in [out_pipe, err_pipe].into_iter().flatten() {
+        let tx = tx.clone();
+        ends += 1;
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            let _ = tx.send(Ended::Output(is_out, bytes));
+        });
+    }
+    std::thread::spawn(move || {
+        let _ = tx.send(Ended::Status(child.wait()));
+    });
+    let (mut status, mut out, mut err) = (None, Vec::new(), Vec::new());
+    let mut killed = false;
+    for _ in 0..ends {
+        let next = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(next) => next,
+            Err(_) if status.is_none() && !killed => {
+                // Not reaped yet (its waiter would have sent the status):
+                // the PID is still the command's.
+                let _ = kill(pid, Signal::SIGKILL);
+                killed = true;
+                rx.recv().expect("the waiter sends the status")
+            }
+            Err(_) => panic!("{c:?}: a process it left keeps its output open past {limit:?}"),
+        };
+        match next {
+            Ended::Status(s) => status = Some(s.unwrap_or_else(|e| panic!("wait {c:?}: {e}"))),
+            Ended::Output(true, bytes) => out = bytes,
+            Ended::Output(false, bytes) => err = bytes,
+        }
+    }
+    let status = status.expect("the waiter sends the status");
+    assert!(
+        !killed,
+        "{c:?} ran longer than {limit:?} and was killed: {}",
+        String::from_utf8_lossy(&err)
+    );
+    let code = status
         .code()
-        .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
     Ran {
         code,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
     }
 }
 
-/// True when root; else writes `SKIP test: needs root` where libtest shows it.
-pub fn root(test: &str) -> bool {
-    let is_root = nix::unistd::geteuid().is_root();
-    if !is_root {
-        skip(test, "needs root");
-    }
-    is_root
-}
-
-/// True when `program` is on PATH; else a visible skip.
-pub fn have(test: &str, program: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()));
-    if !found {
-        skip(test, &format!("{program} is not installed"));
-    }
-    found
-}
-
-/// Says, where `cargo test` shows it, that a test did not run and why.
-pub fn skip(test: &str, why: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIP {test}: {why}");
+/// What one of [`run_within`]'s helper threads saw end.
+enum Ended {
+    Status(std::io::Result<std::process::ExitStatus>),
+    /// All of stdout (true) or stderr (false).
+    Output(bool, Vec<u8>),
 }
 
 /// A name nobody else uses: `bxt-`, test name, PID and a counter (the CI
@@ -201,16 +263,47 @@ fn on_thread<T: Send + 'static>(flags: CloneFlags, body: impl FnOnce() -> T + Se
     joined(thread)
 }
 
+/// [`run`] from a thread in a private mount namespace of its own (for
+/// `--pivot` and other commands that mount): whatever the command does
+/// wrong, no mount reaches the host; and the test fails when the command
+/// changed the mounts of its caller's namespace (it must make its own).
+pub fn run_in_own_mountns(c: &mut Command) -> Ran {
+    std::thread::scope(|scope| {
+        let thread = scope.spawn(|| {
+            unshare(CloneFlags::CLONE_FS | CloneFlags::CLONE_NEWNS).expect("unshare");
+            mount(
+                None::<&str>,
+                "/",
+                None::<&str>,
+                MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+                None::<&str>,
+            )
+            .expect("make / private");
+            let mounts =
+                || std::fs::read_to_string("/proc/thread-self/mountinfo").expect("mountinfo");
+            let before = mounts();
+            let ran = run(c);
+            assert_eq!(
+                mounts(),
+                before,
+                "{c:?} changed its caller's mounts: {ran:?}"
+            );
+            ran
+        });
+        match thread.join() {
+            Ok(ran) => ran,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
 /// Detaches a mount on drop.
 pub struct Mounted(pub PathBuf);
 
 impl Drop for Mounted {
     fn drop(&mut self) {
         if let Err(e) = umount2(&self.0, MntFlags::MNT_DETACH) {
-            skip(
-                "cleanup",
-                &format!("cannot detach {}: {e}", self.0.display()),
-            );
+            say(&format!("cleanup: cannot detach {}: {e}", self.0.display()));
         }
     }
 }
@@ -308,6 +401,61 @@ impl Process {
             .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
         let pid = outer.id() as i32;
         Process { outer, pid }
+    }
+}
+
+/// A child that a test starts by hand (to signal it, feed it, read it):
+/// killed by PID on drop unless it was reaped, so a failing test leaves no
+/// process behind; [`Spawned::wait`] has a bound. Derefs to the [`Child`].
+pub struct Spawned(pub Child);
+
+impl Spawned {
+    /// Starts `command` as it is set up.
+    pub fn new(command: &mut Command) -> Spawned {
+        Spawned(
+            command
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}")),
+        )
+    }
+
+    /// Waits for the end of the child, [`RUN_LIMIT`] at most: then it is
+    /// killed (still unreaped, so by its own PID) and the test fails.
+    pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.0.try_wait()? {
+                return Ok(status);
+            }
+            if start.elapsed() > RUN_LIMIT {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+                panic!("a child ran longer than {RUN_LIMIT:?} and was killed");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl std::ops::Deref for Spawned {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Spawned {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 }
 

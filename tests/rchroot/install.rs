@@ -300,14 +300,14 @@ fn install_killed_anywhere_is_finished_by_the_next_run() {
     let dir = new_root("install_killed");
     // SIGKILL at spread-out moments of the copy; no undo runs then.
     for i in 0..30u64 {
-        let mut child = cmd("rchroot")
-            .arg("--install")
-            .arg(dir.path())
-            .args(programs)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = crate::harness::Spawned::new(
+            cmd("rchroot")
+                .arg("--install")
+                .arg(dir.path())
+                .args(programs)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
         std::thread::sleep(std::time::Duration::from_micros(i * 300));
         let _ = child.kill();
         child.wait().unwrap();

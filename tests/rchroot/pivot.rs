@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{installed, new_root};
-use crate::harness::{bin, cmd, have, mount_points, root, run, tempdir};
+use crate::harness::{bin, cmd, have, mount_points, root, run, run_in_own_mountns, tempdir};
 
 /// The host (this process's mount namespace) has no mount at or below
 /// `path`; other tests' mounts elsewhere do not matter.
@@ -44,7 +44,7 @@ fn pivot_cannot_be_escaped_but_chroot_can() {
         "{plain:?}"
     );
     std::fs::remove_dir(dir.path().join("x")).unwrap();
-    let pivoted = run(cmd("rchroot").arg("--pivot").arg(dir.path()).args(probe));
+    let pivoted = run_in_own_mountns(cmd("rchroot").arg("--pivot").arg(dir.path()).args(probe));
     assert_eq!(
         (pivoted.code, pivoted.stdout.as_str()),
         (0, "jailed\n"),
@@ -60,10 +60,12 @@ fn pivot_leaves_only_newroot_and_proc_mounted() {
     }
     let dir = installed("pivot_mounts", &["/bin/cat"]);
     std::fs::create_dir(dir.path().join("proc")).unwrap();
-    let ran = run(cmd("rchroot")
-        .args(["--pivot", "--mount-proc"])
-        .arg(dir.path())
-        .args(["/bin/cat", "/proc/self/mountinfo"]));
+    let ran = run_in_own_mountns(
+        cmd("rchroot")
+            .args(["--pivot", "--mount-proc"])
+            .arg(dir.path())
+            .args(["/bin/cat", "/proc/self/mountinfo"]),
+    );
     assert_eq!(ran.code, 0, "{ran:?}");
     let points: Vec<&str> = ran
         .stdout
@@ -86,7 +88,7 @@ fn pivot_refuses_the_old_root() {
             .count()
     };
     let before = on_root();
-    let ran = run(cmd("rchroot").args(["--pivot", "/", "/bin/true"]));
+    let ran = run_in_own_mountns(cmd("rchroot").args(["--pivot", "/", "/bin/true"]));
     assert_eq!(ran.code, 125);
     assert_eq!(
         ran.stderr,
@@ -102,10 +104,12 @@ fn pivot_mount_proc_refuses_a_proc_symlink() {
     }
     let dir = installed("proc_symlink", &["/bin/true"]);
     std::os::unix::fs::symlink("/proc", dir.path().join("proc")).unwrap();
-    let ran = run(cmd("rchroot")
-        .args(["--pivot", "--mount-proc"])
-        .arg(dir.path())
-        .arg("/bin/true"));
+    let ran = run_in_own_mountns(
+        cmd("rchroot")
+            .args(["--pivot", "--mount-proc"])
+            .arg(dir.path())
+            .arg("/bin/true"),
+    );
     assert_eq!(ran.code, 125);
     assert_eq!(
         ran.stderr,
@@ -125,15 +129,17 @@ fn pivot_with_a_dev_symlink_stays_in_root() {
     let victim = tempdir("dev_victim");
     let dir = installed("dev_symlink", &["/bin/sh", "/bin/mkdir"]);
     std::os::unix::fs::symlink(victim.path(), dir.path().join("dev")).unwrap();
-    let ran = run(cmd("rchroot")
-        .arg("--pivot")
-        .arg(dir.path())
-        .args([
-            "/bin/sh",
-            "-c",
-            r#"/bin/mkdir -p "$0" && : > /dev/ptmx && echo done"#,
-        ])
-        .arg(victim.path()));
+    let ran = run_in_own_mountns(
+        cmd("rchroot")
+            .arg("--pivot")
+            .arg(dir.path())
+            .args([
+                "/bin/sh",
+                "-c",
+                r#"/bin/mkdir -p "$0" && : > /dev/ptmx && echo done"#,
+            ])
+            .arg(victim.path()),
+    );
     assert_eq!((ran.code, ran.stdout.as_str()), (0, "done\n"), "{ran:?}");
     assert!(std::fs::read_dir(victim.path()).unwrap().next().is_none());
     // The link was followed inside NEWROOT.
@@ -161,11 +167,13 @@ fn proc_self_exe_entry_point_cannot_reach_the_binary() {
         std::fs::Permissions::from_mode(0o755),
     )
     .unwrap();
-    let ran = run(Command::new(&copy)
-        .env("LC_ALL", "C")
-        .args(["--pivot", "--mount-proc"])
-        .arg(dir.path())
-        .arg("/bin/sh"));
+    let ran = run_in_own_mountns(
+        Command::new(&copy)
+            .env("LC_ALL", "C")
+            .args(["--pivot", "--mount-proc"])
+            .arg(dir.path())
+            .arg("/bin/sh"),
+    );
     assert_eq!(ran.code, 126, "{ran:?}");
     assert_eq!(
         ran.stderr,
@@ -188,6 +196,14 @@ fn mount_proc_never_follows_a_swapped_proc() {
     std::fs::create_dir(&proc_dir).unwrap();
     std::os::unix::fs::symlink(victim.path(), &link).unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Stops the swapping on every way out, a failed assertion included.
+    struct Stop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let _stop = Stop(stop.clone());
     let swapper = {
         let (stop, a, b) = (stop.clone(), proc_dir.clone(), link.clone());
         std::thread::spawn(move || {
@@ -200,10 +216,12 @@ fn mount_proc_never_follows_a_swapped_proc() {
     };
     let mut outcomes = std::collections::BTreeSet::new();
     for _ in 0..200 {
-        let ran = run(cmd("rchroot")
-            .args(["--pivot", "--mount-proc"])
-            .arg(dir.path())
-            .args(["/bin/cat", "/proc/self/mountinfo"]));
+        let ran = run_in_own_mountns(
+            cmd("rchroot")
+                .args(["--pivot", "--mount-proc"])
+                .arg(dir.path())
+                .args(["/bin/cat", "/proc/self/mountinfo"]),
+        );
         if ran.code == 0 {
             // Whatever the name the directory has by now, proc is on it,
             // inside NEWROOT.
@@ -217,6 +235,13 @@ fn mount_proc_never_follows_a_swapped_proc() {
             assert!(["/proc", "/proc-link"].contains(&points[1]), "{points:?}");
         } else if ran.code == 125 {
             assert!(ran.stderr.ends_with(": must be a directory\n"), "{ran:?}");
+        } else if ran.code == 1 {
+            // proc went on the directory under its other name: cat finds
+            // no /proc/self inside (the link's target is not in NEWROOT).
+            assert_eq!(
+                ran.stderr,
+                "/bin/cat: /proc/self/mountinfo: No such file or directory\n"
+            );
         }
         outcomes.insert(ran.code);
     }

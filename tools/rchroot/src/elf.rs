@@ -293,9 +293,8 @@ mod tests {
 
     #[test]
     fn host_cache_finds_libc() {
-        let Ok(bytes) = std::fs::read("/etc/ld.so.cache") else {
-            return;
-        };
+        // glibc's cache; the tests below assume a glibc host as well.
+        let bytes = std::fs::read("/etc/ld.so.cache").expect("/etc/ld.so.cache (a glibc host)");
         let entries = ld_so_cache(&bytes);
         assert!(entries.iter().any(|(n, p)| n == "libc.so.6" && p.exists()));
     }
@@ -315,5 +314,91 @@ mod tests {
             expand_origin("$ORIGIN/../lib:${ORIGIN}", Path::new("/opt/x/bin")),
             Path::new("/opt/x/bin/../lib:/opt/x/bin")
         );
+    }
+}
+
+/// Property tests (SECURITY.md, "Parsers"): a program file whose ELF header
+/// or body is damaged, or that is not ELF at all, gives a closure or an
+/// error naming the file, never a panic.
+#[cfg(test)]
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A file in a temp dir of this test, removed on drop.
+    struct Written(PathBuf);
+
+    impl Written {
+        fn new(bytes: &[u8]) -> Written {
+            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path =
+                std::env::temp_dir().join(format!("boxutils-elf-prop-{}-{n}", std::process::id()));
+            std::fs::write(&path, bytes).unwrap();
+            Written(path)
+        }
+    }
+
+    impl Drop for Written {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn checked(bytes: &[u8]) -> Result<(), TestCaseError> {
+        let file = Written::new(bytes);
+        match closure(&file.0) {
+            Ok(found) => prop_assert_eq!(&found.files[0], &file.0),
+            Err(e) => {
+                let msg = format!("{e:#}");
+                prop_assert!(
+                    msg.starts_with(&format!("cannot parse '{}'", file.0.display())),
+                    "{}",
+                    msg
+                );
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn damaged_headers_never_panic(
+            flips in proptest::collection::vec((0usize..128, any::<u8>()), 1..6),
+        ) {
+            let mut bytes = std::fs::read("/bin/true").unwrap();
+            for (at, value) in flips {
+                bytes[at] = value;
+            }
+            checked(&bytes)?;
+        }
+
+        #[test]
+        fn damaged_bodies_never_panic(
+            flips in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 1..12),
+        ) {
+            let mut bytes = std::fs::read("/bin/true").unwrap();
+            let len = bytes.len();
+            for (at, value) in flips {
+                bytes[at.index(len)] = value;
+            }
+            checked(&bytes)?;
+        }
+
+        #[test]
+        fn any_bytes_after_the_magic_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut bytes = b"\x7fELF".to_vec();
+            bytes.extend(tail);
+            checked(&bytes)?;
+        }
+
+        #[test]
+        fn any_first_line_is_a_script_or_not(head in "#!\\PC{0,40}\n?|\\PC{0,20}") {
+            let file = Written::new(head.as_bytes());
+            let _ = shebang(&file.0);
+            let _ = closure(&file.0);
+        }
     }
 }

@@ -345,3 +345,48 @@ mod tests {
         }
     }
 }
+
+/// Property tests (SECURITY.md, "Parsers"): any text is a size or a clear
+/// refusal (EINVAL, ERANGE), never a panic; sizes written out read back.
+#[cfg(test)]
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_is_a_size_or_einval_or_erange(text in "\\PC{0,24}") {
+            if let Err(e) = parse_size(&text) {
+                prop_assert!(matches!(e, Errno::EINVAL | Errno::ERANGE), "{text:?}: {e}");
+            }
+        }
+
+        #[test]
+        fn size_like_text_never_panics(text in "[ +-]?(0x)?[0-9a-fA-F]{0,22}(\\.[0-9]{0,22})?[KMGTPEZYkmgtpezyiBb]{0,3}") {
+            let _ = parse_size(&text);
+        }
+
+        #[test]
+        fn numbers_and_suffixes_read_back(n in any::<u64>(), power in 0u32..=8, decimal in any::<bool>()) {
+            let (text, want) = match power {
+                0 => (n.to_string(), Some(n)),
+                _ => {
+                    let letter = b"KMGTPEZY"[power as usize - 1] as char;
+                    let base: u64 = if decimal { 1000 } else { 1024 };
+                    let want = base.checked_pow(power).and_then(|b| n.checked_mul(b));
+                    (format!("{n}{letter}{}", if decimal { "B" } else { "" }), want)
+                }
+            };
+            match want {
+                Some(want) => prop_assert_eq!(parse_size(&text), Ok(want)),
+                None => prop_assert_eq!(parse_size(&text), Err(Errno::ERANGE)),
+            }
+        }
+
+        #[test]
+        fn every_size_prints_in_seven_bytes(n in any::<u64>()) {
+            let text = human(n);
+            prop_assert!(text.len() <= 7 && text.ends_with(|c: char| "BKMGTPE".contains(c)), "{}", text);
+        }
+    }
+}

@@ -111,17 +111,15 @@ mod tests {
 
     #[test]
     fn own_namespaces_have_a_kind() {
-        let Ok(f) = File::open("/proc/self/ns/net") else {
-            return;
-        };
+        // Every Linux this runs on has network namespaces.
+        let f = File::open("/proc/self/ns/net").unwrap();
         assert_eq!(kind(&f), Some(Kind::Net));
     }
 
     #[test]
     fn own_network_namespace_answers_netlink() {
-        let (Some(nl), Ok(f)) = (Netlink::open(), File::open("/proc/self/ns/net")) else {
-            return;
-        };
+        let nl = Netlink::open().expect("a NETLINK_ROUTE socket");
+        let f = File::open("/proc/self/ns/net").unwrap();
         assert_ne!(nl.nsid(&f), NsId::Unknown);
     }
 }

@@ -360,11 +360,11 @@ fn cgroup_procs_of(target: &Target) -> anyhow::Result<OwnedFd> {
     }
     let file = File::from(target.open_file("cgroup", OFlag::O_RDONLY)?);
     let text = std::io::read_to_string(file).context("failed to get cgroup path")?;
+    // The v2 line, `0::PATH`: on a host that also has v1 hierarchies the
+    // first line is one of theirs.
     let path = text
         .lines()
-        .next()
-        .and_then(|line| line.rsplit_once(':'))
-        .map(|(_, path)| path)
+        .find_map(|line| line.strip_prefix("0::"))
         .context("failed to get cgroup path")?;
     let procs = format!("/sys/fs/cgroup/{path}/cgroup.procs");
     nix::fcntl::open(

@@ -67,6 +67,12 @@ impl Spec {
         if range.count == 0 {
             bail!("invalid mapping '{s}': a count of 0 maps nothing");
         }
+        // The kernel's rule (map_write): no range runs past the last ID,
+        // 4294967294 ((uid_t) -1 is no ID).
+        let end = |first: u32| u64::from(first) + u64::from(range.count);
+        if end(range.inner).max(end(range.outer)) > u64::from(u32::MAX) {
+            bail!("invalid mapping '{s}': the range runs past ID 4294967294");
+        }
         Ok(Spec::Range(range))
     }
 
@@ -180,7 +186,8 @@ pub fn merge(ranges: &[Range], outer: u32, inner: Option<u32>) -> Vec<Range> {
         }
         let outer_offset = outer.saturating_sub(map.outer).min(map.count);
         let inner_offset = inner_id.saturating_sub(map.inner).min(map.count);
-        let step = |start: u32, skip: u32| start + u32::from(start == skip);
+        // Wrapping, as util-linux's C does: a range may end at the last ID.
+        let step = |start: u32, skip: u32| start.wrapping_add(u32::from(start == skip));
         let lo = Range {
             outer: map.outer,
             inner: map.inner,
@@ -475,5 +482,114 @@ mod tests {
             check(&map, "uid").unwrap_err().to_string(),
             "uid map has 341 ranges, the kernel takes at most 340"
         );
+    }
+}
+
+/// Property tests (SECURITY.md, "Parsers"): map arguments and map files of
+/// any shape are read or refused with a message, never a panic; a map that
+/// passes [`check`] is one the kernel takes (no shared ID, ≤ 340 lines).
+#[cfg(test)]
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn a_range() -> impl Strategy<Value = Range> {
+        (any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(inner, outer, count)| Range {
+            inner,
+            outer,
+            count,
+        })
+    }
+
+    fn small_range() -> impl Strategy<Value = Range> {
+        (0u32..2000, 0u32..2000, 1u32..500).prop_map(|(inner, outer, count)| Range {
+            inner,
+            outer,
+            count,
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_argument_is_a_spec_or_named(text in "\\PC{0,24}|[0-9:,-]{0,24}") {
+            match Spec::parse(&text) {
+                Ok(Spec::Range(_)) => prop_assert!(text.contains(':') || text.contains(',')),
+                Ok(_) => prop_assert!(text == "auto" || text == "all"),
+                Err(e) => {
+                    let want = format!("invalid mapping '{text}'");
+                    prop_assert!(e.to_string().starts_with(&want), "{}", e);
+                }
+            }
+        }
+
+        #[test]
+        fn both_forms_read_back_or_are_refused_past_the_last_id(r in prop_oneof![a_range(), small_range()]) {
+            let new = format!("{}:{}:{}", r.inner, r.outer, r.count);
+            let old = format!("{},{},{}", r.outer, r.inner, r.count);
+            let fits = |first: u32| u64::from(first) + u64::from(r.count) <= u64::from(u32::MAX);
+            for text in [new, old] {
+                match Spec::parse(&text) {
+                    Ok(spec) => prop_assert!(spec == Spec::Range(r) && fits(r.inner) && fits(r.outer)),
+                    Err(e) => {
+                        prop_assert!(!(fits(r.inner) && fits(r.outer)));
+                        prop_assert_eq!(e.to_string(), format!("invalid mapping '{text}': the range runs past ID 4294967294"));
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn merge_never_panics_and_check_refuses_what_the_kernel_would(
+            ranges in proptest::collection::vec(prop_oneof![a_range(), small_range()], 0..5),
+            outer in any::<u32>(),
+            inner in proptest::option::of(any::<u32>()),
+        ) {
+            // Only ranges Spec::parse takes reach merge.
+            let fits = |r: &Range| [r.inner, r.outer].iter().all(|&f| u64::from(f) + u64::from(r.count) <= u64::from(u32::MAX));
+            let ranges: Vec<Range> = ranges.into_iter().filter(fits).collect();
+            let map = merge(&ranges, outer, inner);
+            if check(&map, "uid").is_ok() {
+                let span = |s: u32, c: u32| (u64::from(s), u64::from(s) + u64::from(c));
+                for (i, a) in map.iter().enumerate() {
+                    for b in &map[i + 1..] {
+                        for (x, y) in [(span(a.inner, a.count), span(b.inner, b.count)), (span(a.outer, a.count), span(b.outer, b.count))] {
+                            prop_assert!(x.1 <= y.0 || y.1 <= x.0, "{map:?}");
+                        }
+                    }
+                }
+                prop_assert!(map.len() <= MAX_LINES);
+            }
+        }
+
+        #[test]
+        fn rendered_maps_read_back_through_all(map in proptest::collection::vec(small_range(), 0..20)) {
+            let dir = std::env::temp_dir().join(format!("boxutils-idmap-prop-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let file = dir.join(format!("{:x}", map.iter().map(|r| u64::from(r.inner) * 7 + u64::from(r.count)).sum::<u64>()));
+            std::fs::write(&file, render(&map)).unwrap();
+            let back = kernel_map(&file);
+            let _ = std::fs::remove_file(&file);
+            let _ = std::fs::remove_dir(&dir);
+            let want: Vec<Range> = map.iter().map(|r| Range { inner: r.inner, outer: r.inner, count: r.count }).collect();
+            prop_assert_eq!(back.unwrap(), want);
+        }
+
+        #[test]
+        fn subid_files_of_any_shape_are_read_or_refused(text in "([a-z0-9]{0,6}:[0-9a-z -]{0,8}:[0-9 x-]{0,8}\n){0,4}|\\PC{0,40}") {
+            let dir = std::env::temp_dir().join(format!("boxutils-subid-prop-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let file = dir.join(format!("{}", text.len()));
+            std::fs::write(&file, &text).unwrap();
+            let got = subid_range(&file, &User { uid: 0, name: "root".into() });
+            let _ = std::fs::remove_file(&file);
+            let _ = std::fs::remove_dir(&dir);
+            if let Err(e) = got {
+                let msg = e.to_string();
+                prop_assert!(
+                    msg.starts_with("failed to parse subid map: '") || msg.starts_with("no line matching user \"root\""),
+                    "{}", msg
+                );
+            }
+        }
     }
 }

@@ -286,3 +286,56 @@ mod tests {
         }
     }
 }
+
+/// Property tests (SECURITY.md, "Parsers"): a batch file of any shape is
+/// split into commands or refused line by line with a message, never a
+/// panic; words written out plainly or quoted read back.
+#[cfg(test)]
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_splits_into_numbered_commands(text in "\\PC{0,120}|[a-z0-9 \\\\#'\"\n\t]{0,120}") {
+            let lines = text.split_inclusive('\n').count();
+            let mut last = 0;
+            for (line, words) in commands(&text) {
+                prop_assert!(line > last && line <= lines, "line {line} of {lines}");
+                last = line;
+                match words {
+                    Ok(words) => {
+                        prop_assert!(!words.is_empty());
+                        // Every command is planned or refused, with one line.
+                        if let Err(e) = plan(&words, false) {
+                            prop_assert!(!common::error::one_line(&e).contains('\n'));
+                        }
+                    }
+                    Err(e) => {
+                        let msg = e.to_string();
+                        prop_assert!(msg == "unterminated quoted string" || msg == "missing continuation line", "{}", msg);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn words_read_back(words in proptest::collection::vec("[a-z0-9./-]{1,8}|'[a-z #\"]{0,6}'|\"[a-z ']{0,6}\"", 1..6)) {
+            let text = format!("{}\n", words.join(" "));
+            let want: Vec<String> = words
+                .iter()
+                .map(|w| match w.chars().next() {
+                    Some('\'' | '"') => w[1..w.len() - 1].to_string(),
+                    _ => w.to_string(),
+                })
+                .collect();
+            // A quoted `#` still ends the line, as in ip.
+            let cut = text.find('#');
+            let got = commands(&text);
+            if cut.is_none() {
+                prop_assert_eq!(got.len(), 1);
+                prop_assert_eq!(got[0].1.as_ref().unwrap(), &want);
+            }
+        }
+    }
+}
