@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod labs;
 mod rchroot;
 mod ripc;
 mod rlsns;
