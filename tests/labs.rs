@@ -83,7 +83,7 @@ fn lab_command(bin_dir: &Path, state: &Path, name: &str, rootless: bool) -> Comm
 
 /// A directory for the labs' undo lists that nobody may write too.
 fn state_dir(test: &str) -> tempfile::TempDir {
-    let dir = harness::tempdir(test);
+    let dir = harness::tempdir(&format!("state-{test}"));
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777))
         .expect("chmod the state dir");
     dir
@@ -189,12 +189,47 @@ fn lab06_user_namespace_support() {
 }
 
 #[test]
+fn lab07_net_namespace_done_right() {
+    check_lab(
+        "lab07_net_namespace_done_right",
+        "07-netns.sh",
+        &["rvethpair", "rnsenter"],
+        false,
+    );
+}
+
+#[test]
+fn lab12_namespaces_listed() {
+    check_lab("lab12_namespaces_listed", "12-lsns.sh", &["rlsns"], false);
+}
+
+#[test]
 fn lab13_pid_namespace_inside_and_out() {
     check_lab(
         "lab13_pid_namespace_inside_and_out",
         "13-pidns-host.sh",
         &["rnsenter", "rlsns"],
         false,
+    );
+}
+
+#[test]
+fn lab14_two_netns_joined_by_a_veth_pair() {
+    check_lab(
+        "lab14_two_netns_joined_by_a_veth_pair",
+        "14-veth.sh",
+        &["rvethpair", "rnsenter"],
+        false,
+    );
+}
+
+#[test]
+fn lab15_user_namespace_as_nobody() {
+    check_lab(
+        "lab15_user_namespace_as_nobody",
+        "15-userns-rootless.sh",
+        &["rnsenter"],
+        true,
     );
 }
 
