@@ -199,6 +199,21 @@ fn lab07_net_namespace_done_right() {
 }
 
 #[test]
+fn lab08_cgroup_limits() {
+    check_lab("lab08_cgroup_limits", "08-cgroups.sh", &["rcgexec"], false);
+}
+
+#[test]
+fn lab10_resource_monitoring() {
+    check_lab(
+        "lab10_resource_monitoring",
+        "10-monitoring.sh",
+        &["rcgexec"],
+        false,
+    );
+}
+
+#[test]
 fn lab12_namespaces_listed() {
     check_lab("lab12_namespaces_listed", "12-lsns.sh", &["rlsns"], false);
 }

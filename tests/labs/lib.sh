@@ -318,3 +318,42 @@ make_rootfs() {
     echo "root:x:0:0:root:/root:/bin/sh" >"$dir/etc/passwd"
     echo "root:x:0:" >"$dir/etc/group"
 }
+
+# cg_files PID: the memory, CPU and task limit files of PID's cgroups, on
+# cgroup v1 (a hierarchy per controller) or v2 (one tree with controllers).
+cg_files() {
+    local ctrls path root=/sys/fs/cgroup
+    while IFS=: read -r _ ctrls path; do
+        case ",$ctrls," in
+        *,memory,*) echo "$root/memory$path/memory.limit_in_bytes" ;;
+        *,pids,*) echo "$root/pids$path/pids.max" ;;
+        *,cpu,*) echo "$root/cpu$path/cpu.cfs_quota_us" "$root/cpu$path/cpu.cfs_period_us" ;;
+        ,,) [ -e "$root/cgroup.controllers" ] && echo "$root$path/"{memory.max,cpu.max,pids.max} ;;
+        esac
+    done <"/proc/$1/cgroup" | tr ' ' '\n' | sed 's|/\./|/|; s|//*|/|g'
+}
+
+# lab_child PID NAME: waits until PID's first child runs NAME; its PID.
+lab_child() {
+    local child _
+    for _ in $(seq 200); do
+        child=$(cat "/proc/$1/task/$1/children" 2>/dev/null) child=${child%% *}
+        if [ -n "$child" ] && [ "$(cat "/proc/$child/comm" 2>/dev/null)" = "$2" ]; then
+            echo "$child"
+            return 0
+        fi
+        sleep 0.05
+    done
+    lab_fail "no child of $1 runs $2"
+}
+
+# cg_remove NAME: removes every cgroup named NAME (in any hierarchy) after
+# killing what runs in it; for the undo of a command that rcgexec (killed
+# itself) could not clean up after.
+cg_remove() {
+    local dir pid
+    while read -r dir; do
+        for pid in $(cat "$dir/cgroup.procs" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+        for _ in $(seq 100); do rmdir "$dir" 2>/dev/null && break; sleep 0.05; done
+    done < <(find /sys/fs/cgroup -depth -type d -name "$1" 2>/dev/null)
+}
