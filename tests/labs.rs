@@ -214,6 +214,16 @@ fn lab10_resource_monitoring() {
 }
 
 #[test]
+fn lab09_layers() {
+    check_lab("lab09_layers", "09-layers.sh", &["roverlay"], false);
+}
+
+#[test]
+fn lab11_overlay() {
+    check_lab("lab11_overlay", "11-overlay.sh", &["roverlay"], false);
+}
+
+#[test]
 fn lab12_namespaces_listed() {
     check_lab("lab12_namespaces_listed", "12-lsns.sh", &["rlsns"], false);
 }
@@ -248,11 +258,45 @@ fn lab15_user_namespace_as_nobody() {
     );
 }
 
-/// The lab the interruption tests stop: lab 13 after its step 3, when its
-/// container (runshare and a sleeping PID 1) runs in the background.
-const STOPPED: &str = "13-pidns-host.sh";
-const STOPPED_TOOLS: &[&str] = &["rnsenter", "rlsns"];
-const STOP_AT: &str = "3";
+#[test]
+fn lab16_the_whole_container() {
+    check_lab(
+        "lab16_the_whole_container",
+        "16-container.sh",
+        LAB16.tools,
+        false,
+    );
+}
+
+/// A lab that a test interrupts: stopped (BOXUTILS_LAB_STOP_AT) after
+/// step `at`, when it has started `started` processes (itself not counted).
+struct Stop {
+    lab: &'static str,
+    script: &'static str,
+    tools: &'static [&'static str],
+    at: &'static str,
+    started: usize,
+}
+
+/// Lab 13 after step 3: its container (runshare, and sleep as PID 1) runs
+/// in the background, beside the stop hook's sleep.
+const LAB13: Stop = Stop {
+    lab: "13",
+    script: "13-pidns-host.sh",
+    tools: &["rnsenter", "rlsns"],
+    at: "3",
+    started: 3,
+};
+
+/// Lab 16 after step 2: the overlay is mounted, the container (rcgexec,
+/// runshare, init) runs in its cgroup and waits for its network.
+const LAB16: Stop = Stop {
+    lab: "16",
+    script: "16-container.sh",
+    tools: &["roverlay", "rvethpair", "rcgexec", "rlsns"],
+    at: "2",
+    started: 4,
+};
 
 /// A lab started by a test: if the test fails while it runs, it is
 /// stopped with SIGTERM (and so undoes what it made) and reaped.
@@ -267,14 +311,15 @@ impl Drop for Running {
     }
 }
 
-/// Lab `STOPPED` started and stopped after step `STOP_AT`: the lab, its
-/// stdout (what follows the stop line), and every process it had started.
+/// `stop`'s lab started and stopped: the lab, its stdout (what follows the
+/// stop line), and every process it had started.
 fn stopped_lab(
+    stop: &Stop,
     bin_dir: &Path,
     state: &Path,
 ) -> (Running, BufReader<std::process::ChildStdout>, Vec<u32>) {
-    let mut child = lab_command(bin_dir, state, STOPPED, false)
-        .env("BOXUTILS_LAB_STOP_AT", STOP_AT)
+    let mut child = lab_command(bin_dir, state, stop.script, false)
+        .env("BOXUTILS_LAB_STOP_AT", stop.at)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -296,7 +341,10 @@ fn stopped_lab(
         tree.extend(harness::children(tree[i]));
         i += 1;
     }
-    assert!(tree.len() >= 4, "lab, runshare, its child, sleep: {tree:?}");
+    assert!(
+        tree.len() > stop.started,
+        "too few processes: {tree:?}\n{seen}"
+    );
     (child, out, tree[1..].to_vec())
 }
 
@@ -315,19 +363,23 @@ fn gone(pids: &[u32]) -> bool {
     })
 }
 
+/// Whether the host has what `stop`'s lab makes first: its temp dir.
+fn has_temp_dir(stop: &Stop) -> bool {
+    let prefix = format!("temp dir boxutils-lab{}.", stop.lab);
+    host().iter().any(|t| t.starts_with(&prefix))
+}
+
 #[test]
 fn lab_stopped_by_sigterm_undoes_what_it_made_and_says_so() {
     let test = "lab_stopped_by_sigterm_undoes_what_it_made_and_says_so";
-    let Some(bin_dir) = ready(test, STOPPED_TOOLS) else {
+    let Some(bin_dir) = ready(test, LAB13.tools) else {
         return;
     };
     let state = state_dir(test);
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let before = host();
-    let (mut child, out, started) = stopped_lab(&bin_dir, state.path());
-    assert!(host()
-        .iter()
-        .any(|t| t.starts_with("temp dir boxutils-lab13")));
+    let (mut child, out, started) = stopped_lab(&LAB13, &bin_dir, state.path());
+    assert!(has_temp_dir(&LAB13));
     kill(Pid::from_raw(child.0.id() as i32), Signal::SIGTERM).expect("SIGTERM the lab");
     let said = rest(out);
     let status = child.0.wait().expect("wait for the lab");
@@ -342,40 +394,69 @@ fn lab_stopped_by_sigterm_undoes_what_it_made_and_says_so() {
     assert_eq!(left_over(&before), Vec::<String>::new());
 }
 
-#[test]
-fn lab_killed_by_sigkill_is_cleared_by_the_next_run_which_says_so() {
-    let test = "lab_killed_by_sigkill_is_cleared_by_the_next_run_which_says_so";
-    let Some(bin_dir) = ready(test, STOPPED_TOOLS) else {
+/// Kills `stop`'s lab with SIGKILL once stopped, checks that it left
+/// something (processes, temp dir, and what `left` names), then runs it
+/// again: the new run must say what it clears, pass, and leave nothing.
+fn killed_then_cleared(test: &str, stop: &Stop, left: &str, cleared: &[&str]) {
+    let Some(bin_dir) = ready(test, stop.tools) else {
         return;
     };
     let state = state_dir(test);
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let before = host();
-    let (mut child, out, started) = stopped_lab(&bin_dir, state.path());
-    kill(Pid::from_raw(child.0.id() as i32), Signal::SIGKILL).expect("SIGKILL the lab");
+    let (mut child, out, started) = stopped_lab(stop, &bin_dir, state.path());
+    let pid = child.0.id();
+    kill(Pid::from_raw(pid as i32), Signal::SIGKILL).expect("SIGKILL the lab");
     child.0.wait().expect("wait for the lab");
     drop(out);
-    // Killed, it undid nothing: its container runs, its temp dir is there.
+    // Killed, it undid nothing: its processes run, its things are there.
     assert!(
         !gone(&started),
         "a killed lab's processes do not end by themselves"
     );
-    assert!(host()
-        .iter()
-        .any(|t| t.starts_with("temp dir boxutils-lab13")));
+    assert!(has_temp_dir(stop));
+    let left = left.replace("PID", &pid.to_string());
+    assert!(host().iter().any(|t| t.contains(&left)), "no {left}");
     let again: Ran =
-        harness::run(lab_command(&bin_dir, state.path(), STOPPED, false).arg("--check"));
+        harness::run(lab_command(&bin_dir, state.path(), stop.script, false).arg("--check"));
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
     let said = format!(
-        "lab 13: an earlier run (pid {}) was killed before it cleaned up; clearing what it left:\n  undo: kill the stop hook's sleep",
-        child.0.id()
+        "lab {}: an earlier run (pid {pid}) was killed before it cleaned up; clearing what it left:\n  undo: kill the stop hook's sleep\n",
+        stop.lab
     );
     assert!(again.stdout.contains(&said), "{}", again.stdout);
-    assert!(
-        again.stdout.contains("  undo: remove /tmp/boxutils-lab13."),
-        "{}",
-        again.stdout
-    );
+    for undo in cleared {
+        let undo = format!("\n  undo: {}", undo.replace("PID", &pid.to_string()));
+        assert!(
+            again.stdout.contains(&undo),
+            "no {undo:?} in\n{}",
+            again.stdout
+        );
+    }
     assert!(gone(&started), "{started:?} still run");
     assert_eq!(left_over(&before), Vec::<String>::new());
+}
+
+#[test]
+fn lab_killed_by_sigkill_is_cleared_by_the_next_run_which_says_so() {
+    killed_then_cleared(
+        "lab_killed_by_sigkill_is_cleared_by_the_next_run_which_says_so",
+        &LAB13,
+        "temp dir boxutils-lab13.",
+        &["kill runshare -fp", "remove /tmp/boxutils-lab13."],
+    );
+}
+
+#[test]
+fn lab16_killed_halfway_is_cleared_by_the_next_run_which_says_so() {
+    killed_then_cleared(
+        "lab16_killed_halfway_is_cleared_by_the_next_run_which_says_so",
+        &LAB16,
+        "/boxutils-lab16-PID",
+        &[
+            "kill rcgexec --name boxutils-lab16-PID",
+            "remove cgroup boxutils-lab16-PID",
+            "remove /tmp/boxutils-lab16.",
+        ],
+    );
 }

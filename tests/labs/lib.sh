@@ -186,9 +186,18 @@ kill_tree() {
 # the lab runs in it, so the commands it shows use short relative paths.
 lab_tmpdir() {
     LAB_WORK=$(mktemp -d "${TMPDIR:-/tmp}/boxutils-lab$LAB.XXXXXX") || lab_fail "mktemp failed"
-    undo "remove $LAB_WORK" "rm -rf '$LAB_WORK'"
+    # --one-file-system: never into a mount the lab failed to undo.
+    undo "remove $LAB_WORK" "rm -rf --one-file-system '$LAB_WORK'"
     chmod 755 "$LAB_WORK"
     cd "$LAB_WORK" || lab_fail "cannot enter $LAB_WORK"
+}
+
+# lab_mounted DIR: DIR was just mounted; it is detached when the lab ends
+# (if it still is mounted then).
+lab_mounted() {
+    local dir
+    dir=$(readlink -f "$1")
+    undo "unmount $1" "! mountpoint -q '$dir' || umount -l '$dir'"
 }
 
 # lab_bg COMMAND: starts COMMAND in the background; its PID is in LAB_BG and
@@ -314,6 +323,9 @@ make_rootfs() {
         done
     else
         rchroot --install "$dir" sh ls ps cat id hostname mkdir rm sleep ping >/dev/null || return 1
+    fi
+    if [ "$(id -u)" = 0 ]; then
+        mknod -m 666 "$dir/dev/null" c 1 3 && mknod -m 666 "$dir/dev/zero" c 1 5 || return 1
     fi
     echo "root:x:0:0:root:/root:/bin/sh" >"$dir/etc/passwd"
     echo "root:x:0:" >"$dir/etc/group"
