@@ -24,17 +24,22 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// Every lab needs these, besides the tools it names.
 const ALWAYS: &[&str] = &["rchroot", "runshare"];
 
-/// Whether `tool` can be had: in BOXUTILS_BIN_DIR, or a crate of this
-/// workspace (roverlay and rcgexec come from other branches); else a
-/// visible skip.
+/// Whether `tool` can be had: in BOXUTILS_BIN_DIR, or a binary of this
+/// workspace (a crate of its name, or a `src/bin/` of another, as ripcs);
+/// roverlay and rcgexec come from other branches. Else a visible skip.
 fn available(test: &str, tool: &str) -> bool {
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools");
     let found = match std::env::var_os("BOXUTILS_BIN_DIR") {
         Some(dir) => Path::new(&dir).join(tool).is_file(),
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tools")
-            .join(tool)
-            .join("Cargo.toml")
-            .is_file(),
+        None => {
+            tools.join(tool).join("Cargo.toml").is_file()
+                || names(&tools).any(|krate| {
+                    tools
+                        .join(krate)
+                        .join(format!("src/bin/{tool}.rs"))
+                        .is_file()
+                })
+        }
     };
     if !found {
         harness::skip(test, &format!("{tool} is not built in this tree"));
