@@ -273,6 +273,16 @@ fn lab16_the_whole_container() {
     );
 }
 
+#[test]
+fn lab16_the_whole_container_rootless_as_nobody() {
+    check_lab(
+        "lab16_the_whole_container_rootless_as_nobody",
+        "16-container-rootless.sh",
+        &["roverlay", "rlsns"],
+        true,
+    );
+}
+
 /// A lab that a test interrupts: stopped (BOXUTILS_LAB_STOP_AT) after
 /// step `at`, when it has started `started` processes (itself not counted).
 struct Stop {

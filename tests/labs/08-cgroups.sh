@@ -19,7 +19,7 @@ run "cat /proc/self/cgroup"
 name=boxutils-lab08-$$
 undo "remove cgroup $name" "cg_remove $name"
 lab_bg "rcgexec --name $name --memory 64M --cpus 0.5 --pids 20 -- sleep 600"
-pid=$(lab_child "$LAB_BG" sleep)
+lab_child "$LAB_BG" "sleep 600" && pid=$LAB_CHILD
 run "cat /proc/$pid/cgroup"
 look "the memory, CPU and pids paths end in $name: the same paths as ours, one deeper."
 expect_out "sleep is in the new memory cgroup" ":memory:.*/$name$|^0::.*/$name$"

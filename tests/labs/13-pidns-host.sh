@@ -15,11 +15,7 @@ expect "two processes: sh and ps" [ "$(grep -vc '^UID' <<<"$OUT")" = 2 ]
 say "Now a container that stays: a sleeping PID 1, started in the background. From" \
     "the host it is an ordinary process with an ordinary PID."
 lab_bg "runshare -fp --mount-proc --kill-child sleep 600 >/dev/null"
-for _ in $(seq 100); do
-    init=$(cat /proc/$LAB_BG/task/$LAB_BG/children 2>/dev/null) init=${init%% *}
-    [ -n "$init" ] && [ "$(cat /proc/$init/comm 2>/dev/null)" = sleep ] && break
-    sleep 0.05
-done
+lab_child "$LAB_BG" "sleep 600" && init=$LAB_CHILD
 run "ps -o pid,ppid,cmd -p $LAB_BG,$init"
 look "runshare ($LAB_BG) and its child $init, the container's PID 1, as the host numbers it."
 expect "the container's init has a host PID" [ -n "$init" ]

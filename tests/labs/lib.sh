@@ -345,13 +345,16 @@ cg_files() {
     done <"/proc/$1/cgroup" | tr ' ' '\n' | sed 's|/\./|/|; s|//*|/|g'
 }
 
-# lab_child PID NAME: waits until PID's first child runs NAME; its PID.
+# lab_child PID COMMAND: waits until PID's first child runs COMMAND (its
+# argv joined by spaces, a glob pattern), and sets LAB_CHILD to its PID.
 lab_child() {
-    local child _
+    local child argv _
     for _ in $(seq 200); do
         child=$(cat "/proc/$1/task/$1/children" 2>/dev/null) child=${child%% *}
-        if [ -n "$child" ] && [ "$(cat "/proc/$child/comm" 2>/dev/null)" = "$2" ]; then
-            echo "$child"
+        argv=$(tr '\0' ' ' <"/proc/$child/cmdline" 2>/dev/null)
+        # shellcheck disable=SC2053 # a pattern on purpose
+        if [ -n "$child" ] && [[ ${argv% } == $2 ]]; then
+            LAB_CHILD=$child
             return 0
         fi
         sleep 0.05
