@@ -39,7 +39,7 @@ root=$dir/bundle/rootfs
 (cd bundle && crun spec)
 # No terminal, /bin/true, and a cgroup namespace too (crun spec has none).
 sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"\/bin\/true"/; s/"type": "mount"/"type": "mount"\n\t\t\t},\n\t\t\t{\n\t\t\t\t"type": "cgroup"/' bundle/config.json
-grep -q '"type": "cgroup"' bundle/config.json && grep -q '"/bin/true"' bundle/config.json ||
+{ grep -q '"type": "cgroup"' bundle/config.json && grep -q '"/bin/true"' bundle/config.json; } ||
     { echo "container.sh: cannot adapt crun's config" >&2 && exit 1; }
 
 declare -A cmd=(
@@ -57,6 +57,7 @@ for n in "${names[@]}"; do
     : >"times.$n"
 done
 
+# shellcheck disable=SC2034 # i names crun's and runc's containers
 for i in $(seq "$rounds"); do
     for n in "${names[@]}"; do
         t0=$EPOCHREALTIME

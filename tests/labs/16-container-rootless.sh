@@ -7,14 +7,14 @@ need roverlay runshare rchroot rlsns perl
 lab_tmpdir
 
 say "The image, as in lab 16; /init waits for a line on stdin, so the host can look first."
-make_rootfs image && rchroot --install image perl >/dev/null || lab_fail "cannot build the image"
+{ make_rootfs image && rchroot --install image perl >/dev/null; } || lab_fail "cannot build the image"
 cat >image/init <<'INIT'
 read -r go; hostname box16; echo "PID 1: $(tr '\0' ' ' </proc/1/cmdline); host name: $(hostname); id: $(id -u)"
 ps -o pid,comm >/ps; echo "processes: $(tail -n +2 /ps | xargs)"; echo "mounts: $(cut -d' ' -f5 /proc/self/mountinfo | xargs)"
 perl /probe
 INIT
 # The chroot escape (perl -e would need /dev/null): into a subdir, up by "..", chroot there.
-echo 'mkdir "/x"; chroot "/x"; chdir ".." for 1..64; chroot "."; print -e "/init" ? "escape probe: still inside\n" : "escape probe: OUT\n"' >image/probe
+printf '%s\n' 'mkdir "/x"; chroot "/x"; chdir ".." for 1..64; chroot "."; print -e "/init" ? "escape probe: still inside\n" : "escape probe: OUT\n"' >image/probe
 mkdir upper work root && mkfifo go && exec 3<>go
 
 say "A user namespace first (-U --map-root-user: root inside is us outside), then the" \
@@ -23,7 +23,7 @@ say "A user namespace first (-U --map-root-user: root inside is us outside), the
 lab_bg "runshare -U --map-root-user -muipnC -f --kill-child /bin/sh -c 'roverlay mount -o userxattr --lower image --upper upper --work work root && exec rchroot --pivot --mount-proc root /bin/sh /init' <&3 >log 2>&1"
 lab_child "$LAB_BG" "/bin/sh /init" && init=$LAB_CHILD
 run "rlsns -p $init -o NS,TYPE,PID,USER,COMMAND"
-expect "seven namespaces other than the host's (user too)" [ "$(for t in user mnt uts ipc pid net cgroup; do [ "$(stat -Lc %i /proc/$init/ns/$t)" != "$(stat -Lc %i /proc/$$/ns/$t)" ] && echo; done | wc -l)" = 7 ]
+expect "seven namespaces other than the host's (user too)" [ "$(ns_other "$init" user mnt uts ipc pid net cgroup)" = 7 ]
 run "ps -o user,pid,comm -p $init"
 expect "on the host, the container's root is $(id -un)" [ "$(ps -o uid= -p "$init" | tr -d ' ')" = "$(id -u)" ]
 

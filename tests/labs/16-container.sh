@@ -7,7 +7,7 @@ lab_tmpdir
 cg=boxutils-lab16-$$
 
 say "The image: busybox and perl (for the escape probe), no download; /init runs as PID 1."
-make_rootfs image && rchroot --install image perl >/dev/null || lab_fail "cannot build the image"
+{ make_rootfs image && rchroot --install image perl >/dev/null; } || lab_fail "cannot build the image"
 cat >image/init <<'INIT'
 hostname box16; echo "PID 1: $(tr '\0' ' ' </proc/1/cmdline); host name: $(hostname)"
 ps -o pid,comm >/ps; echo "processes: $(tail -n +2 /ps | xargs)"; echo "mounts: $(cut -d' ' -f5 /proc/self/mountinfo | xargs)"
@@ -17,7 +17,7 @@ ping -c1 -w5 10.200.16.1 >/dev/null && echo "ping 10.200.16.1 (the host end): an
 sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" x)'; echo "memory hog: exit $?"
 INIT
 # The chroot escape (perl -e would need /dev/null): into a subdir, up by "..", chroot there.
-echo 'mkdir "/x"; chroot "/x"; chdir ".." for 1..64; chroot "."; print -e "/init" ? "escape probe: still inside\n" : "escape probe: OUT\n"' >image/probe
+printf '%s\n' 'mkdir "/x"; chroot "/x"; chdir ".." for 1..64; chroot "."; print -e "/init" ? "escape probe: still inside\n" : "escape probe: OUT\n"' >image/probe
 
 say "A read-only lower (the image) and a writable upper: the container's root."
 run "mkdir upper work root && roverlay mount --lower image --upper upper --work work root"
@@ -30,7 +30,7 @@ lab_child "$LAB_BG" "runshare *" && lab_child "$LAB_CHILD" "/bin/sh /init" && in
 
 say "From the host, while it runs: its namespaces and its cgroup's limits."
 run "rlsns -p $init -o NS,TYPE,PID,COMMAND"
-expect "six namespaces other than the host's" [ "$(for t in mnt uts ipc pid net cgroup; do [ "$(stat -Lc %i /proc/$init/ns/$t)" != "$(stat -Lc %i /proc/$$/ns/$t)" ] && echo; done | wc -l)" = 6 ]
+expect "six namespaces other than the host's" [ "$(ns_other "$init" mnt uts ipc pid net cgroup)" = 6 ]
 mapfile -t limits < <(cg_files "$init")
 run "grep -H . ${limits[*]}"
 expect_out "32M of memory" "(memory.limit_in_bytes|memory.max):33554432$"

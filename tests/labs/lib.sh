@@ -18,7 +18,6 @@ LAB_CHECK=0      # 1 with --check
 LAB_UNEXPECTED=0 # lesson mode: results that were not as described
 LAB_STEP=0
 LAB_SCRIPT=$(readlink -f "$0")
-LAB_DIR=$(dirname "$LAB_SCRIPT")
 if [ -n "${BOXUTILS_BIN_DIR:-}" ]; then
     PATH=$BOXUTILS_BIN_DIR:$PATH
 fi
@@ -34,12 +33,12 @@ export PATH LC_ALL=C
 lab_start() {
     LAB=$1 LAB_TITLE=$2
     shift 2
-    local ns=() rootless=0
+    local unshare=() rootless=0
     while [ $# -gt 0 ]; do
         case $1 in
-        --mountns) ns+=(-m) ;;
-        --netns) ns+=(-m -n) ;;
-        --ipcns) ns+=(-m -i) ;;
+        --mountns) unshare+=(-m) ;;
+        --netns) unshare+=(-m -n) ;;
+        --ipcns) unshare+=(-m -i) ;;
         --rootless) rootless=1 ;;
         --) shift && break ;;
         esac
@@ -75,23 +74,23 @@ lab_start() {
         echo "== Lab $LAB: $LAB_TITLE =="
         lab_claim
     fi
-    if [ ${#ns[@]} -gt 0 ] && [ -z "${LAB_INSIDE:-}" ]; then
+    if [ ${#unshare[@]} -gt 0 ] && [ -z "${LAB_INSIDE:-}" ]; then
         need runshare
         echo
         echo "This lab runs in namespaces of its own, so nothing it makes can reach the host:"
-        echo "\$ runshare ${ns[*]} bash $0 $*"
+        echo "\$ runshare ${unshare[*]} bash $0 $*"
         export LAB_INSIDE=1
         # Without -f runshare execs the lab in place: same PID, same claim.
-        exec runshare "${ns[@]}" bash "$LAB_SCRIPT" "$@"
+        exec runshare "${unshare[@]}" bash "$LAB_SCRIPT" "$@"
     fi
     trap lab_exit EXIT
     trap 'lab_interrupted INT 130' INT
     trap 'lab_interrupted TERM 143' TERM
-    case " ${ns[*]} " in
+    case " ${unshare[*]} " in
     *" -n "*)
         # A private /run/netns: the named namespaces die with the lab.
-        mkdir -p /run/netns && mount -t tmpfs -o mode=755 tmpfs /run/netns &&
-            ip link set lo up || lab_fail "cannot set up the lab's network namespace"
+        { mkdir -p /run/netns && mount -t tmpfs -o mode=755 tmpfs /run/netns && ip link set lo up; } ||
+            lab_fail "cannot set up the lab's network namespace"
         ;;
     esac
 }
@@ -120,6 +119,7 @@ proc_start() {
     local stat
     stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
     stat=${stat##*) }
+    # shellcheck disable=SC2086 # split into fields on purpose
     set -- $stat
     echo "${20}"
 }
@@ -354,12 +354,24 @@ lab_child() {
         argv=$(tr '\0' ' ' <"/proc/$child/cmdline" 2>/dev/null)
         # shellcheck disable=SC2053 # a pattern on purpose
         if [ -n "$child" ] && [[ ${argv% } == $2 ]]; then
+            # shellcheck disable=SC2034 # for the lab
             LAB_CHILD=$child
             return 0
         fi
         sleep 0.05
     done
     lab_fail "no child of $1 runs $2"
+}
+
+# ns_other PID TYPE...: how many of PID's namespaces of these types are
+# not the lab's own.
+ns_other() {
+    local pid=$1 t n=0
+    shift
+    for t; do
+        [ "$(stat -Lc %i "/proc/$pid/ns/$t")" = "$(stat -Lc %i "/proc/$$/ns/$t")" ] || n=$((n + 1))
+    done
+    echo "$n"
 }
 
 # cg_remove NAME: removes every cgroup named NAME (in any hierarchy) after
