@@ -12,7 +12,7 @@ cat >image/init <<'INIT'
 hostname box16; echo "PID 1: $(tr '\0' ' ' </proc/1/cmdline); host name: $(hostname)"
 ps -o pid,comm >/ps; echo "processes: $(tail -n +2 /ps | xargs)"; echo "mounts: $(cut -d' ' -f5 /proc/self/mountinfo | xargs)"
 perl /probe
-for i in $(seq 100); do grep -q eth0 /proc/net/route && break; sleep 0.1; done
+for i in $(seq 300); do grep -q eth0 /proc/net/route && break; sleep 0.1; done
 ping -c1 -w5 10.200.16.1 >/dev/null && echo "ping 10.200.16.1 (the host end): answered"
 sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" x)'; echo "memory hog: exit $?"
 INIT
