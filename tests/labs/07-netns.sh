@@ -35,8 +35,11 @@ expect_out "the guest answers" "1 received"
 run "rnsenter --net=guestnet ping -c1 -W5 10.200.7.1"
 expect_out "the host answers" "1 received"
 
-say "Deleting the namespace deletes its end of the pair, and a veth dies whole."
-run "rvethpair netns del guestnet; rvethpair netns list; ip -br link"
+say "Deleting the namespace deletes its end of the pair, and a veth dies whole (the" \
+    "kernel tears a namespace down in the background: a moment later)."
+run "rvethpair netns del guestnet; rvethpair netns list"
+wait_until "! ip link show host >/dev/null 2>&1"
+run "ip -br link"
 expect_no_out "guestnet is gone" "^guestnet"
 expect_no_out "the host end went with it" "^host@"
 lab_done

@@ -10,7 +10,7 @@ lab_tmpdir
 say "Every Dockerfile instruction makes a read-only layer. FROM: a base root file" \
     "system, here busybox (no download), committed as an OCI layer (a tar)."
 make_rootfs base || lab_fail "cannot build the base root"
-run "roverlay commit base base.tar && tar tf base.tar | head -5"
+run "roverlay commit base base.tar && tar tf base.tar | sed -n 1,5p"
 expect "the base layer exists" [ -s base.tar ]
 
 say "RUN: a step runs in a container whose root is the base plus an empty upper dir;" \

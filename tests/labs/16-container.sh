@@ -50,6 +50,7 @@ expect_out "the hog was killed" "^memory hog: exit 137$"
 expect_out "rcgexec says so" "the memory limit \(32M\) killed 1 process"
 
 say "After it: no cgroup, no mount of it, no veth on the host."
+wait_until "! ip link show veth16 >/dev/null 2>&1" # the kernel ends a netns in its own time
 run "roverlay umount root; find /sys/fs/cgroup -name $cg; ip -br link"
 expect "the cgroups are gone" [ -z "$(find /sys/fs/cgroup -name "$cg")" ]
 expect_no_out "the host end went with the container" "^veth16"

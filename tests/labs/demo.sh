@@ -93,7 +93,7 @@ elif [ "$rc" != 0 ]; then
 else
     echo "inside the container:"
     sed -n '/^\$ cat log$/,/^  look:/p' <<<"$out" | sed '1d;$d;s/^/  /'
-    cg=$(grep -o 'boxutils-lab16-[0-9]*' <<<"$out" | head -1)
+    cg=$(grep -m1 -o 'boxutils-lab16-[0-9]*' <<<"$out")
     if grep -q boxutils-lab16 /proc/self/mountinfo || [ -n "$(find /sys/fs/cgroup -name "$cg")" ] ||
         compgen -G '/tmp/boxutils-lab16.*' >/dev/null; then
         echo "unexpected: lab 16 left something on the host" >&2

@@ -209,6 +209,18 @@ lab_bg() {
     undo "kill $1 (pid $LAB_BG)" "kill_tree $LAB_BG $(proc_start $LAB_BG)"
 }
 
+# wait_until CONDITION: waits (up to 20 s) until the shell text CONDITION
+# holds, for what the kernel does in its own time (a network namespace is
+# torn down in the background after its last user is gone).
+wait_until() {
+    local _
+    for _ in $(seq 200); do
+        eval "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # need TOOL...: every TOOL is on PATH, else the lab cannot run (exit 77,
 # automake's "skipped").
 need() {
