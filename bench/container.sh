@@ -3,6 +3,8 @@
 # (/bin/true) having run, on one busybox root, with mount, UTS, IPC, PID,
 # network and cgroup namespaces and no network step:
 #   ours       rcgexec -- runshare -muipnC -f rchroot --pivot --mount-proc ROOT /bin/true
+#   ours+overlay  the same on an overlay of ROOT, mounted and unmounted each
+#              time (roverlay): lab 16's container without its network step
 #   ours-nocg  the same without rcgexec (no cgroup made, as bwrap)
 #   crun       crun run, config from `crun spec` (+ cgroup namespace)
 #   runc       runc run, same config (when runc is installed)
@@ -18,7 +20,7 @@ set -euo pipefail
 rounds=${1:-200}
 here=$(dirname "$(readlink -f "$0")")
 [ -n "${BOXUTILS_BIN_DIR:-}" ] && PATH=$BOXUTILS_BIN_DIR:$PATH
-for t in rcgexec runshare rchroot crun bwrap; do
+for t in rcgexec roverlay runshare rchroot crun bwrap; do
     command -v "$t" >/dev/null || { echo "container.sh: $t is not installed" >&2 && exit 1; }
 done
 
@@ -42,14 +44,16 @@ sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"\/bin\/true"/; s/"type":
 { grep -q '"type": "cgroup"' bundle/config.json && grep -q '"/bin/true"' bundle/config.json; } ||
     { echo "container.sh: cannot adapt crun's config" >&2 && exit 1; }
 
+mkdir upper work merged
 declare -A cmd=(
     [ours]="rcgexec -- runshare -muipnC -f rchroot --pivot --mount-proc $root /bin/true"
+    [ours+overlay]="roverlay mount --lower $root --upper upper --work work merged && rcgexec -- runshare -muipnC -f rchroot --pivot --mount-proc merged /bin/true; roverlay umount merged"
     [ours-nocg]="runshare -muipnC -f rchroot --pivot --mount-proc $root /bin/true"
     [crun]="crun run --bundle $dir/bundle bxt-bench-crun-\$i"
     [runc]="runc run --bundle $dir/bundle bxt-bench-runc-\$i"
     [bwrap]="bwrap --unshare-ipc --unshare-pid --unshare-net --unshare-uts --unshare-cgroup --bind $root / --proc /proc /bin/true"
 )
-names=(ours ours-nocg crun bwrap)
+names=(ours ours+overlay ours-nocg crun bwrap)
 command -v runc >/dev/null && names+=(runc)
 for n in "${names[@]}"; do
     i=check
@@ -70,13 +74,13 @@ done
 median() { sort -n "$1" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 mean() { awk '{ s += $1 } END { printf "%.3f", s / NR }' "$1"; }
 echo "container start to /bin/true done, $rounds paired rounds, ms ($(nproc) CPUs, $(uname -r))"
-printf '%-10s %8s %8s\n' "" median mean
+printf '%-13s %8s %8s\n' "" median mean
 for n in "${names[@]}"; do
-    printf '%-10s %8.2f %8.2f\n' "$n" "$(median "times.$n")" "$(mean "times.$n")"
+    printf '%-13s %8.2f %8.2f\n' "$n" "$(median "times.$n")" "$(mean "times.$n")"
 done
 for base in crun bwrap runc; do
     [ -s "times.$base" ] || continue
-    for n in ours ours-nocg; do
+    for n in ours ours+overlay ours-nocg; do
         printf '%s / %s (median): %.2fx\n' "$n" "$base" \
             "$(echo "$(median "times.$n") $(median "times.$base")" | awk '{ print $1 / $2 }')"
     done
