@@ -10,6 +10,7 @@ mod harness;
 mod badinput;
 mod every_tool;
 mod faults;
+mod labs;
 mod parsers;
 mod rcgexec;
 mod rchroot;

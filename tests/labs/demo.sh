@@ -76,5 +76,30 @@ runshare -nm sh -euc '
     rvethpair netns del RED BLUE
     rvethpair netns list
 '
+
+echo
+echo '== Lab 16: the whole container, from these parts (tests/labs/16-container.sh) =='
+# The lab in check mode; shown here: the container's own view, then the host.
+lab16=$(dirname "$(readlink -f "$0")")/16-container.sh
+set +e
+out=$(bash "$lab16" --check 2>&1)
+rc=$?
+set -e
+if [ "$rc" = 77 ]; then
+    echo "(skipped: $(grep -o 'SKIP: .*' <<<"$out"))"
+elif [ "$rc" != 0 ]; then
+    printf '%s\n' "$out" >&2
+    exit 1
+else
+    echo "inside the container:"
+    sed -n '/^\$ cat log$/,/^  look:/p' <<<"$out" | sed '1d;$d;s/^/  /'
+    cg=$(grep -m1 -o 'boxutils-lab16-[0-9]*' <<<"$out")
+    if grep -q boxutils-lab16 /proc/self/mountinfo || [ -n "$(find /sys/fs/cgroup -name "$cg")" ] ||
+        compgen -G '/tmp/boxutils-lab16.*' >/dev/null; then
+        echo "unexpected: lab 16 left something on the host" >&2
+        exit 1
+    fi
+    echo "nothing left on the host: no mount, cgroup, veth or temp dir of it"
+fi
 echo
 echo "demo done"
