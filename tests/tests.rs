@@ -7,6 +7,7 @@ mod rchroot;
 mod ripc;
 mod rlsns;
 mod rnsenter;
+mod roverlay;
 mod runshare;
 mod rvethpair;
 mod security;

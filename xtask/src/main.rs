@@ -14,6 +14,7 @@ fn pages() -> Vec<common::cli::Page> {
         ripcmk::pages(),
         rlsns::pages(),
         rnsenter::pages(),
+        roverlay::pages(),
         runshare::pages(),
         rvethpair::pages(),
     ]

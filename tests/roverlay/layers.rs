@@ -1,0 +1,1 @@
+//! Layers: commit and apply, tar slips, umoci, faults.

@@ -1,0 +1,4 @@
+//! apply
+pub fn apply(_: &std::path::Path, _: &std::path::Path) -> anyhow::Result<()> {
+    Ok(())
+}
