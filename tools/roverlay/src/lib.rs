@@ -7,6 +7,7 @@ mod commit;
 mod diff;
 mod list;
 mod mount;
+mod stage;
 mod tree;
 
 use std::path::PathBuf;
