@@ -360,7 +360,7 @@ fn mount_in_a_user_namespace_as_an_ordinary_user_copies_up() {
     if !root(test) || !have(test, "setpriv") {
         return;
     }
-    if run(&mut nobody(&bin("roverlay"), &[]).arg("--version")).code != 0 {
+    if run(nobody(&bin("roverlay"), &[]).arg("--version")).code != 0 {
         skip(test, "nobody cannot run the binary under test");
         return;
     }

@@ -122,6 +122,11 @@ pub fn link_stays_inside(rel: &Path, target: &[u8]) -> bool {
     true
 }
 
+/// An error as one line, strerror text for system errors.
+fn why(e: impl Into<anyhow::Error>) -> String {
+    common::error::one_line(&e.into())
+}
+
 /// An entry refused or failed: its name and why.
 fn refuse(rel: &[u8], why: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("entry '{}': {why}", String::from_utf8_lossy(rel))
@@ -147,9 +152,15 @@ fn owned(rc: libc::c_long) -> nix::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// `rel` below `root` opened O_PATH, never through a symbolic link nor
-/// out of `root` (openat2).
+/// The directory `rel` below `root` opened O_PATH, never through a
+/// symbolic link nor out of `root` (openat2).
 fn beneath(root: BorrowedFd<'_>, rel: &Path) -> nix::Result<OwnedFd> {
+    beneath_with(root, rel, libc::O_DIRECTORY)
+}
+
+/// `rel` below `root`, as [`beneath`] but not necessarily a directory
+/// (a final symbolic link is itself opened).
+fn beneath_with(root: BorrowedFd<'_>, rel: &Path, flags: libc::c_int) -> nix::Result<OwnedFd> {
     let path = if rel.as_os_str().is_empty() {
         CString::new(".")
     } else {
@@ -158,7 +169,7 @@ fn beneath(root: BorrowedFd<'_>, rel: &Path) -> nix::Result<OwnedFd> {
     .map_err(|_| Errno::EINVAL)?;
     // SAFETY: open_how is plain data; all zeroes is a valid value.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (libc::O_PATH | libc::O_CLOEXEC | libc::O_NOFOLLOW) as u64;
+    how.flags = (libc::O_PATH | libc::O_CLOEXEC | flags) as u64;
     how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
     // SAFETY: a valid descriptor, a NUL-terminated path and an open_how
     // of the size given.
@@ -235,15 +246,15 @@ impl Unpacker {
                         nix::sys::stat::Mode::from_bits_truncate(0o755),
                     ) {
                         Ok(()) | Err(Errno::EEXIST) => {}
-                        Err(e) => return Err(refuse(raw, e)),
+                        Err(e) => return Err(refuse(raw, why(e))),
                     }
                     fd = common::mount::open_path_at(fd.as_fd(), Path::new(part))
-                        .map_err(|e| refuse(raw, e))?;
+                        .map_err(|e| refuse(raw, why(e)))?;
                 }
                 Ok(Some(fd))
             }
             Err(Errno::ENOTDIR) => Err(refuse(raw, "a parent is not a directory")),
-            Err(e) => Err(refuse(raw, e)),
+            Err(e) => Err(refuse(raw, why(e))),
         }
     }
 
@@ -257,7 +268,7 @@ impl Unpacker {
         let mut xattrs = Vec::new();
         if let Some(pax) = entry.pax_extensions().map_err(|e| refuse(&raw, e))? {
             for ext in pax {
-                let ext = ext.map_err(|e| refuse(&raw, e))?;
+                let ext = ext.map_err(|e| refuse(&raw, why(e)))?;
                 let Some(name) = ext.key_bytes().strip_prefix(b"SCHILY.xattr.") else {
                     continue;
                 };
@@ -292,8 +303,9 @@ impl Unpacker {
             let gone = rel.with_file_name(deleted);
             return match parent {
                 Some(p) if !self.dry && !self.made.contains(&gone) => {
-                    remove(p.as_fd(), deleted).map_err(|e| refuse(&raw, e))?;
-                    mknod(p.as_fd(), deleted, libc::S_IFCHR, 0).map_err(|e| refuse(&raw, e))?;
+                    remove(p.as_fd(), deleted).map_err(|e| refuse(&raw, why(e)))?;
+                    mknod(p.as_fd(), deleted, libc::S_IFCHR, 0)
+                        .map_err(|e| refuse(&raw, why(e)))?;
                     self.made.insert(gone);
                     Ok(())
                 }
@@ -331,7 +343,9 @@ impl Unpacker {
                         format!("hard link through the symbolic link '{}'", up.display())
                     ));
                 }
-                if !self.made.contains(&to) && beneath(self.root.as_fd(), &to).is_err() {
+                if !self.made.contains(&to)
+                    && beneath_with(self.root.as_fd(), &to, libc::O_NOFOLLOW).is_err()
+                {
                     bail!(refuse(
                         &raw,
                         format!(
@@ -366,23 +380,23 @@ impl Unpacker {
                             name.as_os_str(),
                             nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
                         )
-                        .map_err(|e| fail(&e))?;
+                        .map_err(|e| fail(&why(e)))?;
                         if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
-                            remove(p, &name).map_err(|e| fail(&e))?;
+                            remove(p, &name).map_err(|e| fail(&why(e)))?;
                             nix::sys::stat::mkdirat(
                                 p,
                                 name.as_os_str(),
                                 nix::sys::stat::Mode::from_bits_truncate(0o700),
                             )
-                            .map_err(|e| fail(&e))?;
+                            .map_err(|e| fail(&why(e)))?;
                         }
                     }
-                    Err(e) => return Err(fail(&e)),
+                    Err(e) => return Err(fail(&why(e))),
                 }
                 self.dir_times.push((rel.clone(), mtime));
             }
             EntryType::Regular | EntryType::Continuous => {
-                remove(p, &name).map_err(|e| fail(&e))?;
+                remove(p, &name).map_err(|e| fail(&why(e)))?;
                 let fd = nix::fcntl::openat(
                     p,
                     name.as_os_str(),
@@ -393,17 +407,17 @@ impl Unpacker {
                         | nix::fcntl::OFlag::O_CLOEXEC,
                     nix::sys::stat::Mode::from_bits_truncate(0o600),
                 )
-                .map_err(|e| fail(&e))?;
+                .map_err(|e| fail(&why(e)))?;
                 let mut file = File::from(fd);
-                std::io::copy(&mut entry, &mut file).map_err(|e| fail(&e))?;
+                std::io::copy(&mut entry, &mut file).map_err(|e| fail(&why(e)))?;
             }
             EntryType::Symlink => {
-                remove(p, &name).map_err(|e| fail(&e))?;
+                remove(p, &name).map_err(|e| fail(&why(e)))?;
                 let target = OsString::from(OsStr::from_bytes(
                     &entry.link_name_bytes().unwrap_or_default(),
                 ));
                 nix::unistd::symlinkat(target.as_os_str(), p, name.as_os_str())
-                    .map_err(|e| fail(&e))?;
+                    .map_err(|e| fail(&why(e)))?;
             }
             EntryType::Link => {
                 let target =
@@ -411,7 +425,7 @@ impl Unpacker {
                 let from_dir = beneath(self.root.as_fd(), target.parent().unwrap_or(Path::new("")))
                     .map_err(|e| fail(&format!("hard link to '{}': {e}", target.display())))?;
                 let from = target.file_name().unwrap_or_default();
-                remove(p, &name).map_err(|e| fail(&e))?;
+                remove(p, &name).map_err(|e| fail(&why(e)))?;
                 let (a, b) = (cname(from)?, cname(&name)?);
                 // SAFETY: valid descriptors, NUL-terminated names, flags 0
                 // (a final symbolic link is linked, not followed).
@@ -437,8 +451,9 @@ impl Unpacker {
                 };
                 let major = header.device_major().ok().flatten().unwrap_or(0);
                 let minor = header.device_minor().ok().flatten().unwrap_or(0);
-                remove(p, &name).map_err(|e| fail(&e))?;
-                mknod(p, &name, file_type, libc::makedev(major, minor)).map_err(|e| fail(&e))?;
+                remove(p, &name).map_err(|e| fail(&why(e)))?;
+                mknod(p, &name, file_type, libc::makedev(major, minor))
+                    .map_err(|e| fail(&why(e)))?;
             }
             other => bail!(fail(&format!("unsupported entry type {other:?}"))),
         }
@@ -460,7 +475,7 @@ impl Unpacker {
                     libc::AT_SYMLINK_NOFOLLOW,
                 )
             };
-            Errno::result(rc).map_err(|e| fail(&e))?;
+            Errno::result(rc).map_err(|e| fail(&why(e)))?;
         }
         if kind != EntryType::Symlink {
             nix::sys::stat::fchmodat(
@@ -469,10 +484,10 @@ impl Unpacker {
                 nix::sys::stat::Mode::from_bits_truncate(mode),
                 nix::sys::stat::FchmodatFlags::FollowSymlink,
             )
-            .map_err(|e| fail(&e))?;
+            .map_err(|e| fail(&why(e)))?;
         }
         if kind != EntryType::Directory {
-            set_times(p, &name, mtime, libc::AT_SYMLINK_NOFOLLOW).map_err(|e| fail(&e))?;
+            set_times(p, &name, mtime, libc::AT_SYMLINK_NOFOLLOW).map_err(|e| fail(&why(e)))?;
         }
         self.made.insert(rel);
         Ok(())
