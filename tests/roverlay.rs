@@ -2,9 +2,11 @@
 //! mount, mounting by descriptor under a symlink-swap race, a user
 //! namespace, and (tests/roverlay/) layers made and read with umoci.
 
+mod faults;
 mod layers;
 
 use std::fs;
+use std::io::Write;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -345,9 +347,9 @@ fn a_symlink_swapped_in_for_the_upper_dir_is_never_mounted() {
         assert!(swaps > 0);
         assert!(mounted + refused_n == 500);
         assert_eq!(fs::read_dir(base.join("victim")).unwrap().count(), 1);
-        skip(
-            "a_symlink_swapped_in_for_the_upper_dir_is_never_mounted",
-            &format!("info: {mounted} mounted, {refused_n} refused, {swaps} swaps"),
+        let _ = writeln!(
+            std::io::stderr(),
+            "roverlay swap race: {mounted} mounted, {refused_n} refused, {swaps} swaps"
         );
     });
 }
