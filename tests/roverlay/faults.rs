@@ -87,7 +87,7 @@ fn sigkill_at_random_points_leaves_nothing_half_made() {
                 fs::write(b.join(format!("{dir}/f{j}")), vec![i as u8; 8192 * (j + 1)]).unwrap();
             }
         }
-        let mut rng = Lcg(0x5eed_0f_b0c5);
+        let mut rng = Lcg(0x5eed_0fb0_c5ed);
         let mut report = Vec::new();
 
         // commit: the layer is there whole or not at all.
