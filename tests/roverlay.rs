@@ -248,7 +248,7 @@ fn bad_inputs_are_refused_with_one_line_and_change_nothing() {
         let _tmpfs = Mounted(tmpfs.clone());
         for (args, says) in [
             (
-                &["mount", "--lower", "missing", "m"][..],
+                &["mount", "--lower", "low:missing", "m"][..],
                 "cannot open lower dir 'missing': No such file or directory",
             ),
             (
@@ -268,8 +268,12 @@ fn bad_inputs_are_refused_with_one_line_and_change_nothing() {
                 "upper dir 'up' and work dir 'tmp' are not on one filesystem",
             ),
             (
-                &["mount", "--lower", "low", "file"],
+                &["mount", "--lower", "low:full", "file"],
                 "mount point 'file' is not a directory",
+            ),
+            (
+                &["mount", "--lower", "low", "m"],
+                "a read-only overlay (no --upper) needs at least 2 lower dirs",
             ),
             (&["umount", "m"], "'m' is not a mount point"),
             (&["umount", "tmp"], "'tmp' is not an overlay (it is tmpfs)"),

@@ -6,10 +6,10 @@
 //! refused before anything is written for them.
 
 use std::collections::HashSet;
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{BufReader, Read};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -17,6 +17,7 @@ use anyhow::{bail, Context};
 use nix::errno::Errno;
 use tar::EntryType;
 
+use crate::at::{beneath, beneath_with, in_dir, make, remove, set_attrs, set_times, Make};
 use crate::stage;
 use crate::tree::{self, OPAQUE_MARKER, WHITEOUT_PREFIX};
 
@@ -127,6 +128,18 @@ fn why(e: impl Into<anyhow::Error>) -> String {
     common::error::one_line(&e.into())
 }
 
+/// Copies an entry's data in large writes.
+fn copy(from: &mut impl Read, to: &mut File, buf: &mut [u8]) -> std::io::Result<()> {
+    loop {
+        match from.read(buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => std::io::Write::write_all(to, &buf[..n])?,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// An entry refused or failed: its name and why.
 fn refuse(rel: &[u8], why: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("entry '{}': {why}", String::from_utf8_lossy(rel))
@@ -144,54 +157,8 @@ struct Unpacker {
     /// Directory times, set once their content is written.
     dir_times: Vec<(PathBuf, u64)>,
     chown: bool,
-}
-
-fn owned(rc: libc::c_long) -> nix::Result<OwnedFd> {
-    let fd = Errno::result(rc)? as i32;
-    // SAFETY: the syscall returned a new descriptor that only we hold.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// The directory `rel` below `root` opened O_PATH, never through a
-/// symbolic link nor out of `root` (openat2).
-fn beneath(root: BorrowedFd<'_>, rel: &Path) -> nix::Result<OwnedFd> {
-    beneath_with(root, rel, libc::O_DIRECTORY)
-}
-
-/// `rel` below `root`, as [`beneath`] but not necessarily a directory
-/// (a final symbolic link is itself opened).
-fn beneath_with(root: BorrowedFd<'_>, rel: &Path, flags: libc::c_int) -> nix::Result<OwnedFd> {
-    let path = if rel.as_os_str().is_empty() {
-        CString::new(".")
-    } else {
-        CString::new(rel.as_os_str().as_bytes())
-    }
-    .map_err(|_| Errno::EINVAL)?;
-    // SAFETY: open_how is plain data; all zeroes is a valid value.
-    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (libc::O_PATH | libc::O_CLOEXEC | flags) as u64;
-    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
-    // SAFETY: a valid descriptor, a NUL-terminated path and an open_how
-    // of the size given.
-    owned(unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            root.as_raw_fd(),
-            path.as_ptr(),
-            &how as *const libc::open_how,
-            std::mem::size_of::<libc::open_how>(),
-        )
-    })
-}
-
-/// `/proc/self/fd/DIR/NAME`: NAME in the directory `dir`, for the calls
-/// that take only a path (lsetxattr).
-fn in_dir(dir: BorrowedFd<'_>, name: &OsStr) -> PathBuf {
-    Path::new(&format!("/proc/self/fd/{}", dir.as_raw_fd())).join(name)
-}
-
-fn cname(name: &OsStr) -> anyhow::Result<CString> {
-    CString::new(name.as_bytes()).context("a NUL byte in a name")
+    /// The buffer file data goes through.
+    buf: Vec<u8>,
 }
 
 impl Unpacker {
@@ -204,6 +171,7 @@ impl Unpacker {
             symlinks: HashSet::new(),
             dir_times: Vec::new(),
             chown: nix::unistd::geteuid().is_root(),
+            buf: vec![0; 1 << 18],
         }
     }
 
@@ -216,7 +184,7 @@ impl Unpacker {
         for (rel, mtime) in self.dir_times.iter().rev() {
             let parent = beneath(self.root.as_fd(), rel.parent().unwrap_or(Path::new("")))?;
             let name = rel.file_name().unwrap_or_default();
-            set_times(parent.as_fd(), name, *mtime, libc::AT_SYMLINK_NOFOLLOW)?;
+            set_times(parent.as_fd(), name, *mtime)?;
         }
         Ok(())
     }
@@ -303,8 +271,7 @@ impl Unpacker {
             let gone = rel.with_file_name(deleted);
             return match parent {
                 Some(p) if !self.dry && !self.made.contains(&gone) => {
-                    remove(p.as_fd(), deleted).map_err(|e| refuse(&raw, why(e)))?;
-                    mknod(p.as_fd(), deleted, libc::S_IFCHR, 0)
+                    make(p.as_fd(), deleted, &Make::Node(libc::S_IFCHR, 0))
                         .map_err(|e| refuse(&raw, why(e)))?;
                     self.made.insert(gone);
                     Ok(())
@@ -314,7 +281,7 @@ impl Unpacker {
         }
         match kind {
             EntryType::Symlink => {
-                let target = link.unwrap_or_default();
+                let target = link.clone().unwrap_or_default();
                 if !link_stays_inside(&rel, &target) {
                     bail!(refuse(
                         &raw,
@@ -327,7 +294,7 @@ impl Unpacker {
                 self.symlinks.insert(rel.clone());
             }
             EntryType::Link => {
-                let target = link.unwrap_or_default();
+                let target = link.clone().unwrap_or_default();
                 let to = inside(&target).map_err(|_| {
                     refuse(
                         &raw,
@@ -366,82 +333,26 @@ impl Unpacker {
         };
         let p = parent.as_fd();
         let fail = |e: &dyn std::fmt::Display| refuse(&raw, e);
-        match kind {
-            EntryType::Directory => {
-                match nix::sys::stat::mkdirat(
-                    p,
-                    name.as_os_str(),
-                    nix::sys::stat::Mode::from_bits_truncate(0o700),
-                ) {
-                    Ok(()) => {}
-                    Err(Errno::EEXIST) => {
-                        let st = nix::sys::stat::fstatat(
-                            p,
-                            name.as_os_str(),
-                            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
-                        )
-                        .map_err(|e| fail(&why(e)))?;
-                        if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
-                            remove(p, &name).map_err(|e| fail(&why(e)))?;
-                            nix::sys::stat::mkdirat(
-                                p,
-                                name.as_os_str(),
-                                nix::sys::stat::Mode::from_bits_truncate(0o700),
-                            )
-                            .map_err(|e| fail(&why(e)))?;
-                        }
-                    }
-                    Err(e) => return Err(fail(&why(e))),
-                }
-                self.dir_times.push((rel.clone(), mtime));
-            }
-            EntryType::Regular | EntryType::Continuous => {
-                remove(p, &name).map_err(|e| fail(&why(e)))?;
-                let fd = nix::fcntl::openat(
-                    p,
-                    name.as_os_str(),
-                    nix::fcntl::OFlag::O_WRONLY
-                        | nix::fcntl::OFlag::O_CREAT
-                        | nix::fcntl::OFlag::O_EXCL
-                        | nix::fcntl::OFlag::O_NOFOLLOW
-                        | nix::fcntl::OFlag::O_CLOEXEC,
-                    nix::sys::stat::Mode::from_bits_truncate(0o600),
-                )
-                .map_err(|e| fail(&why(e)))?;
-                let mut file = File::from(fd);
-                std::io::copy(&mut entry, &mut file).map_err(|e| fail(&why(e)))?;
-            }
+        let from_dir;
+        let from_name;
+        let what = match kind {
+            EntryType::Directory => Make::Dir,
+            EntryType::Regular | EntryType::Continuous => Make::File,
             EntryType::Symlink => {
-                remove(p, &name).map_err(|e| fail(&why(e)))?;
-                let target = OsString::from(OsStr::from_bytes(
-                    &entry.link_name_bytes().unwrap_or_default(),
-                ));
-                nix::unistd::symlinkat(target.as_os_str(), p, name.as_os_str())
-                    .map_err(|e| fail(&why(e)))?;
+                Make::Symlink(OsStr::from_bytes(link.as_deref().unwrap_or_default()))
             }
             EntryType::Link => {
-                let target =
-                    inside(&entry.link_name_bytes().unwrap_or_default()).map_err(|e| fail(&e))?;
-                let from_dir = beneath(self.root.as_fd(), target.parent().unwrap_or(Path::new("")))
-                    .map_err(|e| fail(&format!("hard link to '{}': {e}", target.display())))?;
-                let from = target.file_name().unwrap_or_default();
-                remove(p, &name).map_err(|e| fail(&why(e)))?;
-                let (a, b) = (cname(from)?, cname(&name)?);
-                // SAFETY: valid descriptors, NUL-terminated names, flags 0
-                // (a final symbolic link is linked, not followed).
-                let rc = unsafe {
-                    libc::linkat(
-                        from_dir.as_raw_fd(),
-                        a.as_ptr(),
-                        p.as_raw_fd(),
-                        b.as_ptr(),
-                        0,
-                    )
-                };
-                Errno::result(rc)
-                    .map_err(|e| fail(&format!("hard link to '{}': {e}", target.display())))?;
-                self.made.insert(rel);
-                return Ok(());
+                let target = inside(link.as_deref().unwrap_or_default()).map_err(|e| fail(&e))?;
+                from_dir = Some(
+                    beneath(self.root.as_fd(), target.parent().unwrap_or(Path::new(""))).map_err(
+                        |e| fail(&format!("hard link to '{}': {}", target.display(), why(e))),
+                    )?,
+                );
+                from_name = target
+                    .file_name()
+                    .map(OsStr::to_os_string)
+                    .unwrap_or_default();
+                Make::Link(from_dir.as_ref().map(AsFd::as_fd).unwrap_or(p), &from_name)
             }
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
                 let file_type = match kind {
@@ -451,44 +362,32 @@ impl Unpacker {
                 };
                 let major = header.device_major().ok().flatten().unwrap_or(0);
                 let minor = header.device_minor().ok().flatten().unwrap_or(0);
-                remove(p, &name).map_err(|e| fail(&why(e)))?;
-                mknod(p, &name, file_type, libc::makedev(major, minor))
-                    .map_err(|e| fail(&why(e)))?;
+                Make::Node(file_type, libc::makedev(major, minor))
             }
             other => bail!(fail(&format!("unsupported entry type {other:?}"))),
+        };
+        let file = make(p, &name, &what).map_err(|e| fail(&why(e)))?;
+        if let Some(mut file) = file {
+            copy(&mut entry, &mut file, &mut self.buf).map_err(|e| fail(&why(e)))?;
+        }
+        if kind == EntryType::Link {
+            self.made.insert(rel);
+            return Ok(());
+        }
+        if kind == EntryType::Directory {
+            self.dir_times.push((rel.clone(), mtime));
         }
         let at = in_dir(p, &name);
         for (xname, value) in &xattrs {
             tree::set_xattr(&at, xname, value).map_err(|e| fail(&format!("{e:#}")))?;
         }
-        if self.chown {
-            let uid = header.uid().unwrap_or(0) as u32;
-            let gid = header.gid().unwrap_or(0) as u32;
-            let c = cname(&name)?;
-            // SAFETY: a valid descriptor, a NUL-terminated name, integers.
-            let rc = unsafe {
-                libc::fchownat(
-                    p.as_raw_fd(),
-                    c.as_ptr(),
-                    uid,
-                    gid,
-                    libc::AT_SYMLINK_NOFOLLOW,
-                )
-            };
-            Errno::result(rc).map_err(|e| fail(&why(e)))?;
-        }
-        if kind != EntryType::Symlink {
-            nix::sys::stat::fchmodat(
-                p,
-                name.as_os_str(),
-                nix::sys::stat::Mode::from_bits_truncate(mode),
-                nix::sys::stat::FchmodatFlags::FollowSymlink,
-            )
-            .map_err(|e| fail(&why(e)))?;
-        }
-        if kind != EntryType::Directory {
-            set_times(p, &name, mtime, libc::AT_SYMLINK_NOFOLLOW).map_err(|e| fail(&why(e)))?;
-        }
+        let owner = self.chown.then(|| {
+            let id = |v: std::io::Result<u64>| v.unwrap_or(0) as u32;
+            (id(header.uid()), id(header.gid()))
+        });
+        let mode = (kind != EntryType::Symlink).then_some(mode);
+        let mtime = (kind != EntryType::Directory).then_some(mtime);
+        set_attrs(p, &name, owner, mode, mtime).map_err(|e| fail(&why(e)))?;
         self.made.insert(rel);
         Ok(())
     }
@@ -523,70 +422,10 @@ impl Unpacker {
     }
 }
 
-/// Removes `name` in `dir` if it is there: a directory with what it holds.
-fn remove(dir: BorrowedFd<'_>, name: &OsStr) -> nix::Result<()> {
-    match nix::unistd::unlinkat(dir, name, nix::unistd::UnlinkatFlags::NoRemoveDir) {
-        Ok(()) | Err(Errno::ENOENT) => Ok(()),
-        Err(Errno::EISDIR) => {
-            let sub = nix::fcntl::openat(
-                dir,
-                name,
-                nix::fcntl::OFlag::O_RDONLY
-                    | nix::fcntl::OFlag::O_DIRECTORY
-                    | nix::fcntl::OFlag::O_NOFOLLOW
-                    | nix::fcntl::OFlag::O_CLOEXEC,
-                nix::sys::stat::Mode::empty(),
-            )?;
-            let names: Vec<OsString> =
-                nix::dir::Dir::from_fd(sub.try_clone().map_err(|_| Errno::EBADF)?)?
-                    .iter()
-                    .filter_map(Result::ok)
-                    .map(|e| OsStr::from_bytes(e.file_name().to_bytes()).to_os_string())
-                    .filter(|n| n != "." && n != "..")
-                    .collect();
-            for n in names {
-                remove(sub.as_fd(), &n)?;
-            }
-            nix::unistd::unlinkat(dir, name, nix::unistd::UnlinkatFlags::RemoveDir)
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// mknodat(2); `kind` is the file type with its permission bits (a
-/// whiteout: `S_IFCHR` and none).
-fn mknod(
-    dir: BorrowedFd<'_>,
-    name: &OsStr,
-    kind: libc::mode_t,
-    dev: libc::dev_t,
-) -> anyhow::Result<()> {
-    let c = cname(name)?;
-    // SAFETY: a valid descriptor, a NUL-terminated name and integers.
-    let rc = unsafe { libc::mknodat(dir.as_raw_fd(), c.as_ptr(), kind, dev) };
-    Errno::result(rc).map(drop).map_err(Into::into)
-}
-
-fn set_times(
-    dir: BorrowedFd<'_>,
-    name: &OsStr,
-    mtime: u64,
-    flags: libc::c_int,
-) -> anyhow::Result<()> {
-    let c = cname(name)?;
-    let t = libc::timespec {
-        tv_sec: mtime as libc::time_t,
-        tv_nsec: 0,
-    };
-    let times = [t, t];
-    // SAFETY: a valid descriptor, a NUL-terminated name, two timespecs.
-    let rc = unsafe { libc::utimensat(dir.as_raw_fd(), c.as_ptr(), times.as_ptr(), flags) };
-    Errno::result(rc).map(drop).map_err(Into::into)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[test]
     fn names_stay_inside() {

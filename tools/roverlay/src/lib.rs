@@ -3,6 +3,7 @@
 //! back (`diff`, `commit`, `apply`).
 
 mod apply;
+mod at;
 mod commit;
 mod diff;
 mod list;

@@ -103,6 +103,10 @@ impl Plan {
             options.push(("metacopy".into(), Some("off".into())));
         }
         if upper.is_none() {
+            // The kernel's rule, which it logs only to dmesg.
+            if lowers.len() < 2 {
+                bail!("a read-only overlay (no --upper) needs at least 2 lower dirs");
+            }
             attrs |= libc::MOUNT_ATTR_RDONLY;
         }
         Ok(Plan {
@@ -447,13 +451,20 @@ mod tests {
             (&["--lower=a", "--upper=u", "m"][..], "--upper needs --work"),
             (&["--lower=a", "--work=w", "m"], "--work needs --upper"),
             (&["--lower=a::b", "m"], "--lower: an empty directory name"),
-            (&["--lower=a", "-o", "bogus", "m"], "unknown option 'bogus'"),
+            (
+                &["--lower=a", "m"],
+                "a read-only overlay (no --upper) needs at least 2 lower dirs",
+            ),
+            (
+                &["--lower=a:b", "-o", "bogus", "m"],
+                "unknown option 'bogus'",
+            ),
             (
                 &["--lower=a", "-o", "index", "m"],
                 "option 'index' needs value",
             ),
             (
-                &["--lower=a", "-o", "lowerdir=x", "m"],
+                &["--lower=a:b", "-o", "lowerdir=x", "m"],
                 "option 'lowerdir': give the layers with --lower, --upper and --work",
             ),
         ] {
