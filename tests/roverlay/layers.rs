@@ -402,3 +402,60 @@ fn layers_made_by_umoci_repack_apply_and_mount_as_umoci_unpacks_them() {
         assert!(overlay_on(&b.join("m")).is_some());
     });
 }
+
+/// Layers with random bytes changed (a fixed seed): apply never panics,
+/// refuses with one line or unpacks, and writes nothing outside DIR.
+#[test]
+fn damaged_layers_are_refused_or_unpacked_never_a_crash() {
+    if !root("damaged_layers_are_refused_or_unpacked_never_a_crash") {
+        return;
+    }
+    let d = tempdir("roverlay-fuzz");
+    let b = d.path().to_path_buf();
+    base_tree(&b.join("src"));
+    populate(&b, &["out"], &[]);
+    ok(rov_in(&b, &["commit", "src", "good.tar"]));
+    ok(rov_in(&b, &["commit", "src", "good.tar.gz"]));
+    let mut seed = 0x00c0_ffee_u64;
+    let mut next = move |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n
+    };
+    let (mut refused_n, mut unpacked) = (0, 0);
+    for (i, good) in ["good.tar", "good.tar.gz"]
+        .iter()
+        .cycle()
+        .take(120)
+        .enumerate()
+    {
+        let mut bytes = fs::read(b.join(good)).unwrap();
+        for _ in 0..1 + next(8) {
+            let at = next(bytes.len().min(4096));
+            bytes[at] = next(256) as u8;
+        }
+        let layer = b.join("bad.layer");
+        fs::write(&layer, &bytes).unwrap();
+        let dir = format!("out/{i}");
+        let ran = rov_in(&b, &["apply", "bad.layer", &dir]);
+        assert!(
+            !ran.stderr.contains("internal error") && !ran.stderr.contains("panicked"),
+            "{ran:?}"
+        );
+        if ran.code == 0 {
+            unpacked += 1;
+        } else {
+            refused(&ran, "cannot apply 'bad.layer'");
+            assert!(!b.join(&dir).exists(), "a refused layer left {dir}");
+            refused_n += 1;
+        }
+        let top: Vec<_> = fs::read_dir(&b)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(top.len(), 5, "{top:?}");
+    }
+    assert_eq!(refused_n + unpacked, 120);
+    assert!(refused_n > 0, "no damaged layer was refused");
+}

@@ -175,6 +175,36 @@ mod tests {
         assert_eq!(o.options, ["xino=off"]);
     }
 
+    /// Any super options, however odd, give an overlay and no panic.
+    #[test]
+    fn odd_options_never_panic() {
+        let pieces = [
+            "lowerdir=",
+            "lowerdir+=",
+            "upperdir=",
+            ",",
+            ":",
+            "\\",
+            "\\:",
+            "\\0",
+            "\\054",
+            "=",
+            "x",
+            "ro",
+        ];
+        let mut seed = 7u64;
+        for _ in 0..2000 {
+            let mut opts = String::new();
+            for _ in 0..12 {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                opts.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            let line = format!("1 0 0:1 / /m rw - overlay overlay {opts}");
+            let m = Mount::parse(&line).unwrap();
+            assert!(Overlay::of(&m).is_some(), "{line}");
+        }
+    }
+
     #[test]
     fn other_filesystems_are_not_overlays() {
         let m = Mount::parse("1 0 0:1 / / rw - ext4 /dev/sda rw").unwrap();
