@@ -7,8 +7,10 @@
 #  3. commit and apply of a tree of mixed file sizes (SIZE_MB, default 200)
 #     vs tar -c / tar -x (goal: <= 1.0x), and, gzip-compressed, vs tar -cz /
 #     tar -xz and umoci repack / umoci unpack of the same change.
-# Needs root, hyperfine, python3, umoci (part 3's umoci pair is skipped
-# without it). RUNS=N sets hyperfine's runs of the slow pairs (default 3).
+# Everything lives on a tmpfs of the benchmark's own (the tools' cost, not
+# a shared disk's writeback; ON_DISK=1 uses /tmp itself). Needs root,
+# hyperfine, python3, umoci (the umoci pairs are skipped without it).
+# RUNS=N sets hyperfine's runs of the slow pairs (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +25,8 @@ runs=${RUNS:-3}
 size_mb=${SIZE_MB:-200}
 d=$(mktemp -d /tmp/boxutils-bench-roverlay.XXXXXX)
 json=$(mktemp)
-trap 'umount -l "$d"/m 2>/dev/null; rm -rf "$d" "$json"' EXIT
+trap 'umount -l "$d"/m 2>/dev/null; umount -l "$d" 2>/dev/null; rm -rf "$d" "$json"' EXIT
+[ -n "${ON_DISK:-}" ] || mount -t tmpfs -o size=4g tmpfs "$d"
 cd "$d"
 
 # Mean and the ratio of the second command to the first, from hyperfine's JSON.

@@ -110,7 +110,7 @@ const COMMANDS: &str =
     "  roverlay mount --lower DIR[:DIR...] [--upper DIR --work DIR] [-o OPT,...] MERGED
 
 Mount an overlay on MERGED. Lower dirs are given top first, as mount(8) takes them; without \
---upper the overlay is read-only. Every layer, the upper, work and MERGED are opened once \
+--upper the overlay is read-only and needs at least two lower dirs. Every layer, the upper, work and MERGED are opened once \
 (O_PATH|O_NOFOLLOW) and the overlay is made with fsopen(2), fsconfig(2), fsmount(2) and \
 move_mount(2) by descriptor, adding lower layers one at a time with lowerdir+ (Linux 6.8), so \
 the kernel's 500 layers mount whatever their paths' length. Inside a user namespace userxattr is \
