@@ -111,6 +111,8 @@ fn lab11_whiteout_in_upper_diff_and_umount() {
             ],
         ));
         let _guard = Mounted(merge.clone());
+        // Metacopy only when asked (SECURITY.md, untrusted layers).
+        assert!(!overlay_on(&merge).unwrap().contains("metacopy=on"));
         assert_eq!(fs::read_to_string(merge.join("which")).unwrap(), "which");
         assert_eq!(fs::read_to_string(merge.join("bin/sh")).unwrap(), "sh");
         fs::remove_file(merge.join("escape_chroot")).unwrap();
@@ -343,6 +345,7 @@ fn a_symlink_swapped_in_for_the_upper_dir_is_never_mounted() {
             mounted += 1;
             let line = overlay_on(&base.join("m")).expect("mounted");
             assert!(!line.contains(&victim), "the victim was mounted: {line}");
+            assert_eq!(overlays().len(), 1, "a mount outside MERGED");
             assert!(!base.join("m/secret").exists());
             ok(rov_in(&base, &["umount", "m"]));
         }
