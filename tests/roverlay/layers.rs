@@ -73,8 +73,36 @@ fn base_tree(dir: &Path) {
 
 /// The changes every layer test makes in a merged view: add, change,
 /// delete (a file, a whole directory, a directory then made again).
+/// The `user.roverlay` xattr of `path`, if it has one.
+fn user_xattr_of(path: &Path) -> Option<Vec<u8>> {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    let mut buf = [0u8; 64];
+    // SAFETY: NUL-terminated path and name, a buffer of the length given.
+    let n = unsafe {
+        libc::lgetxattr(
+            c.as_ptr(),
+            c"user.roverlay".as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    (n >= 0).then(|| buf[..n as usize].to_vec())
+}
+
 fn change(m: &Path) {
     fs::write(m.join("added"), "added\n").unwrap();
+    let c = std::ffi::CString::new(m.join("added").as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: NUL-terminated path and name, a value of the length given.
+    let rc = unsafe {
+        libc::lsetxattr(
+            c.as_ptr(),
+            c"user.roverlay".as_ptr(),
+            b"yes".as_ptr().cast(),
+            3,
+            0,
+        )
+    };
+    assert_eq!(rc, 0, "lsetxattr: {}", std::io::Error::last_os_error());
     fs::OpenOptions::new()
         .append(true)
         .open(m.join("etc/conf"))
@@ -129,6 +157,30 @@ fn round_trip_apply_mount_change_diff_commit_apply_equals_merged() {
             "{names:?}"
         );
         assert!(!names.stdout.contains("gone/"), "{}", names.stdout);
+        // Whiteouts (one inode, linked) are plain files, never hard links;
+        // overlay's xattrs stay behind, the user's go along.
+        let gz = flate2::read::GzDecoder::new(fs::File::open(b.join("layer.tar.gz")).unwrap());
+        let mut archive = tar::Archive::new(gz);
+        let mut user_xattr = false;
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            if name.contains(".wh.") {
+                assert_eq!(
+                    entry.header().entry_type(),
+                    tar::EntryType::Regular,
+                    "{name}"
+                );
+            }
+            if let Some(pax) = entry.pax_extensions().unwrap() {
+                for ext in pax {
+                    let key = ext.unwrap().key().unwrap().to_string();
+                    assert!(!key.contains("overlay."), "{name}: {key}");
+                    user_xattr |= name == "added" && key == "SCHILY.xattr.user.roverlay";
+                }
+            }
+        }
+        assert!(user_xattr, "the user xattr of /added is not in the layer");
         let cp = run(Command::new("cp")
             .arg("-a")
             .arg(b.join("lower"))
@@ -137,6 +189,10 @@ fn round_trip_apply_mount_change_diff_commit_apply_equals_merged() {
         ok(rov_in(&b, &["apply", "layer.tar.gz", "copy"]));
         let merged = snapshot(&b.join("m"));
         assert!(merged.contains_key("srv/data/fresh") && !merged.contains_key("gone"));
+        assert_eq!(
+            user_xattr_of(&b.join("copy/added")).as_deref(),
+            Some(&b"yes"[..])
+        );
         assert_eq!(snapshot(&b.join("copy")), merged);
         // And applied into an empty dir, it stacks on the lower as overlay's layer.
         ok(rov_in(&b, &["apply", "layer.tar.gz", "top"]));
