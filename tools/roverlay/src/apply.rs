@@ -12,12 +12,15 @@ use std::io::{BufReader, Read};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
 use anyhow::{bail, Context};
 use nix::errno::Errno;
 use tar::EntryType;
 
-use crate::at::{beneath, beneath_with, in_dir, make, remove, set_attrs, set_times, Make};
+use crate::at::{
+    beneath, beneath_with, file_attrs, in_dir, make, remove, set_attrs, set_times, Make,
+};
 use crate::stage;
 use crate::tree::{self, OPAQUE_MARKER, WHITEOUT_PREFIX};
 
@@ -159,6 +162,8 @@ struct Unpacker {
     chown: bool,
     /// The buffer file data goes through.
     buf: Vec<u8>,
+    /// The last parent directory opened (entries come grouped by directory).
+    last: Option<(PathBuf, Rc<OwnedFd>)>,
 }
 
 impl Unpacker {
@@ -171,7 +176,8 @@ impl Unpacker {
             symlinks: HashSet::new(),
             dir_times: Vec::new(),
             chown: nix::unistd::geteuid().is_root(),
-            buf: vec![0; 1 << 18],
+            buf: vec![0; 1 << 20],
+            last: None,
         }
     }
 
@@ -191,7 +197,7 @@ impl Unpacker {
 
     /// The directory that holds `rel`, made (0755) when the layer did not
     /// list it; refused when a symbolic link of this layer leads there.
-    fn parent(&self, raw: &[u8], rel: &Path) -> anyhow::Result<Option<OwnedFd>> {
+    fn parent(&mut self, raw: &[u8], rel: &Path) -> anyhow::Result<Option<Rc<OwnedFd>>> {
         let parent = rel.parent().unwrap_or(Path::new(""));
         for up in parent.ancestors() {
             if self.symlinks.contains(up) {
@@ -201,6 +207,19 @@ impl Unpacker {
                 ));
             }
         }
+        if let Some((path, fd)) = &self.last {
+            if path == parent {
+                return Ok(Some(Rc::clone(fd)));
+            }
+        }
+        let fd = self.open_parent(raw, parent)?.map(Rc::new);
+        if let Some(fd) = &fd {
+            self.last = Some((parent.to_path_buf(), Rc::clone(fd)));
+        }
+        Ok(fd)
+    }
+
+    fn open_parent(&self, raw: &[u8], parent: &Path) -> anyhow::Result<Option<OwnedFd>> {
         match beneath(self.root.as_fd(), parent) {
             Ok(fd) => Ok(Some(fd)),
             Err(Errno::ELOOP | Errno::EXDEV) => Err(refuse(raw, "written through a symbolic link")),
@@ -233,6 +252,13 @@ impl Unpacker {
             return Ok(());
         }
         let rel = inside(&raw).map_err(|why| refuse(&raw, why))?;
+        // What this entry replaces or removes may hold the cached parent.
+        let removes = rel
+            .file_name()
+            .is_some_and(|n| n.as_bytes().starts_with(WHITEOUT_PREFIX.as_bytes()));
+        if removes || self.last.as_ref().is_some_and(|(p, _)| p.starts_with(&rel)) {
+            self.last = None;
+        }
         let mut xattrs = Vec::new();
         if let Some(pax) = entry.pax_extensions().map_err(|e| refuse(&raw, e))? {
             for ext in pax {
@@ -366,9 +392,9 @@ impl Unpacker {
             }
             other => bail!(fail(&format!("unsupported entry type {other:?}"))),
         };
-        let file = make(p, &name, &what).map_err(|e| fail(&why(e)))?;
-        if let Some(mut file) = file {
-            copy(&mut entry, &mut file, &mut self.buf).map_err(|e| fail(&why(e)))?;
+        let mut file = make(p, &name, &what).map_err(|e| fail(&why(e)))?;
+        if let Some(file) = &mut file {
+            copy(&mut entry, file, &mut self.buf).map_err(|e| fail(&why(e)))?;
         }
         if kind == EntryType::Link {
             self.made.insert(rel);
@@ -377,9 +403,11 @@ impl Unpacker {
         if kind == EntryType::Directory {
             self.dir_times.push((rel.clone(), mtime));
         }
-        let at = in_dir(p, &name);
-        for (xname, value) in &xattrs {
-            tree::set_xattr(&at, xname, value).map_err(|e| fail(&format!("{e:#}")))?;
+        if !xattrs.is_empty() {
+            let at = in_dir(p, &name);
+            for (xname, value) in &xattrs {
+                tree::set_xattr(&at, xname, value).map_err(|e| fail(&format!("{e:#}")))?;
+            }
         }
         let owner = self.chown.then(|| {
             let id = |v: std::io::Result<u64>| v.unwrap_or(0) as u32;
@@ -387,7 +415,12 @@ impl Unpacker {
         });
         let mode = (kind != EntryType::Symlink).then_some(mode);
         let mtime = (kind != EntryType::Directory).then_some(mtime);
-        set_attrs(p, &name, owner, mode, mtime).map_err(|e| fail(&why(e)))?;
+        match &file {
+            // A file just written: by its descriptor, no lookups.
+            Some(file) => file_attrs(file, owner, mode, mtime),
+            None => set_attrs(p, &name, owner, mode, mtime),
+        }
+        .map_err(|e| fail(&why(e)))?;
         self.made.insert(rel);
         Ok(())
     }

@@ -228,3 +228,23 @@ pub fn set_attrs(
     }
     Ok(())
 }
+
+/// [`set_attrs`] for a file open for writing, by its descriptor.
+pub fn file_attrs(
+    file: &File,
+    owner: Option<(u32, u32)>,
+    mode: Option<u32>,
+    mtime: Option<u64>,
+) -> anyhow::Result<()> {
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::fchown(file, Some(uid), Some(gid))?;
+    }
+    if let Some(mode) = mode {
+        nix::sys::stat::fchmod(file, nix::sys::stat::Mode::from_bits_truncate(mode))?;
+    }
+    if let Some(mtime) = mtime {
+        let t = nix::sys::time::TimeSpec::new(mtime as libc::time_t, 0);
+        nix::sys::stat::futimens(file, &t, &t)?;
+    }
+    Ok(())
+}
