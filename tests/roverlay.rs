@@ -407,3 +407,63 @@ fn mount_in_a_user_namespace_as_an_ordinary_user_copies_up() {
         "added\n"
     );
 }
+
+/// Same question, same answer: the layers mounted by roverlay and by
+/// mount(8) give the same tree, and `list` names the same layers.
+#[test]
+fn mounts_what_mount8_mounts() {
+    if !root("mounts_what_mount8_mounts") {
+        return;
+    }
+    in_mountns(|| {
+        let d = tempdir("roverlay-anchor");
+        let b = d.path().to_path_buf();
+        populate(
+            &b,
+            &["top/bin", "base/bin", "base/etc", "ours", "theirs"],
+            &[
+                ("top/bin/ls", "new ls"),
+                ("base/bin/ls", "old ls"),
+                ("base/etc/x", "x"),
+            ],
+        );
+        let (top, base) = (b.join("top"), b.join("base"));
+        let lower = format!("{}:{}", top.display(), base.display());
+        ok(rov(&[
+            "mount",
+            "--lower",
+            &lower,
+            b.join("ours").to_str().unwrap(),
+        ]));
+        let _ours = Mounted(b.join("ours"));
+        let m = run(Command::new("mount")
+            .args([
+                "-t",
+                "overlay",
+                "overlay",
+                "-o",
+                &format!("lowerdir={lower}"),
+            ])
+            .arg(b.join("theirs")));
+        assert_eq!(m.code, 0, "{m:?}");
+        let _theirs = Mounted(b.join("theirs"));
+        let ours = layers::snapshot(&b.join("ours"));
+        assert_eq!(ours.len(), 4, "{ours:?}");
+        assert_eq!(ours, layers::snapshot(&b.join("theirs")));
+        let doc: serde_json::Value = serde_json::from_str(&ok(rov(&["list", "-J"]))).unwrap();
+        let lowers: Vec<&serde_json::Value> = doc["overlays"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| {
+                o["target"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with(b.to_str().unwrap()))
+            })
+            .map(|o| &o["lower"])
+            .collect();
+        assert_eq!(lowers.len(), 2);
+        assert_eq!(lowers[0], &serde_json::json!([top, base]));
+        assert_eq!(lowers[0], lowers[1]);
+    });
+}
