@@ -25,7 +25,7 @@ runs=${RUNS:-3}
 size_mb=${SIZE_MB:-200}
 d=$(mktemp -d /tmp/boxutils-bench-roverlay.XXXXXX)
 json=$(mktemp)
-trap 'umount -l "$d"/m 2>/dev/null; umount -l "$d" 2>/dev/null; rm -rf "$d" "$json"' EXIT
+trap 'umount -l "$d"/m 2>/dev/null || true; umount -l "$d" 2>/dev/null || true; rm -rf "$d" "$json"' EXIT
 [ -n "${ON_DISK:-}" ] || mount -t tmpfs -o size=4g tmpfs "$d"
 cd "$d"
 

@@ -110,7 +110,7 @@ fn lab11_whiteout_in_upper_diff_and_umount() {
                 "rootfs/merge",
             ],
         ));
-        let _guard = Mounted(merge.clone());
+        let guard = Mounted(merge.clone());
         // Metacopy only when asked (SECURITY.md, untrusted layers).
         assert!(!overlay_on(&merge).unwrap().contains("metacopy=on"));
         assert_eq!(fs::read_to_string(merge.join("which")).unwrap(), "which");
@@ -140,6 +140,8 @@ fn lab11_whiteout_in_upper_diff_and_umount() {
             base.join("rootfs/container").to_str().unwrap()
         );
         ok(rov_in(&base, &["umount", "rootfs/merge"]));
+        // Unmounted by the tool under test: nothing left for the guard.
+        std::mem::forget(guard);
         assert_eq!(overlay_on(&merge), None);
     });
 }
@@ -162,7 +164,7 @@ fn list_shows_mounts_made_by_mount8() {
             .args(["-t", "overlay", "overlay", "-o", &opts])
             .arg(base.join("m")));
         assert_eq!(m.code, 0, "{m:?}");
-        let _guard = Mounted(base.join("m"));
+        let guard = Mounted(base.join("m"));
         let doc: serde_json::Value = serde_json::from_str(&ok(rov(&["list", "-J"]))).unwrap();
         let ours = doc["overlays"]
             .as_array()
@@ -176,6 +178,7 @@ fn list_shows_mounts_made_by_mount8() {
         );
         assert_eq!(ours["upper"], serde_json::Value::Null);
         ok(rov(&["umount", base.join("m").to_str().unwrap()]));
+        std::mem::forget(guard);
         assert_eq!(overlay_on(&base.join("m")), None);
     });
 }
@@ -207,7 +210,7 @@ fn five_hundred_layers_with_long_paths_mount_and_list() {
             &list.join(":"),
             merged.to_str().unwrap(),
         ]));
-        let _guard = Mounted(merged.clone());
+        let guard = Mounted(merged.clone());
         assert_eq!(fs::read_to_string(merged.join("file")).unwrap(), "0");
         assert!(merged.join("only-499").exists());
         let doc: serde_json::Value = serde_json::from_str(&ok(rov(&["list", "-J"]))).unwrap();
@@ -221,6 +224,7 @@ fn five_hundred_layers_with_long_paths_mount_and_list() {
         // Read-only without an upper dir.
         assert!(fs::write(merged.join("new"), "").is_err());
         ok(rov(&["umount", merged.to_str().unwrap()]));
+        std::mem::forget(guard);
         assert_eq!(overlay_on(&merged), None);
     });
 }
