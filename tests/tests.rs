@@ -17,6 +17,7 @@ mod rchroot;
 mod ripc;
 mod rlsns;
 mod rnsenter;
+mod roverlay;
 mod runshare;
 mod rvethpair;
 mod security;

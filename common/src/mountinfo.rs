@@ -75,7 +75,7 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<Mount>> {
 }
 
 /// The kernel writes space, tab, newline and backslash in paths as `\ooo`.
-fn unescape(field: &str) -> OsString {
+pub fn unescape(field: &str) -> OsString {
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

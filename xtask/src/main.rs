@@ -15,6 +15,7 @@ fn pages() -> Vec<common::cli::Page> {
         ripcmk::pages(),
         rlsns::pages(),
         rnsenter::pages(),
+        roverlay::pages(),
         runshare::pages(),
         rvethpair::pages(),
     ]

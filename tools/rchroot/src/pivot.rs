@@ -7,8 +7,7 @@
 //! meanwhile cannot redirect a mount (runc CVE-2021-30465, bubblewrap
 //! CVE-2024-42472).
 
-use std::ffi::CStr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 
 use anyhow::{bail, Context};
@@ -39,8 +38,8 @@ pub fn pivot(newroot: &Path, mount_proc: bool) -> anyhow::Result<()> {
     .context("cannot make / private")?;
     // pivot_root needs NEWROOT to be a mount point: bind it onto itself
     // (with what is mounted below it).
-    let tree = open_tree(&dir).with_context(fail)?;
-    move_mount(&tree, &dir).with_context(fail)?;
+    let tree = common::mount::open_tree_clone(dir.as_fd()).with_context(fail)?;
+    common::mount::move_mount(tree.as_fd(), dir.as_fd()).with_context(fail)?;
     if mount_proc {
         mount_proc_in(&tree, newroot)?;
     }
@@ -77,37 +76,4 @@ fn mount_proc_in(tree: &OwnedFd, newroot: &Path) -> anyhow::Result<()> {
         None::<&str>,
     )
     .with_context(fail)
-}
-
-const EMPTY: &CStr = c"";
-
-/// A detached copy of the mount tree at `dir` (open_tree(2) OPEN_TREE_CLONE).
-fn open_tree(dir: &OwnedFd) -> nix::Result<OwnedFd> {
-    let flags = libc::OPEN_TREE_CLONE
-        | libc::OPEN_TREE_CLOEXEC
-        | libc::AT_RECURSIVE as libc::c_uint
-        | libc::AT_EMPTY_PATH as libc::c_uint;
-    // SAFETY: a valid descriptor, a NUL-terminated path and integer flags;
-    // the returned descriptor is new and owned by nobody else.
-    let fd = unsafe { libc::syscall(libc::SYS_open_tree, dir.as_raw_fd(), EMPTY.as_ptr(), flags) };
-    let fd = nix::errno::Errno::result(fd)? as RawFd;
-    // SAFETY: open_tree returned a new descriptor that only we hold.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// Attaches the detached `tree` on top of `dir` (move_mount(2)).
-fn move_mount(tree: &OwnedFd, dir: &OwnedFd) -> nix::Result<()> {
-    let flags = libc::MOVE_MOUNT_F_EMPTY_PATH | libc::MOVE_MOUNT_T_EMPTY_PATH;
-    // SAFETY: valid descriptors, NUL-terminated paths and integer flags.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_move_mount,
-            tree.as_raw_fd(),
-            EMPTY.as_ptr(),
-            dir.as_raw_fd(),
-            EMPTY.as_ptr(),
-            flags,
-        )
-    };
-    nix::errno::Errno::result(rc).map(drop)
 }
