@@ -4,19 +4,17 @@
 
 use clap_complete::Shell;
 
-/// The shells completed, with the directory (in a package: under
-/// /usr/share) and the file name of one tool's completion.
-pub const SHELLS: [(Shell, &str, fn(&str) -> String); 3] = [
-    (Shell::Bash, "bash-completion/completions", |tool| {
-        tool.to_string()
-    }),
-    (Shell::Zsh, "zsh/vendor-completions", |tool| {
-        format!("_{tool}")
-    }),
-    (Shell::Fish, "fish/vendor_completions.d", |tool| {
-        format!("{tool}.fish")
-    }),
-];
+/// The shells completed.
+pub const SHELLS: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
+
+/// The file name of `tool`'s completion for `shell`.
+pub fn file_name(shell: Shell, tool: &str) -> String {
+    match shell {
+        Shell::Zsh => format!("_{tool}"),
+        Shell::Fish => format!("{tool}.fish"),
+        _ => tool.to_string(),
+    }
+}
 
 /// Every completion file of one page: (path relative to a completions
 /// directory, script). The path is `SHELL/FILE` (`bash/rlsns`,
@@ -25,11 +23,11 @@ pub fn render(page: &common::cli::Page) -> Vec<(String, Vec<u8>)> {
     let tool = page.command.get_name().to_string();
     SHELLS
         .iter()
-        .map(|(shell, _, file)| {
+        .map(|&shell| {
             let mut command = page.command.clone();
             let mut script = Vec::new();
-            clap_complete::generate(*shell, &mut command, &tool, &mut script);
-            (format!("{shell}/{}", file(&tool)), script)
+            clap_complete::generate(shell, &mut command, &tool, &mut script);
+            (format!("{shell}/{}", file_name(shell, &tool)), script)
         })
         .collect()
 }
