@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod packaging;
 mod rchroot;
 mod ripc;
 mod rlsns;
