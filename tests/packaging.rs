@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness::{cmd, run};
+use crate::harness::{bin, cmd, have, root, run, skip, tempdir, Ran};
 
 /// The top of the workspace.
 fn top() -> &'static Path {
@@ -138,4 +138,101 @@ fn help_lists_the_options_of_the_man_page() {
         assert!(help.contains("--help"), "{tool} --help: no options read");
         assert_eq!(help, man, "{tool}: --help (left) and man page (right)");
     }
+}
+
+/// Purges the package on drop, so that a failing test leaves nothing.
+struct Purge;
+
+impl Drop for Purge {
+    fn drop(&mut self) {
+        let purge = run(Command::new("dpkg").args(["--purge", "boxutils"]));
+        assert!(purge.code == 0 || std::thread::panicking(), "{purge:?}");
+    }
+}
+
+/// Completes `words` (the last is the word being completed) as bash does
+/// with bash-completion loaded and its completion for `words[0]` loaded on
+/// demand from where packages put it.
+fn bash_complete(words: &[&str]) -> Ran {
+    let script = r#"
+        . /usr/share/bash-completion/bash_completion
+        _completion_loader "$1"
+        spec=$(complete -p "$1") || exit 1
+        fn=${spec##*-F }; fn=${fn%% *}
+        COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+        COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+        "$fn" "$1" "${@: -1}" "${@: -2:1}"
+        printf '%s\n' "${COMPREPLY[@]}"
+    "#;
+    run(Command::new("bash")
+        .args(["-c", script, "bash"])
+        .args(words))
+}
+
+/// The package built from this build's binaries installs every binary, its
+/// man page and completions where Debian looks for them, and leaves nothing
+/// when purged.
+#[test]
+fn deb_installs_everything_and_purges_clean() {
+    const T: &str = "deb_installs_everything_and_purges_clean";
+    let completion = "/usr/share/bash-completion/bash_completion";
+    if !root(T) || !have(T, "dpkg-deb") || !have(T, "dpkg-shlibdeps") || !have(T, "man") {
+        return;
+    }
+    if !Path::new(completion).is_file() {
+        return skip(T, "bash-completion is not installed");
+    }
+    if run(Command::new("dpkg").args(["-s", "boxutils"])).code == 0 {
+        return skip(T, "the boxutils package is installed here: not touching it");
+    }
+    let bins = binaries();
+    let bin_dir = bins.iter().map(|b| bin(b)).next_back().unwrap();
+    let bin_dir = bin_dir.parent().unwrap();
+    let out = tempdir("deb");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let built = run(Command::new(cargo)
+        .args(["run", "--quiet", "--package", "xtask", "--manifest-path"])
+        .arg(top().join("Cargo.toml"))
+        .args(["--", "deb", "--bin-dir"])
+        .arg(bin_dir)
+        .arg("--out")
+        .arg(out.path()));
+    assert_eq!(built.code, 0, "cargo xtask deb: {}", built.stderr);
+    let deb = built.stdout.lines().last().unwrap().to_string();
+
+    let _purge = Purge;
+    let installed = run(Command::new("dpkg").args(["-i", &deb]));
+    assert_eq!(installed.code, 0, "dpkg -i: {installed:?}");
+    let listed = run(Command::new("dpkg").args(["-L", "boxutils"]));
+    let files: Vec<&str> = listed.stdout.lines().collect();
+    for tool in &bins {
+        let dir = if tool == "rchroot" { "sbin" } else { "bin" };
+        let path = format!("/usr/{dir}/{tool}");
+        assert!(
+            files.contains(&path.as_str()),
+            "{path} is not in the package"
+        );
+    }
+    assert_eq!(
+        run(Command::new("man").args(["-w", "rvethpair"])).stdout,
+        "/usr/share/man/man8/rvethpair.8.gz\n"
+    );
+    assert_eq!(bash_complete(&["rlsns", "--ty"]).stdout, "--type\n");
+    let version = run(Command::new("/usr/bin/rlsns").arg("--version"));
+    assert_eq!(
+        (version.code, version.stdout),
+        (0, format!("rlsns {}\n", env!("CARGO_PKG_VERSION")))
+    );
+
+    drop(_purge);
+    assert_ne!(run(Command::new("dpkg").args(["-s", "boxutils"])).code, 0);
+    let left: Vec<&&str> = files
+        .iter()
+        .filter(|f| {
+            let path = Path::new(f);
+            // Directories other packages own (/usr/bin, ...) stay.
+            path.exists() && (!path.is_dir() || f.contains("boxutils"))
+        })
+        .collect();
+    assert!(left.is_empty(), "left after purge: {left:?}");
 }

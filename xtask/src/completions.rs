@@ -7,6 +7,15 @@ use clap_complete::Shell;
 /// The shells completed.
 pub const SHELLS: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
 
+/// Where `shell` looks for the completions of packages, under /usr/share.
+pub fn install_dir(shell: Shell) -> &'static str {
+    match shell {
+        Shell::Zsh => "zsh/vendor-completions",
+        Shell::Fish => "fish/vendor_completions.d",
+        _ => "bash-completion/completions",
+    }
+}
+
 /// The file name of `tool`'s completion for `shell`.
 pub fn file_name(shell: Shell, tool: &str) -> String {
     match shell {
@@ -16,10 +25,8 @@ pub fn file_name(shell: Shell, tool: &str) -> String {
     }
 }
 
-/// Every completion file of one page: (path relative to a completions
-/// directory, script). The path is `SHELL/FILE` (`bash/rlsns`,
-/// `zsh/_rlsns`, `fish/rlsns.fish`).
-pub fn render(page: &common::cli::Page) -> Vec<(String, Vec<u8>)> {
+/// Every completion of one page: (shell, file name, script).
+pub fn render(page: &common::cli::Page) -> Vec<(Shell, String, Vec<u8>)> {
     let tool = page.command.get_name().to_string();
     SHELLS
         .iter()
@@ -27,7 +34,7 @@ pub fn render(page: &common::cli::Page) -> Vec<(String, Vec<u8>)> {
             let mut command = page.command.clone();
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut command, &tool, &mut script);
-            (format!("{shell}/{}", file_name(shell, &tool)), script)
+            (shell, file_name(shell, &tool), script)
         })
         .collect()
 }

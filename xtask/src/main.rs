@@ -4,7 +4,10 @@
 //!   bash, zsh and fish completions into completions/ (the committed copies;
 //!   a test fails when they are stale);
 //! - `cargo xtask man DIR`: only the man pages, into DIR;
-//! - `cargo xtask completions DIR`: only the completions, into DIR/SHELL/.
+//! - `cargo xtask completions DIR`: only the completions, into DIR/SHELL/;
+//! - `cargo xtask deb [--bin-dir DIR] [--out DIR]`: the Debian package of
+//!   the binaries in DIR (default: a release build), into --out (default
+//!   target/debian), its path printed last.
 //!
 //! No date is written, so the output is stable and the freshness test can
 //! compare.
@@ -14,6 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 mod completions;
+mod deb;
 mod man;
 
 /// Every page of every tool.
@@ -40,8 +44,30 @@ fn main() -> anyhow::Result<()> {
         }
         ["man", dir] => write_all(Path::new(dir), man_files()?),
         ["completions", dir] => write_all(Path::new(dir), completion_files()),
-        _ => anyhow::bail!("usage: cargo xtask man [DIR] | cargo xtask completions DIR"),
+        ["deb", ref options @ ..] => {
+            let deb = deb::build(&pages(), &deb_options(options)?)?;
+            println!("{}", deb.display());
+            Ok(())
+        }
+        _ => anyhow::bail!(
+            "usage: cargo xtask man [DIR] | completions DIR | deb [--bin-dir DIR] [--out DIR]"
+        ),
     }
+}
+
+fn deb_options(args: &[&str]) -> anyhow::Result<deb::Options> {
+    let mut options = deb::Options {
+        bin_dir: None,
+        out_dir: top().join("target/debian"),
+    };
+    for pair in args.chunks(2) {
+        match pair {
+            ["--bin-dir", dir] => options.bin_dir = Some(PathBuf::from(dir)),
+            ["--out", dir] => options.out_dir = PathBuf::from(dir),
+            _ => anyhow::bail!("deb: unknown option {:?}", pair.join(" ")),
+        }
+    }
+    Ok(options)
 }
 
 /// The top of the workspace.
@@ -54,9 +80,14 @@ fn man_files() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     pages().iter().map(man::render).collect()
 }
 
-/// Every completion file: (SHELL/FILE, script).
+/// Every completion file: (SHELL/FILE, script), as in completions/
+/// (`bash/rlsns`, `zsh/_rlsns`, `fish/rlsns.fish`).
 fn completion_files() -> Vec<(String, Vec<u8>)> {
-    pages().iter().flat_map(completions::render).collect()
+    pages()
+        .iter()
+        .flat_map(completions::render)
+        .map(|(shell, file, script)| (format!("{shell}/{file}"), script))
+        .collect()
 }
 
 fn write_all(dir: &Path, files: Vec<(String, Vec<u8>)>) -> anyhow::Result<()> {
