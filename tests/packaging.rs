@@ -186,8 +186,9 @@ fn deb_installs_everything_and_purges_clean() {
         return skip(T, "the boxutils package is installed here: not touching it");
     }
     let bins = binaries();
-    let bin_dir = bins.iter().map(|b| bin(b)).next_back().unwrap();
-    let bin_dir = bin_dir.parent().unwrap();
+    // Every binary built (bin builds each on first use), all in one directory.
+    let paths: Vec<PathBuf> = bins.iter().map(|b| bin(b)).collect();
+    let bin_dir = paths[0].parent().unwrap();
     let out = tempdir("deb");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let built = run(Command::new(cargo)
