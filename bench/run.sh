@@ -12,9 +12,10 @@
 # - run.sh puts a `hyperfine` of its own first on PATH. Before the real one
 #   times anything it runs each command once (after its --prepare, with its
 #   --shell or -N) and stops the script when either fails (unless the script
-#   passed -i) or when their outputs differ once digits, tool names and runs
-#   of blanks are made alike (retried twice: the host may change between the
-#   two runs). Then it adds --export-json and the table is made from that;
+#   passed -i: then a failed run is tried again) or when their outputs
+#   differ once digits, tool names and runs of blanks are made alike (up to
+#   five tries: the host may change between the two runs). Then it adds
+#   --export-json and the table is made from that;
 # - the script's exit status counts: a failed script is a FAILED row;
 # - the goal of a measure is a ratio (ours/anchor) of at most 1.00 unless
 #   GOALS below says otherwise (README's claims).
@@ -106,9 +107,12 @@ def once(k):
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     argv = shlex.split(commands[k]) if raw else [shell, "-c", commands[k]]
     r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True)
-    if r.returncode and not ignore:
-        sys.exit(f"bench: `{label(k)}` failed before timing (exit {r.returncode}): "
-                 f"{r.stderr.decode(errors='replace').strip()[:300]}")
+    if r.returncode:
+        why = (f"bench: `{label(k)}` failed before timing (exit {r.returncode}): "
+               f"{r.stderr.decode(errors='replace').strip()[:300]}")
+        if not ignore:
+            sys.exit(why)
+        return why  # -i: the script expects failures at times; try again
     text = r.stdout.decode(errors="replace")
     first = os.path.basename(shlex.split(commands[k])[0]) if commands[k].strip() else ""
     for name in {first, *tools.findall(text)}:
@@ -116,7 +120,7 @@ def once(k):
             text = re.sub(r"\b" + re.escape(name) + r"\b", "TOOL", text)
     return re.sub(r"[ \t]+", " ", re.sub(r"\d+", "N", text))
 
-for attempt in range(3):
+for attempt in range(5):
     a, b = once(ours[0]), once(anchor)
     if a == b:
         break
@@ -162,10 +166,11 @@ failed = sys.argv[3:3 + nfailed]
 goals = sys.argv[3 + nfailed:]
 goals = [(p, None if g == "-" else float(g)) for p, g in zip(goals[0::2], goals[1::2])]
 def short(command):
-    """Temp paths as DIR, other paths as their last part."""
-    words = ["DIR" if w.startswith("/tmp/") else os.path.basename(w) if "/" in w else w
-             for w in command.split()]
-    return " ".join(words)
+    """The program and other paths by their last part, temp paths in arguments as DIR."""
+    words = command.split()
+    args = ["DIR" if w.startswith("/tmp/") else os.path.basename(w) if "/" in w else w
+            for w in words[1:]]
+    return " ".join([os.path.basename(words[0])] + args) if words else ""
 rows = []
 for path in sorted(glob.glob(f"{results}/*.rec")):
     rec = json.load(open(path))
