@@ -11,6 +11,7 @@ mod badinput;
 mod every_tool;
 mod faults;
 mod labs;
+mod packaging;
 mod parsers;
 mod rcgexec;
 mod rchroot;

@@ -1,11 +1,24 @@
-//! `cargo xtask man [DIR]`: renders every tool's man page from its clap
-//! definition into DIR (default: man/ at the top of the workspace). No date
-//! is written, so the output is stable and the freshness test can compare.
+//! Project chores, all derived from the tools' clap definitions:
+//!
+//! - `cargo xtask man`: renders every tool's man page into man/ and its
+//!   bash, zsh and fish completions into completions/ (the committed copies;
+//!   a test fails when they are stale);
+//! - `cargo xtask man DIR`: only the man pages, into DIR;
+//! - `cargo xtask completions DIR`: only the completions, into DIR/SHELL/;
+//! - `cargo xtask deb [--bin-dir DIR] [--out DIR]`: the Debian package of
+//!   the binaries in DIR (default: a release build), into --out (default
+//!   target/debian), its path printed last.
+//!
+//! No date is written, so the output is stable and the freshness test can
+//! compare.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+
+mod completions;
+mod deb;
+mod man;
 
 /// Every page of every tool.
 fn pages() -> Vec<common::cli::Page> {
@@ -27,103 +40,95 @@ fn pages() -> Vec<common::cli::Page> {
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["man"] => write_all(&man_dir()),
-        ["man", dir] => write_all(Path::new(dir)),
-        _ => anyhow::bail!("usage: cargo xtask man [DIR]"),
+        ["man"] => {
+            write_all(&top().join("man"), man_files()?)?;
+            write_all(&top().join("completions"), completion_files())
+        }
+        ["man", dir] => write_all(Path::new(dir), man_files()?),
+        ["completions", dir] => write_all(Path::new(dir), completion_files()),
+        ["deb", ref options @ ..] => {
+            let deb = deb::build(&pages(), &deb_options(options)?)?;
+            println!("{}", deb.display());
+            Ok(())
+        }
+        _ => anyhow::bail!(
+            "usage: cargo xtask man [DIR] | completions DIR | deb [--bin-dir DIR] [--out DIR]"
+        ),
     }
 }
 
-fn man_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../man")
+fn deb_options(args: &[&str]) -> anyhow::Result<deb::Options> {
+    let mut options = deb::Options {
+        bin_dir: None,
+        out_dir: top().join("target/debian"),
+    };
+    for pair in args.chunks(2) {
+        match pair {
+            ["--bin-dir", dir] => options.bin_dir = Some(PathBuf::from(dir)),
+            ["--out", dir] => options.out_dir = PathBuf::from(dir),
+            _ => anyhow::bail!("deb: unknown option {:?}", pair.join(" ")),
+        }
+    }
+    Ok(options)
 }
 
-fn write_all(dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for page in pages() {
-        let (name, text) = render(&page)?;
+/// The top of the workspace.
+fn top() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Every man page: (file name, roff).
+fn man_files() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    pages().iter().map(man::render).collect()
+}
+
+/// Every completion file: (SHELL/FILE, script), as in completions/
+/// (`bash/rlsns`, `zsh/_rlsns`, `fish/rlsns.fish`).
+fn completion_files() -> Vec<(String, Vec<u8>)> {
+    pages()
+        .iter()
+        .flat_map(completions::render)
+        .map(|(shell, file, script)| (format!("{shell}/{file}"), script))
+        .collect()
+}
+
+fn write_all(dir: &Path, files: Vec<(String, Vec<u8>)>) -> anyhow::Result<()> {
+    for (name, text) in files {
         let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         println!("{}", path.display());
     }
     Ok(())
 }
 
-/// The file name and roff text of one page.
-fn render(page: &common::cli::Page) -> anyhow::Result<(String, Vec<u8>)> {
-    let name = format!("{}.{}", page.command.get_name(), page.section);
-    let man = clap_mangen::Man::new(page.command.clone()).section(page.section);
-    let mut out = Vec::new();
-    man.render_title(&mut out)?;
-    man.render_name_section(&mut out)?;
-    man.render_synopsis_section(&mut out)?;
-    man.render_description_section(&mut out)?;
-    man.render_options_section(&mut out)?;
-    // No SUBCOMMANDS section: clap_mangen would point at NAME-SUB(N) pages,
-    // and one page is made per binary; a tool describes its subcommands in a
-    // section of its own (rvethpair: COMMANDS).
-    for (heading, body) in page.sections {
-        render_section(&mut out, heading, body)?;
-    }
-    Ok((name, out))
-}
-
-/// A hand-written section: blank lines split paragraphs; lines indented by
-/// two spaces are examples, kept as written.
-fn render_section(out: &mut Vec<u8>, heading: &str, body: &str) -> std::io::Result<()> {
-    writeln!(out, ".SH \"{heading}\"")?;
-    let mut in_example = false;
-    for line in body.lines() {
-        let example = line.starts_with("  ");
-        if example != in_example {
-            writeln!(out, "{}", if example { ".PP\n.nf" } else { ".fi" })?;
-            in_example = example;
-        }
-        if line.trim().is_empty() {
-            writeln!(out, ".PP")?;
-        } else {
-            writeln!(
-                out,
-                "{}",
-                escape(if example { &line[2..] } else { line.trim() })
-            )?;
-        }
-    }
-    if in_example {
-        writeln!(out, ".fi")?;
-    }
-    Ok(())
-}
-
-/// roff: backslashes doubled, a leading dot or quote made literal, dashes kept as hyphen-minus.
-fn escape(line: &str) -> String {
-    let text = line.replace('\\', "\\e").replace('-', "\\-");
-    if text.starts_with('.') || text.starts_with('\'') {
-        format!("\\&{text}")
-    } else {
-        text
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// man/ must be what the clap definitions render today.
-    #[test]
-    fn man_pages_are_fresh() {
-        for page in pages() {
-            let (name, text) = render(&page).unwrap();
-            let path = man_dir().join(&name);
-            let committed = std::fs::read(&path).unwrap_or_default();
+    /// `dir` under the top of the workspace must hold exactly `files`.
+    fn assert_fresh(dir: &str, files: Vec<(String, Vec<u8>)>) {
+        for (name, text) in files {
+            let committed = std::fs::read(top().join(dir).join(&name)).unwrap_or_default();
             assert!(
                 committed == text,
-                "man/{name} is stale: run `cargo xtask man`"
+                "{dir}/{name} is stale: run `cargo xtask man`"
             );
         }
     }
 
+    /// man/ must be what the clap definitions render today.
     #[test]
-    fn escape_makes_roff_literal() {
-        assert_eq!(escape(".x -y \\z"), "\\&.x \\-y \\ez");
+    fn man_pages_are_fresh() {
+        assert_fresh("man", man_files().unwrap());
+    }
+
+    /// completions/ likewise.
+    #[test]
+    fn completions_are_fresh() {
+        assert_fresh("completions", completion_files());
     }
 }

@@ -1,0 +1,239 @@
+//! What ships: every binary of the workspace has a man page, completions
+//! and a place in the Debian package; `--version` and `--help` agree with
+//! the package and the man page; the package installs and leaves nothing
+//! behind when purged.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::harness::{bin, cmd, have, root, run, skip, tempdir, Ran};
+
+/// The top of the workspace.
+fn top() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every binary the workspace builds (`cargo metadata`), but the xtask's.
+fn binaries() -> Vec<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
+        .arg(top().join("Cargo.toml"))
+        .output()
+        .expect("cannot run cargo metadata");
+    assert!(out.status.success(), "cargo metadata failed");
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut bins: Vec<String> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] != "xtask")
+        .flat_map(|p| p["targets"].as_array().unwrap().iter())
+        .filter(|t| t["kind"].as_array().unwrap().iter().any(|k| k == "bin"))
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    bins.sort();
+    assert!(bins.len() >= 8, "too few binaries found: {bins:?}");
+    bins
+}
+
+/// The man page of `tool`: man/TOOL.1 or man/TOOL.8.
+fn man_page(tool: &str) -> Option<PathBuf> {
+    ["1", "8"]
+        .iter()
+        .map(|section| top().join("man").join(format!("{tool}.{section}")))
+        .find(|p| p.is_file())
+}
+
+/// The options (`-x`, `--long`) of the OPTIONS section of a man page.
+fn man_options(roff: &str) -> BTreeSet<String> {
+    let section = roff
+        .split("\n.SH ")
+        .find(|s| s.starts_with("OPTIONS"))
+        .unwrap_or_default();
+    let lines: Vec<&str> = section.lines().collect();
+    lines
+        .windows(2)
+        .filter(|w| w[0] == ".TP")
+        .flat_map(|w| w[1].split("\\fB").skip(1))
+        .filter_map(|word| word.split("\\fR").next())
+        .filter(|word| word.starts_with("\\-"))
+        .map(|word| word.replace("\\-", "-"))
+        .collect()
+}
+
+/// The options that `--help` lists: the words that open an entry (indented
+/// by at most six spaces, as clap indents `-x, --long` and `--long`), up to
+/// the two spaces before its help text.
+fn help_options(help: &str) -> BTreeSet<String> {
+    help.lines()
+        .filter_map(|line| {
+            let body = line.trim_start();
+            (body.starts_with('-') && line.len() - body.len() <= 6)
+                .then(|| body.split("  ").next().unwrap_or_default())
+        })
+        .flat_map(|synopsis| synopsis.split([',', ' ', '[', '=']))
+        .filter(|w| w.starts_with('-') && w.len() > 1)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every binary has one man page, and every page is a binary's; every
+/// binary has its bash, zsh and fish completions.
+#[test]
+fn every_binary_has_a_man_page_and_completions() {
+    let bins = binaries();
+    for tool in &bins {
+        assert!(man_page(tool).is_some(), "{tool} has no man page in man/");
+        for file in [
+            format!("bash/{tool}"),
+            format!("zsh/_{tool}"),
+            format!("fish/{tool}.fish"),
+        ] {
+            let path = top().join("completions").join(&file);
+            assert!(path.is_file(), "{tool} has no completions/{file}");
+        }
+    }
+    for entry in std::fs::read_dir(top().join("man")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let tool = name.rsplit_once('.').map_or(name.as_str(), |(t, _)| t);
+        assert!(bins.iter().any(|b| b == tool), "man/{name} is no binary's");
+    }
+}
+
+/// `TOOL --version` prints `TOOL VERSION` of the package, and exits 0.
+#[test]
+fn version_is_the_package_version() {
+    for tool in binaries() {
+        let ran = run(cmd(&tool).arg("--version"));
+        assert_eq!(
+            (ran.code, ran.stdout.as_str(), ran.stderr.as_str()),
+            (
+                0,
+                format!("{tool} {}\n", env!("CARGO_PKG_VERSION")).as_str(),
+                ""
+            ),
+            "{tool} --version"
+        );
+    }
+}
+
+/// `TOOL --help` lists exactly the options of the OPTIONS section of its
+/// man page.
+#[test]
+fn help_lists_the_options_of_the_man_page() {
+    for tool in binaries() {
+        let ran = run(cmd(&tool).arg("--help"));
+        assert_eq!(ran.code, 0, "{tool} --help: {}", ran.stderr);
+        let page = man_page(&tool).unwrap_or_else(|| panic!("{tool} has no man page"));
+        let man = man_options(&std::fs::read_to_string(page).unwrap());
+        let help = help_options(&ran.stdout);
+        assert!(help.contains("--help"), "{tool} --help: no options read");
+        assert_eq!(help, man, "{tool}: --help (left) and man page (right)");
+    }
+}
+
+/// Purges the package on drop, so that a failing test leaves nothing.
+struct Purge;
+
+impl Drop for Purge {
+    fn drop(&mut self) {
+        let purge = run(Command::new("dpkg").args(["--purge", "boxutils"]));
+        assert!(purge.code == 0 || std::thread::panicking(), "{purge:?}");
+    }
+}
+
+/// Completes `words` (the last is the word being completed) as bash does
+/// with bash-completion loaded and its completion for `words[0]` loaded on
+/// demand from where packages put it.
+fn bash_complete(words: &[&str]) -> Ran {
+    let script = r#"
+        . /usr/share/bash-completion/bash_completion
+        _completion_loader "$1"
+        spec=$(complete -p "$1") || exit 1
+        fn=${spec##*-F }; fn=${fn%% *}
+        COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+        COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+        "$fn" "$1" "${@: -1}" "${@: -2:1}"
+        printf '%s\n' "${COMPREPLY[@]}"
+    "#;
+    run(Command::new("bash")
+        .args(["-c", script, "bash"])
+        .args(words))
+}
+
+/// The package built from this build's binaries installs every binary, its
+/// man page and completions where Debian looks for them, and leaves nothing
+/// when purged.
+#[test]
+fn deb_installs_everything_and_purges_clean() {
+    const T: &str = "deb_installs_everything_and_purges_clean";
+    let completion = "/usr/share/bash-completion/bash_completion";
+    if !root(T) || !have(T, "dpkg-deb") || !have(T, "dpkg-shlibdeps") || !have(T, "man") {
+        return;
+    }
+    if !Path::new(completion).is_file() {
+        return skip(T, "bash-completion is not installed");
+    }
+    if run(Command::new("dpkg").args(["-s", "boxutils"])).code == 0 {
+        return skip(T, "the boxutils package is installed here: not touching it");
+    }
+    let bins = binaries();
+    // Every binary built (bin builds each on first use), all in one directory.
+    let paths: Vec<PathBuf> = bins.iter().map(|b| bin(b)).collect();
+    let bin_dir = paths[0].parent().unwrap();
+    let out = tempdir("deb");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let built = run(Command::new(cargo)
+        .args(["run", "--quiet", "--package", "xtask", "--manifest-path"])
+        .arg(top().join("Cargo.toml"))
+        .args(["--", "deb", "--bin-dir"])
+        .arg(bin_dir)
+        .arg("--out")
+        .arg(out.path()));
+    assert_eq!(built.code, 0, "cargo xtask deb: {}", built.stderr);
+    let deb = built.stdout.lines().last().unwrap().to_string();
+
+    let _purge = Purge;
+    let installed = run(Command::new("dpkg").args(["-i", &deb]));
+    assert_eq!(installed.code, 0, "dpkg -i: {installed:?}");
+    let listed = run(Command::new("dpkg").args(["-L", "boxutils"]));
+    let files: Vec<&str> = listed.stdout.lines().collect();
+    for tool in &bins {
+        let dir = if tool == "rchroot" { "sbin" } else { "bin" };
+        let path = format!("/usr/{dir}/{tool}");
+        assert!(
+            files.contains(&path.as_str()),
+            "{path} is not in the package"
+        );
+    }
+    assert_eq!(
+        run(Command::new("man").args(["-w", "rvethpair"])).stdout,
+        "/usr/share/man/man8/rvethpair.8.gz\n"
+    );
+    assert_eq!(bash_complete(&["rlsns", "--ty"]).stdout, "--type\n");
+    let version = run(Command::new("/usr/bin/rlsns").arg("--version"));
+    assert_eq!(
+        (version.code, version.stdout),
+        (0, format!("rlsns {}\n", env!("CARGO_PKG_VERSION")))
+    );
+
+    drop(_purge);
+    assert_ne!(run(Command::new("dpkg").args(["-s", "boxutils"])).code, 0);
+    let left: Vec<&&str> = files
+        .iter()
+        .filter(|f| {
+            let path = Path::new(f);
+            // Directories other packages own (/usr/bin, ...) stay.
+            path.exists() && (!path.is_dir() || f.contains("boxutils"))
+        })
+        .collect();
+    assert!(left.is_empty(), "left after purge: {left:?}");
+}
