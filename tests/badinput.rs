@@ -159,7 +159,6 @@ const CASES: &[Case] = &[
     ),
     // rnsenter: util-linux's exit 1.
     case("rnsenter", &["--bogus"], 1),
-    case("rnsenter", &["true"], 1),
     case("rnsenter", &["-t", "0", "-n", "true"], 1),
     case("rnsenter", &["-t", "abc", "-n", "true"], 1),
     case("rnsenter", &["-t", "2147483647", "-n", "true"], 1),

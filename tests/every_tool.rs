@@ -2,19 +2,7 @@
 //! output that cannot be written is util-linux's (or coreutils') `write
 //! error`, with the tool's failure code.
 
-use crate::harness::{anchor, cmd, have, run};
-
-/// Every binary, with the exit code of its own failures and its anchor.
-const TOOLS: [(&str, i32, &str); 8] = [
-    ("rchroot", 125, "chroot"),
-    ("runshare", 1, "unshare"),
-    ("rnsenter", 1, "nsenter"),
-    ("rlsns", 1, "lsns"),
-    ("ripcmk", 1, "ipcmk"),
-    ("ripcs", 1, "ipcs"),
-    ("ripcrm", 1, "ipcrm"),
-    ("rvethpair", 1, ""),
-];
+use crate::harness::{anchor, cmd, have, run_into, TOOLS};
 
 fn full() -> std::fs::File {
     std::fs::OpenOptions::new()
@@ -26,7 +14,7 @@ fn full() -> std::fs::File {
 #[test]
 fn help_that_cannot_be_written_is_a_write_error_in_every_tool() {
     for (tool, code, theirs) in TOOLS {
-        let ours = run(cmd(tool).arg("--help").stdout(full()));
+        let ours = run_into(cmd(tool).arg("--help"), full());
         assert_eq!(
             (ours.code, ours.stderr.as_str()),
             (
@@ -36,7 +24,7 @@ fn help_that_cannot_be_written_is_a_write_error_in_every_tool() {
             "{tool}"
         );
         if !theirs.is_empty() && have("help_write_error", theirs) {
-            let anchored = run(anchor(theirs).arg("--help").stdout(full()));
+            let anchored = run_into(anchor(theirs).arg("--help"), full());
             assert_eq!(ours.code, anchored.code, "{tool} and {theirs}");
             assert_eq!(
                 ours.stderr.replacen(tool, theirs, 1),
@@ -51,7 +39,7 @@ fn help_that_cannot_be_written_is_a_write_error_in_every_tool() {
 #[test]
 fn output_that_cannot_be_written_is_a_write_error() {
     for tool in ["ripcs", "rlsns"] {
-        let ran = run(cmd(tool).stdout(full()));
+        let ran = run_into(&mut cmd(tool), full());
         assert_eq!(
             (ran.code, ran.stderr.as_str()),
             (

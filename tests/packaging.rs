@@ -88,6 +88,17 @@ fn help_options(help: &str) -> BTreeSet<String> {
 /// Every binary has one man page, and every page is a binary's; every
 /// binary has its bash, zsh and fish completions.
 #[test]
+fn tools_list_is_every_binary() {
+    let mut listed: Vec<&str> = crate::harness::TOOLS.iter().map(|t| t.0).collect();
+    listed.sort_unstable();
+    assert_eq!(
+        listed,
+        binaries(),
+        "harness::TOOLS is not the workspace's binaries"
+    );
+}
+
+#[test]
 fn every_binary_has_a_man_page_and_completions() {
     let bins = binaries();
     for tool in &bins {
@@ -213,6 +224,8 @@ fn deb_installs_everything_and_purges_clean() {
             files.contains(&path.as_str()),
             "{path} is not in the package"
         );
+        // SECURITY: what the package installs is never privileged.
+        assert_eq!(crate::security::privileged(Path::new(&path)), None);
     }
     assert_eq!(
         run(Command::new("man").args(["-w", "rvethpair"])).stdout,

@@ -8,23 +8,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{bin, have, root, run, tempdir, Ran};
-
-/// Every binary, with the exit code of its own failures.
-const TOOLS: [(&str, i32); 8] = [
-    ("rchroot", 125),
-    ("runshare", 1),
-    ("rnsenter", 1),
-    ("rlsns", 1),
-    ("ripcmk", 1),
-    ("ripcs", 1),
-    ("ripcrm", 1),
-    ("rvethpair", 1),
-];
+use crate::harness::{bin, have, root, run, tempdir, Ran, TOOLS};
 
 /// Why `path` would run with more privilege than its caller's: the
 /// set-user-ID or set-group-ID bit, or file capabilities; None if neither.
-fn privileged(path: &Path) -> Option<String> {
+pub(crate) fn privileged(path: &Path) -> Option<String> {
     let mode = std::fs::metadata(path).unwrap().permissions().mode();
     if mode & 0o6000 != 0 {
         return Some(format!("{} has mode {:o}", path.display(), mode & 0o7777));
@@ -73,7 +61,7 @@ fn the_privilege_check_sees_setuid_setgid_and_capabilities() {
 fn no_binary_is_setuid_setgid_or_has_file_capabilities() {
     // What the tests run, and every copy of a tool installed on PATH.
     let mut found = Vec::new();
-    for (tool, _) in TOOLS {
+    for (tool, _, _) in TOOLS {
         found.extend(privileged(&bin(tool)));
         if let Some(path) = std::env::var_os("PATH") {
             for dir in std::env::split_paths(&path) {
@@ -88,58 +76,13 @@ fn no_binary_is_setuid_setgid_or_has_file_capabilities() {
 }
 
 #[test]
-fn the_installer_installs_no_privileged_binary() {
-    if !root("the_installer_installs_no_privileged_binary") {
-        return;
-    }
-    // packaging/install.sh as it is, run on a copy of the tree whose
-    // release binaries are this build's, with a cargo that builds nothing:
-    // what it installs is checked, not what a build happens to produce.
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = tempdir("installer");
-    let tree = dir.path().join("tree");
-    let release = tree.join("target/release");
-    std::fs::create_dir_all(&release).unwrap();
-    std::fs::create_dir_all(dir.path().join("bin")).unwrap();
-    let copied = run(Command::new("cp")
-        .arg("-r")
-        .arg(repo.join("packaging"))
-        .arg(repo.join("man"))
-        .arg(&tree));
-    assert_eq!(copied.code, 0, "{copied:?}");
-    for (tool, _) in TOOLS {
-        crate::harness::copy_exe(&bin(tool), &release.join(tool));
-    }
-    crate::harness::write_exe(&dir.path().join("bin/cargo"), "#!/bin/sh\nexit 0\n");
-    let path = format!(
-        "{}:{}",
-        dir.path().join("bin").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let dest = dir.path().join("dest");
-    let ran = run(Command::new("bash")
-        .arg(tree.join("packaging/install.sh"))
-        .arg("/usr/local")
-        .env("PATH", path)
-        .env("DESTDIR", &dest));
-    assert_eq!(ran.code, 0, "{ran:?}");
-    let mut found = Vec::new();
-    for (tool, _) in TOOLS {
-        let installed = dest.join("usr/local/bin").join(tool);
-        assert!(installed.is_file(), "{tool} not installed: {ran:?}");
-        found.extend(privileged(&installed));
-    }
-    assert!(found.is_empty(), "{found:?}");
-}
-
-#[test]
 fn a_setuid_copy_refuses_to_run() {
     if !root("a_setuid_copy_refuses_to_run") || !have("a_setuid_copy_refuses_to_run", "setpriv") {
         return;
     }
     let dir = tempdir("setuid_copy");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    for (tool, code) in TOOLS {
+    for (tool, code, _) in TOOLS {
         let copy = dir.path().join(tool);
         // Copied by a child process: a copy written here would be open for
         // writing in any child that another test thread forks meanwhile,

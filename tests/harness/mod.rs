@@ -76,6 +76,23 @@ pub struct Ran {
     pub stderr: String,
 }
 
+/// Every binary of the workspace: its name, the exit code of its own
+/// failures, and its anchor tool ("" where none has the same options). One
+/// list for every test that walks all tools; `packaging::tools_list_is_every_binary`
+/// fails when it is not the workspace's.
+pub const TOOLS: [(&str, i32, &str); 10] = [
+    ("rcgexec", 1, ""),
+    ("rchroot", 125, "chroot"),
+    ("ripcmk", 1, "ipcmk"),
+    ("ripcrm", 1, "ipcrm"),
+    ("ripcs", 1, "ipcs"),
+    ("rlsns", 1, "lsns"),
+    ("rnsenter", 1, "nsenter"),
+    ("roverlay", 1, ""),
+    ("runshare", 1, "unshare"),
+    ("rvethpair", 1, ""),
+];
+
 /// How long one command may run before [`run`] kills it by PID and fails
 /// the test: no test waits without a bound.
 pub const RUN_LIMIT: Duration = Duration::from_secs(120);
