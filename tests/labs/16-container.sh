@@ -9,12 +9,13 @@ cg=boxutils-lab16-$$
 say "The image: busybox and perl (for the escape probe), no download; /init runs as PID 1."
 { make_rootfs image && rchroot --install image perl >/dev/null; } || lab_fail "cannot build the image"
 cat >image/init <<'INIT'
+echo -1000 >/proc/self/oom_score_adj # init and its helpers are never the OOM killer's pick
 hostname box16; echo "PID 1: $(tr '\0' ' ' </proc/1/cmdline); host name: $(hostname)"
 ps -o pid,comm >/ps; echo "processes: $(tail -n +2 /ps | xargs)"; echo "mounts: $(cut -d' ' -f5 /proc/self/mountinfo | xargs)"
 perl /probe
 for i in $(seq 300); do grep -q eth0 /proc/net/route && break; sleep 0.1; done
 ping -c1 -w5 10.200.16.1 >/dev/null && echo "ping 10.200.16.1 (the host end): answered"
-sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" x)'; echo "memory hog: exit $?"
+sh -c 'echo 1000 >/proc/self/oom_score_adj; x=$(head -c 100000000 /dev/zero | tr "\0" x)'; echo "memory hog: exit $?"
 INIT
 # The chroot escape (perl -e would need /dev/null): into a subdir, up by "..", chroot there.
 printf '%s\n' 'mkdir "/x"; chroot "/x"; chdir ".." for 1..64; chroot "."; print -e "/init" ? "escape probe: still inside\n" : "escape probe: OUT\n"' >image/probe
@@ -26,7 +27,8 @@ say "rcgexec: limits; runshare: mount, UTS, IPC, PID, net and cgroup namespaces;
     "rchroot --pivot: the overlay becomes / and the old root is detached."
 undo "remove cgroup $cg" "cg_remove $cg"
 lab_bg "rcgexec --name $cg --memory 32M --cpus 1 --pids 64 -- runshare -muipnC -f --kill-child rchroot --pivot --mount-proc root /bin/sh /init >log 2>&1"
-lab_child "$LAB_BG" "runshare *" && lab_child "$LAB_CHILD" "/bin/sh /init" && init=$LAB_CHILD
+lab_child "$LAB_BG" "runshare *" && echo -1000 >"/proc/$LAB_CHILD/oom_score_adj" # runshare supervises: never the OOM pick
+lab_child "$LAB_CHILD" "/bin/sh /init" && init=$LAB_CHILD
 
 say "From the host, while it runs: its namespaces and its cgroup's limits."
 run "rlsns -p $init -o NS,TYPE,PID,COMMAND"
