@@ -324,6 +324,14 @@ fn bad_inputs_fail_like_lsns() {
         vec!["-J", "-r"],
         vec!["-p", "1", "4026531836"],
         vec!["18446744073709551615"],
+        // strtos32_or_err / strtou64_or_err (common::num): blanks before,
+        // nothing after, a negative namespace is out of range.
+        vec!["-p", " 5x"],
+        vec!["-p", "99999999999"],
+        vec!["-p", "5 "],
+        vec!["--", "-5"],
+        vec!["5 "],
+        vec!["18446744073709551616"],
     ] {
         let out = same_as_lsns(&args);
         assert_eq!(out.code, 1, "{args:?}");

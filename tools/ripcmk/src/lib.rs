@@ -43,25 +43,6 @@ pub fn os_error(errno: Errno) -> anyhow::Error {
     anyhow::anyhow!("{text}")
 }
 
-/// A C int as util-linux's `strtos32_or_err` reads it (base 10, all of the
-/// text): `WHAT: 'TEXT'`, plus the reason when it is out of range.
-pub fn parse_s32(text: &str, what: &str) -> anyhow::Result<i32> {
-    let trimmed = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    match trimmed.parse::<i64>() {
-        Ok(n) => i32::try_from(n)
-            .map_err(|_| os_error(Errno::ERANGE).context(format!("{what}: '{text}'"))),
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
-            ) =>
-        {
-            Err(os_error(Errno::ERANGE).context(format!("{what}: '{text}'")))
-        }
-        Err(_) => anyhow::bail!("{what}: '{text}'"),
-    }
-}
-
 /// The three man pages (section 1, as util-linux's).
 pub fn pages() -> Vec<common::cli::Page> {
     vec![
@@ -168,6 +149,7 @@ mod tests {
 
     #[test]
     fn s32_errors_read_as_util_linux() {
+        use common::num::strtos32_or_err as parse_s32;
         assert_eq!(parse_s32(" -5", "x").unwrap(), -5);
         assert_eq!(parse_s32("+7", "x").unwrap(), 7);
         let err = parse_s32("99999999999", "failed to parse elements").unwrap_err();

@@ -95,7 +95,10 @@ impl Plan {
         let shm = cli.shmem.as_deref().map(size).transpose()?;
         let pshm = cli.posix_shmem.as_deref().map(size).transpose()?;
         let sem = match &cli.semaphore {
-            Some(text) => Some(crate::parse_s32(text, "failed to parse elements")?),
+            Some(text) => Some(common::num::strtos32_or_err(
+                text,
+                "failed to parse elements",
+            )?),
             None => None,
         };
         let mode = match &cli.mode {

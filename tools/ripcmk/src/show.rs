@@ -125,7 +125,10 @@ pub struct Plan {
 impl Plan {
     pub fn new(cli: &Cli) -> anyhow::Result<Plan> {
         let id = match &cli.id {
-            Some(text) => Some(crate::parse_s32(text, "failed to parse id argument")?),
+            Some(text) => Some(common::num::strtos32_or_err(
+                text,
+                "failed to parse id argument",
+            )?),
             None => None,
         };
         let (mut msg, mut shm, mut sem) = (

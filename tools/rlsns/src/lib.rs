@@ -290,30 +290,6 @@ pub struct Plan {
     pub list_columns: bool,
 }
 
-/// strtos32_or_err: decimal, optional sign, nothing after.
-fn parse_pid(arg: &str) -> anyhow::Result<i32> {
-    let text = arg.trim_start();
-    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("invalid PID argument: '{arg}'");
-    }
-    text.trim_start_matches('+').parse().map_err(|_| {
-        anyhow::anyhow!("invalid PID argument: '{arg}': Numerical result out of range")
-    })
-}
-
-/// strtou64_or_err for the namespace argument.
-fn parse_namespace(arg: &str) -> anyhow::Result<u64> {
-    let text = arg.trim_start();
-    let digits = text.strip_prefix('+').unwrap_or(text);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("invalid namespace argument: '{arg}'");
-    }
-    digits.parse().map_err(|_| {
-        anyhow::anyhow!("invalid namespace argument: '{arg}': Numerical result out of range")
-    })
-}
-
 impl Plan {
     pub fn new(cli: Cli) -> anyhow::Result<Plan> {
         if cli.json && cli.raw {
@@ -333,7 +309,7 @@ impl Plan {
         let pid = cli
             .task
             .as_deref()
-            .map(parse_pid)
+            .map(|p| common::num::strtos32_or_err(p, "invalid PID argument"))
             .transpose()?
             .filter(|&p| p != 0);
         if cli.persistent && pid.is_some() {
@@ -357,7 +333,10 @@ impl Plan {
             if pid.is_some() {
                 bail!("--task is mutually exclusive with <namespace>");
             }
-            namespace = Some(parse_namespace(arg)?);
+            namespace = Some(common::num::strtou64_or_err(
+                arg,
+                "invalid namespace argument",
+            )?);
             if tree == Tree::None && !cli.list {
                 tree = Tree::Process;
             }
