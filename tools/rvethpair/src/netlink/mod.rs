@@ -195,7 +195,6 @@ impl Netlink {
     }
 
     /// Deletes the queued links, all of a namespace in one request, and
-
     /// names the processes that keep deleted namespaces alive.
     pub async fn flush(&mut self) -> anyhow::Result<()> {
         let doomed: Vec<Doomed> = self.doomed_links.drain().map(|(_, d)| d).collect();

@@ -113,23 +113,33 @@ impl Netlink {
     /// Removes the names now; the pids that keep a namespace alive are
     /// looked up by the flush, in one scan of /proc for all of them.
     pub(super) fn netns_del(&mut self, names: &[String]) -> anyhow::Result<()> {
+        // Every name that is there goes, whatever happens to the others
+        // (`rvethpair netns del A B || true` must not leak A); the ones that
+        // could not be removed are named in one error.
+        let mut failed = Vec::new();
         for name in names {
-            let path = named(name);
-            if let Err(err) = path.symlink_metadata() {
-                return Err(err).with_context(|| {
-                    format!("cannot remove namespace file \"{}\"", path.display())
-                });
+            if let Err(err) = self.netns_del_one(name) {
+                failed.push(common::error::one_line(&err));
             }
         }
-        for name in names {
-            let path = named(name);
-            let meta = path
-                .metadata()
-                .with_context(|| format!("cannot stat {}", path.display()))?;
-            self.forget_and_remove(&path)?;
-            self.doomed_netns
-                .push((name.clone(), (meta.dev(), meta.ino())));
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            bail!("{}", failed.join("; "))
         }
+    }
+
+    fn netns_del_one(&mut self, name: &str) -> anyhow::Result<()> {
+        let path = named(name);
+        // A stale file (no namespace bound) goes too, as with ip.
+        let meta = path
+            .symlink_metadata()
+            .with_context(|| format!("cannot remove namespace file \"{}\"", path.display()))?;
+        let key = path
+            .metadata()
+            .map_or((meta.dev(), meta.ino()), |m| (m.dev(), m.ino()));
+        self.forget_and_remove(&path)?;
+        self.doomed_netns.push((name.to_string(), key));
         Ok(())
     }
 
