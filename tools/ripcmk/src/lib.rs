@@ -86,16 +86,28 @@ pub fn pages() -> Vec<common::cli::Page> {
                 ),
                 (
                     "NOTES",
-                    "The text layout is that of util-linux ipcs, byte for byte. -J prints \
-                     {\"messages\": [...], \"sharedmemory\": [...], \"semaphores\": [...]} \
-                     with every field of each object, times in seconds since the epoch \
-                     (null when never set); with -i ID only that object, and for a \
-                     semaphore array its values. Objects are read from /proc/sysvipc, which \
-                     shows those of the caller's IPC namespace.",
+                    "The text layout is that of util-linux ipcs, byte for byte. -J (which \
+                     ipcs does not have) prints {\"messages\": ..., \"sharedmemory\": ..., \
+                     \"semaphores\": ...} for the kinds asked for, in the view asked for. \
+                     By default each is a list of objects with every field, times in seconds \
+                     since the epoch (null when never set); with -i ID only that object, and \
+                     for a semaphore array its values. With -c, -t or -p the objects keep only \
+                     that view's fields: id, owner and perms with cuid, cgid, uid and gid; the \
+                     three times (stime, rtime, ctime; atime, dtime, ctime; otime, ctime); \
+                     the pids (lspid, lrpid; cpid, lpid; -p leaves semaphores out, as ipcs \
+                     shows none). With -l each kind is an object of its limits in bytes, named \
+                     after the kernel's parameters (msgmni, msgmax, msgmnb; shmmni, shmmax, \
+                     shmall in pages of page_size bytes, shmmin; semmni, semmsl, semmns, \
+                     semopm, semvmx); with -u of its usage (allocated_queues, used_headers, \
+                     used_bytes; segments_allocated, pages_allocated, pages_resident, \
+                     pages_swapped, swap_attempts, swap_successes; used_arrays, \
+                     allocated_semaphores); null where the kernel gives none. Objects are \
+                     read from /proc/sysvipc, which shows those of the caller's IPC \
+                     namespace.",
                 ),
                 (
                     "EXAMPLES",
-                    "  ripcs -m\n  ripcs -q -i 0\n  ripcs -l --human\n  ripcs -J",
+                    "  ripcs -m\n  ripcs -q -i 0\n  ripcs -l --human\n  ripcs -J\n  ripcs -J -l -m",
                 ),
                 ("SEE ALSO", "ripcmk(1), ripcrm(1), ipcs(1), lsipc(1)"),
             ],
