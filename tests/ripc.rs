@@ -368,6 +368,30 @@ fn ripcs_json_follows_the_view() {
     assert!(p.get("semaphores").is_none(), "{p}");
 }
 
+/// A failed write of the ids (`>/dev/full`) is util-linux's write error,
+/// exit 1, and names what was made: the objects stay, as with ipcmk.
+#[test]
+fn ripcmk_write_error_names_what_was_made() {
+    if !ready("ripcmk_write_error_names_what_was_made") {
+        return;
+    }
+    let (ran, listed) = in_ipcns(|| {
+        let full = std::fs::File::options()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let ran = run(cmd("ripcmk").args(["-M", "100", "-Q"]).stdout(full));
+        (ran, rows())
+    });
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert_eq!(
+        ran.stderr,
+        "ripcmk: made Shared memory id 0, Message queue id 0, not printed: \
+         write error: No space left on device\n"
+    );
+    assert_eq!(listed.len(), 2, "{listed:?}");
+}
+
 #[test]
 fn ripcmk_prints_ids_like_ipcmk() {
     if !ready("ripcmk_prints_ids_like_ipcmk") {

@@ -285,7 +285,18 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         }
     }
     made.0.clear();
-    std::io::stdout().lock().write_all(out.as_bytes())?;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // The objects stay (as with ipcmk): say which, so that they can be
+        // found and removed although their ids were not printed.
+        let what: Vec<String> = out.lines().map(|l| l.replacen(": ", " ", 1)).collect();
+        return Err(anyhow::Error::new(err)
+            .context("write error")
+            .context(format!("made {}, not printed", what.join(", "))));
+    }
     Ok(0)
 }
 
