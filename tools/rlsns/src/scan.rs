@@ -20,7 +20,16 @@ use common::ns::Kind;
 use crate::sys;
 
 /// What one thread read: processes, and descriptors holding namespaces.
-type Part = (Vec<Proc>, Vec<(PathBuf, u64)>);
+type Part = (Vec<Proc>, Vec<(Held, u64)>);
+
+/// A namespace a process holds without being in it.
+#[derive(Debug)]
+pub enum Held {
+    /// A descriptor of the namespace itself: /proc/PID/fd/N.
+    Path(PathBuf),
+    /// The network namespace of a socket (SIOCGSKNS), opened.
+    Open(File),
+}
 
 /// Below this many processes one thread reads them all.
 const PARALLEL_FROM: usize = 512;
@@ -44,6 +53,8 @@ pub enum Source {
     Procs,
     /// A path: /proc/PID/fd/N or a bind mount.
     Path(PathBuf),
+    /// Open since the scan (the namespace of a socket).
+    Open(std::sync::Arc<File>),
     /// Reached from another namespace only.
     Ghost,
 }
@@ -68,8 +79,12 @@ pub struct Ns {
 #[derive(Debug, Clone, Copy)]
 pub struct Want {
     pub kinds: [bool; 8],
-    /// Look for namespaces held only by descriptors and bind mounts.
-    pub held: bool,
+    /// Look for namespaces held only by bind mounts (mountinfo, cheap).
+    pub mounts: bool,
+    /// Look for namespaces held only by descriptors and sockets: every
+    /// process's /proc/PID/fd is read, which costs more than the rest of
+    /// the scan together.
+    pub fds: bool,
 }
 
 /// Processes and namespaces as one scan saw them.
@@ -191,10 +206,19 @@ impl Snapshot {
                 }
             }
         }
-        if want.held {
-            for (path, ino) in held {
-                snap.add_file(&path, ino, want);
+        for (held, ino) in held {
+            match held {
+                Held::Path(path) => snap.add_file(&path, ino, want),
+                Held::Open(file) => {
+                    if !snap.by_ino.contains_key(&ino) {
+                        let file = std::sync::Arc::new(file);
+                        let source = Source::Open(std::sync::Arc::clone(&file));
+                        snap.add_open(&file, ino, source, want);
+                    }
+                }
             }
+        }
+        if want.mounts {
             snap.add_mounted(mounts, want);
         }
         Ok(snap)
@@ -264,6 +288,7 @@ impl Snapshot {
                 File::open(format!("/proc/{pid}/ns/{}", ns.kind.name())).ok()
             }
             Source::Path(p) => File::open(p).ok(),
+            Source::Open(f) => f.try_clone().ok(),
             Source::Ghost => None,
         }
     }
@@ -291,8 +316,13 @@ impl Snapshot {
 
     /// For the trees by owner and parent: asks every namespace for its
     /// relatives and adds those that no process or file showed (lsns
-    /// read_ghost_namespaces).
+    /// interpolate_missing_namespaces), whatever their type: `-t net -T`
+    /// shows the owning user namespaces as parent rows, as lsns does.
     pub fn connect(&mut self, want: Want) {
+        let want = Want {
+            kinds: [true; 8],
+            ..want
+        };
         let mut i = 0;
         while i < self.nss.len() {
             let r = self.related(i);
@@ -319,7 +349,7 @@ fn read_process(
     proc_dir: BorrowedFd,
     pid: &str,
     want: Want,
-    held: &mut Vec<(PathBuf, u64)>,
+    held: &mut Vec<(Held, u64)>,
 ) -> Option<Proc> {
     let dir = openat(
         proc_dir,
@@ -356,7 +386,7 @@ fn read_process(
         }
     }
     // Kernel threads (two thirds of an idle machine) open no files.
-    if want.held && !kernel_thread {
+    if want.fds && !kernel_thread {
         read_held(&dir, pid, &ns, want, held);
     }
     Some(Proc {
@@ -381,8 +411,10 @@ const NS_FILES: [&str; 8] = [
 ];
 
 /// Namespaces open as descriptors of the process (links like `net:[INODE]`)
-/// that it is not a member of.
-fn read_held(dir: &OwnedFd, pid: i32, ns: &[u64; 8], want: Want, held: &mut Vec<(PathBuf, u64)>) {
+/// that it is not a member of, and the network namespaces of its sockets
+/// (links like `socket:[INODE]`) other than its own, as lsns 2.41 finds
+/// them.
+fn read_held(dir: &OwnedFd, pid: i32, ns: &[u64; 8], want: Want, held: &mut Vec<(Held, u64)>) {
     let Ok(fd_dir) = openat(
         dir,
         "fd",
@@ -394,6 +426,8 @@ fn read_held(dir: &OwnedFd, pid: i32, ns: &[u64; 8], want: Want, held: &mut Vec<
     let numbers = fd_numbers(&fd_dir);
     drop(fd_dir);
     let mut name = String::with_capacity(16);
+    let mut pidfd = None;
+    let net = kind_index(Kind::Net);
     for fd in numbers {
         use std::fmt::Write;
         name.clear();
@@ -403,7 +437,14 @@ fn read_held(dir: &OwnedFd, pid: i32, ns: &[u64; 8], want: Want, held: &mut Vec<
         };
         if let Some((kind, ino)) = parse_ns_link(link.as_bytes()) {
             if want.kinds[kind_index(kind)] && !ns.contains(&ino) {
-                held.push((PathBuf::from(format!("/proc/{pid}/fd/{fd}")), ino));
+                held.push((Held::Path(format!("/proc/{pid}/fd/{fd}").into()), ino));
+            }
+        } else if want.kinds[net] && link.as_bytes().starts_with(b"socket:[") {
+            let pidfd = pidfd.get_or_insert_with(|| sys::pidfd_open(pid));
+            if let Some((file, ino)) = pidfd.as_ref().and_then(|p| sys::socket_netns(p, fd)) {
+                if ino != ns[net] && !held.iter().any(|(_, i)| *i == ino) {
+                    held.push((Held::Open(file), ino));
+                }
             }
         }
     }
@@ -413,7 +454,7 @@ fn read_held(dir: &OwnedFd, pid: i32, ns: &[u64; 8], want: Want, held: &mut Vec<
 /// getdents64 directly: glibc's opendir would add an fstat, two fcntl and a
 /// final empty read per process. procfs fills the buffer with every entry it
 /// can, so a reply that leaves room for more entries is the last.
-fn fd_numbers(dir: &OwnedFd) -> Vec<u32> {
+fn fd_numbers(dir: &OwnedFd) -> Vec<i32> {
     let mut numbers = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -541,7 +582,7 @@ mod tests {
         )
         .unwrap();
         let numbers = fd_numbers(&dir);
-        assert!(numbers.contains(&0) && numbers.contains(&(dir.as_raw_fd() as u32)));
+        assert!(numbers.contains(&0) && numbers.contains(&dir.as_raw_fd()));
         assert_eq!(
             numbers.len(),
             fs::read_dir("/proc/self/fd").unwrap().count() - 1
@@ -560,7 +601,8 @@ mod tests {
         let snap = Snapshot::scan(
             Want {
                 kinds: [true; 8],
-                held: false,
+                mounts: false,
+                fds: false,
             },
             &[],
         )
