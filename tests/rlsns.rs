@@ -453,3 +453,155 @@ fn usage_errors_are_worded_as_lsns_words_them() {
         crate::harness::same_usage_error("rlsns", "lsns", args);
     }
 }
+
+/// A newline, a tab and an escape in a command line are escaped as lsns
+/// escapes them (a row stays one line), in table, raw and JSON output and
+/// in a UTF-8 locale too.
+#[test]
+fn control_characters_in_a_command_are_escaped_as_lsns_does() {
+    if !ready("control_characters_in_a_command_are_escaped") || !have("control", "bash") {
+        return;
+    }
+    let script = r#"exec -a "$(printf 'a\nb\tc\033[31m\\x')" sleep 1000"#;
+    let s = sleeper(&["unshare", "-u", "bash", "-c", script], false);
+    let pid = s.pid.to_string();
+    let args = ["-p", &pid, "-t", "uts", "-o", "NS,TYPE,COMMAND"];
+    let out = same_as_lsns(&args);
+    assert_eq!(out.stdout.lines().count(), 2, "{}", out.stdout);
+    assert!(
+        out.stdout.contains(r"a\x0ab\x09c\x1b[31m\x5cx 1000"),
+        "{}",
+        out.stdout
+    );
+    for flag in ["-r", "-J"] {
+        let mut with = args.to_vec();
+        with.push(flag);
+        same_as_lsns(&with);
+    }
+    let utf8 = |tool: Command| {
+        let mut tool = tool;
+        run(tool.env("LC_ALL", "C.UTF-8").args(args)).stdout
+    };
+    assert_eq!(utf8(cmd("rlsns")), utf8(anchor("lsns")));
+}
+
+/// `-T` and `-Tparent` hang the listed namespaces under their owning and
+/// parent namespaces whatever their type, as lsns does (`-t net -T`
+/// shows the user namespaces that own the network namespaces).
+#[test]
+fn trees_show_owners_and_parents_of_any_type_as_lsns_does() {
+    if !ready("trees_show_owners_and_parents_of_any_type") {
+        return;
+    }
+    // A user namespace in a user namespace, owning the sleeper's others.
+    let s = sleeper(
+        &[
+            "unshare", "-U", "-r", "unshare", "-U", "-r", "-n", "-u", "-f", "-p", "sleep", "1000",
+        ],
+        true,
+    );
+    let pid = s.pid.to_string();
+    for args in [
+        &["-T", "-t", "net"][..],
+        &["-T", "-t", "uts", "-t", "net"],
+        &["-Tparent", "-t", "pid"],
+        &["-Tparent", "-t", "net"],
+        &["--tree=owner", "-t", "pid"],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["-p", &pid, "-o", "NS,TYPE,PNS,ONS"]);
+        let out = same_as_lsns(&args);
+        assert!(out.stdout.contains("`-"), "{args:?}: {}", out.stdout);
+        if args[0] != "-Tparent" {
+            // The sleeper's own namespace hangs two user namespaces deep.
+            assert!(out.stdout.contains(" user "), "{args:?}: {}", out.stdout);
+            assert!(out.stdout.contains("    `-"), "{args:?}: {}", out.stdout);
+        }
+    }
+}
+
+/// `-Q` keeps the lines whose cells meet the expression (documented:
+/// scols-filter(5)); the lines kept are lsns's lines for the same
+/// namespaces, and a column the filter reads need not be printed.
+#[test]
+fn filter_keeps_the_lines_that_meet_the_expression() {
+    if !ready("filter_keeps_the_lines_that_meet_the_expression") {
+        return;
+    }
+    let s = private_sleeper();
+    let pid = s.pid.to_string();
+    let cols = ["-o", "NS,TYPE,PID,COMMAND", "-p", &pid];
+    let lsns = theirs(&[&["-t", "net", "-t", "uts"][..], &cols].concat());
+    for expr in [
+        r#"TYPE == "net" || TYPE eq 'uts'"#,
+        r#"(TYPE =~ "^(net|uts)$") and NPROCS >= 1"#,
+        r#"not (TYPE != "net" && TYPE NE "uts")"#,
+    ] {
+        let ours = ours(&[&["-Q", expr][..], &cols].concat());
+        assert_eq!(
+            (ours.code, ours.stdout.as_str()),
+            (0, lsns.stdout.as_str()),
+            "{expr}"
+        );
+    }
+    // A column not printed; numbers with a size suffix.
+    let net = ns(&s, "net").to_string();
+    let one = ours(&[
+        "-p",
+        &pid,
+        "-n",
+        "-o",
+        "TYPE",
+        "-Q",
+        &format!("NS == {net}"),
+    ]);
+    assert_eq!(one.stdout, "net\n");
+    let none = ours(&["-p", &pid, "-Q", "NPROCS > 1K"]);
+    assert_eq!((none.code, none.stdout.as_str()), (0, ""));
+    for (expr, message) in [
+        ("NOPE == 1", "rlsns: unknown column: NOPE\n"),
+        (
+            "NPROCS =",
+            "rlsns: failed to parse filter: unexpected '='\n",
+        ),
+    ] {
+        let bad = ours(&["-Q", expr]);
+        assert_eq!((bad.code, bad.stderr.as_str()), (1, message), "{expr}");
+    }
+}
+
+/// A network namespace kept alive only by a socket (util-linux 2.41 finds
+/// it with SIOCGSKNS) is listed by -P, which alone reads descriptors; the
+/// other listings do not read them (rlsns -t net at 5,000 processes: see
+/// bench/rlsns.sh).
+#[test]
+fn network_namespace_of_a_socket_is_listed_by_persistent() {
+    if !root("network_namespace_of_a_socket_is_listed_by_persistent") {
+        return;
+    }
+    use std::os::fd::AsRawFd;
+    // A thread enters a new network namespace, opens a socket there and
+    // comes back: the socket alone holds the namespace.
+    let (socket, ino) = std::thread::spawn(|| {
+        let home = std::fs::File::open("/proc/thread-self/ns/net").unwrap();
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let ino = std::fs::metadata("/proc/thread-self/ns/net").unwrap().ino();
+        nix::sched::setns(&home, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        (socket, ino)
+    })
+    .join()
+    .unwrap();
+    assert!(socket.as_raw_fd() > 2);
+    let line = format!("{ino} 0 net");
+    let listed = |args: &[&str]| {
+        let out = ours(args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stdout.lines().any(|l| l == line)
+    };
+    let cols = ["-n", "-r", "-o", "NS,NPROCS,TYPE"];
+    assert!(listed(&[&["-P", "-t", "net"][..], &cols].concat()));
+    assert!(listed(&[&["-P"][..], &cols].concat()));
+    assert!(!listed(&[&["-t", "net"][..], &cols].concat()));
+    drop(socket);
+}

@@ -97,7 +97,7 @@ pub struct Cli {
 
 /// lsns's getopt_long options: `-T`'s argument is optional and attached
 /// (`-Tparent`), options may follow the namespace operand. The long table
-/// is in lsns's order; -P and -H are util-linux 2.40's, -Q 2.41's.
+/// is in lsns's order; -P, -H and -Q are newer util-linux's.
 pub const GETOPT: common::getopt::Table = {
     use common::getopt::Has::{No, Optional, Required};
     common::getopt::Table {
@@ -160,23 +160,45 @@ pub fn pages() -> Vec<common::cli::Page> {
                 "rlsns reads /proc once and indexes namespaces by inode, so it stays fast \
                  with thousands of processes. Besides the namespaces of processes it lists \
                  those held only by bind mounts (nsfs entries of /proc/self/mountinfo, such \
-                 as /run/netns/NAME) and by open descriptors (/proc/PID/fd links like \
-                 net:[INODE]); -P shows only those. A process that exits during the scan is \
-                 skipped. COMMAND is truncated to the terminal's width only when standard \
+                 as /run/netns/NAME). -P shows only namespaces without processes, and it \
+                 alone reads every process's descriptors (/proc/PID/fd): namespaces held \
+                 open (links like net:[INODE]) and, as util-linux 2.41, the network \
+                 namespaces of sockets (SIOCGSKNS on a copy of the socket taken with \
+                 pidfd_getfd, which needs the right to ptrace the process); no other \
+                 listing needs them, and reading them costs more than the rest of the scan. \
+                 A process that exits during the scan is skipped.\n\n\
+                 With -T (owner) and -Tparent the user namespaces that own, and the \
+                 namespaces that are parents of, the listed ones are shown as their parent \
+                 lines whatever -t says, as lsns does. Control characters in a command line \
+                 (a newline too) are printed as \\xHH, as lsns does; JSON keeps them as \
+                 JSON escapes.\n\n\
+                 -Q EXPR (newer util-linux) prints only the lines for which EXPR holds. EXPR \
+                 is in libsmartcols's filter language (scols-filter(5)): column names (any \
+                 column, printed or not), numbers (10, 1.5, 4K, 4KiB: powers of 1024), \
+                 strings in double or single quotes, true and false; the operators == != < \
+                 <= > >= and their words eq ne lt le gt ge; =~ and !~ against an extended \
+                 regular expression in quotes; ! or not, && or and, || or or, and \
+                 parentheses. Words are all lower or all upper case. Loosest first: or, and, \
+                 == and !=, the other comparisons and regexes, not (so not A == B is (not \
+                 A) == B). The number columns compare as numbers, the others as text \
+                 (as numbers when both sides read as one); an empty cell equals only an \
+                 empty cell and is neither less nor greater than anything. In a tree, a \
+                 line left out hands its children to its nearest shown ancestor. A mistake \
+                 in EXPR is \"failed to parse filter: ...\", exit 1. COMMAND is truncated to the terminal's width only when standard \
                  output is a terminal. -p of a PID that does not exist is an error (lsns \
                  2.38 lists nothing and exits 0).",
             ),
             (
                 "EXIT STATUS",
                 "0 on success (also when nothing matches), 1 on bad input (unknown column or \
-                 type, invalid PID or namespace argument, a process or namespace that does \
-                 not exist).",
+                 type, invalid PID or namespace argument, a filter that cannot be parsed, a \
+                 process or namespace that does not exist).",
             ),
             (
                 "EXAMPLES",
-                "  rlsns -p $$\n  rlsns -t net -J\n  rlsns -t pid -o NS,NPROCS,PID,PNS -Tparent\n  rlsns 4026531836",
+                "  rlsns -p $$\n  rlsns -t net -J\n  rlsns -t pid -o NS,NPROCS,PID,PNS -Tparent\n  rlsns 4026531836\n  rlsns -Q 'USER != \"root\" and NPROCS > 1'\n  rlsns -P -t net",
             ),
-            ("SEE ALSO", "lsns(8), nsenter(1), unshare(1), ioctl_ns(2)"),
+            ("SEE ALSO", "lsns(8), scols-filter(5), nsenter(1), unshare(1), ioctl_ns(2), pidfd_getfd(2)"),
         ],
     }]
 }
