@@ -4,6 +4,7 @@
 
 mod columns;
 mod filter;
+mod held;
 mod lines;
 mod plan;
 mod scan;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::Read;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
@@ -132,7 +132,7 @@ struct Stat {
 }
 
 /// `net:[4026531840]` → (net, 4026531840).
-fn parse_ns_link(link: &[u8]) -> Option<(Kind, u64)> {
+pub(crate) fn parse_ns_link(link: &[u8]) -> Option<(Kind, u64)> {
     let text = std::str::from_utf8(link).ok()?;
     let (name, rest) = text.split_once(":[")?;
     let ino = rest.strip_suffix(']')?.parse().ok()?;
@@ -387,7 +387,7 @@ fn read_process(
     }
     // Kernel threads (two thirds of an idle machine) open no files.
     if want.fds && !kernel_thread {
-        read_held(&dir, pid, &ns, want, held);
+        crate::held::read_held(&dir, pid, &ns, want, held);
     }
     Some(Proc {
         pid,
@@ -409,87 +409,6 @@ const NS_FILES: [&str; 8] = [
     "ns/cgroup",
     "ns/time",
 ];
-
-/// Namespaces open as descriptors of the process (links like `net:[INODE]`)
-/// that it is not a member of, and the network namespaces of its sockets
-/// (links like `socket:[INODE]`) other than its own, as lsns 2.41 finds
-/// them.
-fn read_held(dir: &OwnedFd, pid: i32, ns: &[u64; 8], want: Want, held: &mut Vec<(Held, u64)>) {
-    let Ok(fd_dir) = openat(
-        dir,
-        "fd",
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    ) else {
-        return;
-    };
-    let numbers = fd_numbers(&fd_dir);
-    drop(fd_dir);
-    let mut name = String::with_capacity(16);
-    let mut pidfd = None;
-    let net = kind_index(Kind::Net);
-    for fd in numbers {
-        use std::fmt::Write;
-        name.clear();
-        let _ = write!(name, "fd/{fd}");
-        let Ok(link) = readlinkat(dir, name.as_str()) else {
-            continue;
-        };
-        if let Some((kind, ino)) = parse_ns_link(link.as_bytes()) {
-            if want.kinds[kind_index(kind)] && !ns.contains(&ino) {
-                held.push((Held::Path(format!("/proc/{pid}/fd/{fd}").into()), ino));
-            }
-        } else if want.kinds[net] && link.as_bytes().starts_with(b"socket:[") {
-            let pidfd = pidfd.get_or_insert_with(|| sys::pidfd_open(pid));
-            if let Some((file, ino)) = pidfd.as_ref().and_then(|p| sys::socket_netns(p, fd)) {
-                if ino != ns[net] && !held.iter().any(|(_, i)| *i == ino) {
-                    held.push((Held::Open(file), ino));
-                }
-            }
-        }
-    }
-}
-
-/// The descriptor numbers listed in an open /proc/PID/fd, read with
-/// getdents64 directly: glibc's opendir would add an fstat, two fcntl and a
-/// final empty read per process. procfs fills the buffer with every entry it
-/// can, so a reply that leaves room for more entries is the last.
-fn fd_numbers(dir: &OwnedFd) -> Vec<i32> {
-    let mut numbers = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        // SAFETY: getdents64 writes at most `buf.len()` bytes into `buf`,
-        // which is valid and writable for that long; `dir` is an open fd.
-        let n = unsafe {
-            libc::syscall(
-                libc::SYS_getdents64,
-                dir.as_raw_fd(),
-                buf.as_mut_ptr(),
-                buf.len(),
-            )
-        };
-        let Ok(n) = usize::try_from(n) else {
-            return numbers;
-        };
-        // struct linux_dirent64: ino u64, off i64, reclen u16, type u8, name
-        let mut at = 0;
-        while at + 19 < n {
-            let reclen = usize::from(u16::from_ne_bytes([buf[at + 16], buf[at + 17]]));
-            if reclen < 20 || at + reclen > n {
-                return numbers;
-            }
-            let name = &buf[at + 19..at + reclen];
-            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
-            if let Some(fd) = std::str::from_utf8(name).ok().and_then(|t| t.parse().ok()) {
-                numbers.push(fd);
-            }
-            at += reclen;
-        }
-        if n == 0 || n + 512 < buf.len() {
-            return numbers;
-        }
-    }
-}
 
 /// Reads the processes named `pids` (in /proc order).
 fn read_processes(proc_dir: BorrowedFd, pids: &[String], want: Want) -> Part {
@@ -570,23 +489,6 @@ mod tests {
         );
         assert_eq!(parse_ns_link(b"socket:[12]"), None);
         assert_eq!(parse_ns_link(b"/dev/null"), None);
-    }
-
-    #[test]
-    fn fd_numbers_of_this_process() {
-        let dir = openat(
-            nix::fcntl::AT_FDCWD,
-            "/proc/self/fd",
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .unwrap();
-        let numbers = fd_numbers(&dir);
-        assert!(numbers.contains(&0) && numbers.contains(&dir.as_raw_fd()));
-        assert_eq!(
-            numbers.len(),
-            fs::read_dir("/proc/self/fd").unwrap().count() - 1
-        );
     }
 
     #[test]
