@@ -254,9 +254,8 @@ fn ripcs_json_has_the_same_ids() {
 /// The last number on the line of `text` that starts with `label`.
 fn figure(text: &str, label: &str) -> u64 {
     let line = text.lines().find(|l| l.starts_with(label)).unwrap();
-    line.split(|c: char| !c.is_ascii_digit())
-        .filter(|w| !w.is_empty())
-        .last()
+    line.rsplit(|c: char| !c.is_ascii_digit())
+        .find(|w| !w.is_empty())
         .unwrap()
         .parse()
         .unwrap()
