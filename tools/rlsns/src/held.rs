@@ -1,9 +1,17 @@
 //! Namespaces that processes hold without being in them: open namespace
-//! descriptors and the network namespaces of sockets, from /proc/PID/fd.
-//! Read only when asked (`-P`): it costs more than the rest of the scan.
+//! descriptors and the network namespaces of sockets, from /proc/PID/fd,
+//! as lsns 2.41+ finds them in its default listing. Kept cheap: one
+//! readlink per descriptor tells its kind (`net:[INODE]`, `socket:[INODE]`)
+//! without a stat; namespaces of types not listed and sockets when no
+//! network namespace is listed are passed over; and a socket is copied out
+//! of its process (pidfd_getfd) only when the kernel's own per-namespace
+//! socket tables do not already show it in the process's network namespace.
 
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::{Arc, Mutex};
 
 use common::ns::Kind;
 use nix::fcntl::{openat, readlinkat, OFlag};
@@ -12,11 +20,102 @@ use nix::sys::stat::Mode;
 use crate::scan::{kind_index, parse_ns_link, Held, Want};
 use crate::sys;
 
+/// What the scanning threads share: the device of nsfs, and the socket
+/// inodes of each network namespace (by inode) as its /proc/PID/net tables
+/// list them.
+#[derive(Debug, Default)]
+pub struct Sockets {
+    nsfs_dev: Option<u64>,
+    tables: Mutex<HashMap<u64, Arc<HashSet<u64>>>>,
+}
+
+/// /proc/PID/net tables and the field (from 0) that holds the socket inode.
+/// Each lists only sockets of the network namespace the directory belongs
+/// to; sockets of other families (or unbound TCP/UDP ones) are not in them
+/// and are asked about one by one.
+const TABLES: [(&str, usize); 9] = [
+    ("unix", 6),
+    ("netlink", 9),
+    ("packet", 8),
+    ("tcp", 9),
+    ("tcp6", 9),
+    ("udp", 9),
+    ("udp6", 9),
+    ("raw", 9),
+    ("raw6", 9),
+];
+
+impl Sockets {
+    pub fn new() -> Sockets {
+        Sockets {
+            nsfs_dev: nix::sys::stat::stat("/proc/self/ns/net")
+                .ok()
+                .map(|st| st.st_dev),
+            tables: Mutex::default(),
+        }
+    }
+
+    /// The sockets of network namespace `netns`, the one of the process
+    /// whose /proc directory is `dir`; None when that cannot be proven
+    /// (the process moved to another namespace while its tables were read).
+    fn of(&self, dir: &OwnedFd, netns: u64) -> Option<Arc<HashSet<u64>>> {
+        let mut known = self.tables.lock().ok()?;
+        if let Some(set) = known.get(&netns) {
+            return Some(Arc::clone(set));
+        }
+        // The directory is bound to the process's namespace when opened:
+        // every table read through it is of that one namespace, which is
+        // `netns` if the process is still in it after the open.
+        let net = openat(
+            dir,
+            "net",
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .ok()?;
+        let now = readlinkat(dir, "ns/net").ok()?;
+        if parse_ns_link(now.as_bytes()).map(|(_, ino)| ino) != Some(netns) {
+            return None;
+        }
+        let mut set = HashSet::new();
+        let mut text = String::new();
+        for (table, field) in TABLES {
+            let Ok(fd) = openat(
+                &net,
+                table,
+                OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            ) else {
+                continue;
+            };
+            text.clear();
+            if std::fs::File::from(fd).read_to_string(&mut text).is_err() {
+                continue;
+            }
+            set.extend(
+                text.lines()
+                    .skip(1)
+                    .filter_map(|l| l.split_ascii_whitespace().nth(field)?.parse::<u64>().ok()),
+            );
+        }
+        let set = Arc::new(set);
+        known.insert(netns, Arc::clone(&set));
+        Some(set)
+    }
+}
+
 /// Namespaces open as descriptors of the process (links like `net:[INODE]`)
 /// that it is not a member of, and the network namespaces of its sockets
-/// (links like `socket:[INODE]`) other than its own, as lsns 2.41 finds
+/// (links like `socket:[INODE]`) other than its own, as lsns 2.41+ finds
 /// them.
-pub fn read_held(dir: &OwnedFd, pid: i32, ns: &[u64; 8], want: Want, held: &mut Vec<(Held, u64)>) {
+pub fn read_held(
+    dir: &OwnedFd,
+    pid: i32,
+    ns: &[u64; 8],
+    want: Want,
+    sockets: &Sockets,
+    held: &mut Vec<(Held, u64)>,
+) {
     let Ok(fd_dir) = openat(
         dir,
         "fd",
@@ -25,31 +124,62 @@ pub fn read_held(dir: &OwnedFd, pid: i32, ns: &[u64; 8], want: Want, held: &mut 
     ) else {
         return;
     };
-    let numbers = fd_numbers(&fd_dir);
-    drop(fd_dir);
+    let net = kind_index(Kind::Net);
     let mut name = String::with_capacity(16);
     let mut pidfd = None;
-    let net = kind_index(Kind::Net);
-    for fd in numbers {
+    let mut own: Option<Option<Arc<HashSet<u64>>>> = None;
+    for fd in fd_numbers(&fd_dir) {
         use std::fmt::Write;
         name.clear();
-        let _ = write!(name, "fd/{fd}");
-        let Ok(link) = readlinkat(dir, name.as_str()) else {
+        let _ = write!(name, "{fd}");
+        let Ok(link) = readlinkat(&fd_dir, name.as_str()) else {
             continue;
         };
-        if let Some((kind, ino)) = parse_ns_link(link.as_bytes()) {
-            if want.kinds[kind_index(kind)] && !ns.contains(&ino) {
+        let link = link.as_bytes();
+        // Opened through /proc/PID/ns: the link names type and inode.
+        // Opened through a bind mount: it names a path (the mount point,
+        // or `/` once unmounted), and only a stat tells nsfs from a file.
+        let nsfs = match parse_ns_link(link) {
+            Some((kind, ino)) => want.kinds[kind_index(kind)].then_some(ino),
+            None if link.starts_with(b"/") => {
+                nix::sys::stat::fstatat(&fd_dir, name.as_str(), nix::fcntl::AtFlags::empty())
+                    .ok()
+                    .filter(|st| Some(st.st_dev) == sockets.nsfs_dev)
+                    .map(|st| st.st_ino)
+            }
+            None => None,
+        };
+        if let Some(ino) = nsfs {
+            if !ns.contains(&ino) {
                 held.push((Held::Path(format!("/proc/{pid}/fd/{fd}").into()), ino));
             }
-        } else if want.kinds[net] && link.as_bytes().starts_with(b"socket:[") {
-            let pidfd = pidfd.get_or_insert_with(|| sys::pidfd_open(pid));
-            if let Some((file, ino)) = pidfd.as_ref().and_then(|p| sys::socket_netns(p, fd)) {
-                if ino != ns[net] && !held.iter().any(|(_, i)| *i == ino) {
-                    held.push((Held::Open(file), ino));
-                }
+            continue;
+        }
+        if !want.kinds[net] {
+            continue;
+        }
+        let Some(socket) = socket_inode(link) else {
+            continue;
+        };
+        // In the process's own namespace, listed with the process anyway.
+        let own =
+            own.get_or_insert_with(|| (ns[net] != 0).then(|| sockets.of(dir, ns[net])).flatten());
+        if own.as_ref().is_some_and(|set| set.contains(&socket)) {
+            continue;
+        }
+        let pidfd = pidfd.get_or_insert_with(|| sys::pidfd_open(pid));
+        if let Some((file, ino)) = pidfd.as_ref().and_then(|p| sys::socket_netns(p, fd)) {
+            if ino != ns[net] && !held.iter().any(|(_, i)| *i == ino) {
+                held.push((Held::Open(file), ino));
             }
         }
     }
+}
+
+/// `socket:[12345]` → 12345.
+fn socket_inode(link: &[u8]) -> Option<u64> {
+    let rest = link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
+    std::str::from_utf8(rest).ok()?.parse().ok()
 }
 
 /// The descriptor numbers listed in an open /proc/PID/fd, read with
@@ -96,6 +226,34 @@ fn fd_numbers(dir: &OwnedFd) -> Vec<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn socket_links() {
+        assert_eq!(socket_inode(b"socket:[4242]"), Some(4242));
+        assert_eq!(socket_inode(b"net:[4242]"), None);
+        assert_eq!(socket_inode(b"socket:[x]"), None);
+    }
+
+    #[test]
+    fn own_sockets_are_in_the_tables_of_their_namespace() {
+        use std::os::unix::fs::MetadataExt;
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let socket = std::fs::metadata(format!("/proc/self/fd/{}", a.as_raw_fd()))
+            .unwrap()
+            .ino();
+        let netns = std::fs::metadata("/proc/self/ns/net").unwrap().ino();
+        let dir = openat(
+            nix::fcntl::AT_FDCWD,
+            "/proc/self",
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        let sockets = Sockets::new();
+        let set = sockets.of(&dir, netns).unwrap();
+        assert!(set.contains(&socket));
+        assert!(sockets.of(&dir, netns + 1).is_none());
+    }
 
     #[test]
     fn fd_numbers_of_this_process() {

@@ -233,9 +233,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         // Namespaces without processes cannot hold the PID asked for, so
         // `-p` skips looking for them unless a tree needs their relatives.
         mounts: plan.pid.is_none() || owner_tree,
-        // Only -P reads every process's descriptors: no other listing
-        // needs them, and they cost more than the rest of the scan.
-        fds: plan.persistent,
+        // Every listing but `-p` shows namespaces held by descriptors and
+        // sockets, as lsns 2.41+ does.
+        fds: plan.pid.is_none(),
     };
     // Read once: it names both bind-mounted namespaces and the NSFS column.
     let mounts = if want.mounts || plan.needs(Col::Nsfs) {

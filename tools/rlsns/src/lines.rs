@@ -195,7 +195,7 @@ impl Builder<'_> {
                 Some(self.names.owner(uid))
             }
             Col::Netnsid => {
-                if n.kind != Kind::Net || p.is_none() {
+                if n.kind != Kind::Net {
                     return None;
                 }
                 let ino = n.ino;

@@ -17,6 +17,7 @@ use anyhow::Context;
 use common::mountinfo::Mount;
 use common::ns::Kind;
 
+use crate::held::Sockets;
 use crate::sys;
 
 /// What one thread read: processes, and descriptors holding namespaces.
@@ -82,8 +83,7 @@ pub struct Want {
     /// Look for namespaces held only by bind mounts (mountinfo, cheap).
     pub mounts: bool,
     /// Look for namespaces held only by descriptors and sockets: every
-    /// process's /proc/PID/fd is read, which costs more than the rest of
-    /// the scan together.
+    /// process's /proc/PID/fd is read.
     pub fds: bool,
 }
 
@@ -157,16 +157,18 @@ impl Snapshot {
             std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
         };
         let chunk = pids.len().div_ceil(threads).max(1);
+        let sockets = Sockets::new();
         let parts: Vec<Part> = std::thread::scope(|scope| {
             let handles: Vec<_> = pids
                 .chunks(chunk)
                 .skip(1)
-                .map(|part| scope.spawn(|| read_processes(proc_dir.as_fd(), part, want)))
+                .map(|part| scope.spawn(|| read_processes(proc_dir.as_fd(), part, want, &sockets)))
                 .collect();
             let first = read_processes(
                 proc_dir.as_fd(),
                 pids.chunks(chunk).next().unwrap_or_default(),
                 want,
+                &sockets,
             );
             std::iter::once(first)
                 .chain(handles.into_iter().map(|h| h.join().unwrap_or_default()))
@@ -349,6 +351,7 @@ fn read_process(
     proc_dir: BorrowedFd,
     pid: &str,
     want: Want,
+    sockets: &Sockets,
     held: &mut Vec<(Held, u64)>,
 ) -> Option<Proc> {
     let dir = openat(
@@ -387,7 +390,7 @@ fn read_process(
     }
     // Kernel threads (two thirds of an idle machine) open no files.
     if want.fds && !kernel_thread {
-        crate::held::read_held(&dir, pid, &ns, want, held);
+        crate::held::read_held(&dir, pid, &ns, want, sockets, held);
     }
     Some(Proc {
         pid,
@@ -411,11 +414,11 @@ const NS_FILES: [&str; 8] = [
 ];
 
 /// Reads the processes named `pids` (in /proc order).
-fn read_processes(proc_dir: BorrowedFd, pids: &[String], want: Want) -> Part {
+fn read_processes(proc_dir: BorrowedFd, pids: &[String], want: Want, sockets: &Sockets) -> Part {
     let mut procs = Vec::with_capacity(pids.len());
     let mut held = Vec::new();
     for pid in pids {
-        if let Some(p) = read_process(proc_dir, pid, want, &mut held) {
+        if let Some(p) = read_process(proc_dir, pid, want, sockets, &mut held) {
             procs.push(p);
         }
     }
