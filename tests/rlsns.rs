@@ -264,16 +264,27 @@ fn persistent_netns_shows_its_nsfs_path() {
         assert_eq!(add.code, 0, "{}", add.stderr);
         let path = format!("/run/netns/{name}");
         let ino = std::fs::metadata(&path).unwrap().ino();
-        // Without processes: only rlsns sees it (lsns 2.38 has no -P).
-        let held = ours(&["-P", "-t", "net", "-n", "-r", "-o", "NS,NPROCS,NSFS"]);
-        assert!(
-            held.stdout.lines().any(|l| l == format!("{ino} 0 {path}")),
-            "{}",
-            held.stdout
-        );
-        // With a process in it: the same line as lsns, NETNSID included.
+        // Without processes: listed by default and by -P (lsns 2.38 lists
+        // it only with processes; 2.41+ as here), NETNSID included, which
+        // the filter compares with a quoted number as text.
         let set = run(Command::new("ip").args(["netns", "set", &name, "7"]));
         assert_eq!(set.code, 0, "{}", set.stderr);
+        let cols = ["-n", "-r", "-o", "NS,NPROCS,NETNSID,NSFS"];
+        for args in [&["-P", "-t", "net"][..], &["-t", "net"], &[]] {
+            let held = ours(&[args, &cols].concat());
+            assert!(
+                held.stdout
+                    .lines()
+                    .any(|l| l == format!("{ino} 0 7 {path}")),
+                "{args:?}: {}",
+                held.stdout
+            );
+        }
+        let q = ours(&[&cols[..], &["-Q", "NETNSID == '7'"]].concat());
+        assert_eq!(q.stdout, format!("{ino} 0 7 {path}\n"));
+        let q = ours(&[&cols[..], &["-Q", &format!("NS == '{ino}'")]].concat());
+        assert_eq!(q.stdout, format!("{ino} 0 7 {path}\n"));
+        // With a process in it: the same line as lsns, NETNSID included.
         {
             let s = sleeper(&["ip", "netns", "exec", &name, "sleep", "1000"], false);
             let pid = s.pid.to_string();
@@ -290,6 +301,15 @@ fn persistent_netns_shows_its_nsfs_path() {
     });
 }
 
+/// Whether `rlsns ARGS -n -r -o NS,NPROCS,TYPE` lists `line`.
+fn lists(args: &[&str], line: &str) -> bool {
+    let out = ours(&[args, &["-n", "-r", "-o", "NS,NPROCS,TYPE"]].concat());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.stdout.lines().any(|l| l == line)
+}
+
+/// A namespace held only by a descriptor opened through /proc/PID/ns is in
+/// the default listing (lsns 2.41+), in its type's, and not in another's.
 #[test]
 fn namespace_held_by_a_descriptor_is_listed() {
     if !ready("namespace_held_by_a_descriptor_is_listed") {
@@ -301,13 +321,49 @@ fn namespace_held_by_a_descriptor_is_listed() {
     let script = format!("exec 3<{net}; exec sleep 1000");
     let holder = sleeper(&["sh", "-c", &script], false);
     drop(owner);
-    let out = ours(&["-P", "-t", "net", "-n", "-r", "-o", "NS,NPROCS"]);
-    assert!(
-        out.stdout.lines().any(|l| l == format!("{ino} 0")),
-        "{}",
-        out.stdout
-    );
+    let line = format!("{ino} 0 net");
+    assert!(lists(&["-P", "-t", "net"], &line));
+    assert!(lists(&["-t", "net"], &line));
+    assert!(lists(&[], &line));
+    assert!(!lists(&["-t", "uts"], &line));
+    // -p lists the namespaces the process is in, not those it holds.
+    assert!(!lists(&["-p", &holder.pid.to_string()], &line));
     drop(holder);
+}
+
+/// A descriptor opened through a bind mount that was then removed reads as
+/// `/`, not as `net:[INODE]`: still listed (util-linux's lsns/filedesc).
+#[test]
+fn namespace_held_by_a_descriptor_of_a_removed_mount_is_listed() {
+    if !ready("namespace_held_by_a_descriptor_of_a_removed_mount_is_listed")
+        || !have("removed_mount", "ip")
+    {
+        return;
+    }
+    let name = unique("lsns");
+    in_netns(move || {
+        let add = run(Command::new("ip").args(["netns", "add", &name]));
+        assert_eq!(add.code, 0, "{}", add.stderr);
+        let path = format!("/run/netns/{name}");
+        let ino = std::fs::metadata(&path).unwrap().ino();
+        let script = format!("exec 3<{path}; exec sleep 1000");
+        let holder = sleeper(&["sh", "-c", &script], false);
+        let del = run(Command::new("ip").args(["netns", "del", &name]));
+        assert_eq!(del.code, 0, "{}", del.stderr);
+        let link = std::fs::read_link(format!("/proc/{}/fd/3", holder.pid)).unwrap();
+        assert_eq!(link, std::path::Path::new("/"));
+        let out = ours(&[
+            "-n",
+            "-r",
+            "-o",
+            "TYPE,NPROCS,USER",
+            "-Q",
+            &format!("NS == {ino}"),
+        ]);
+        assert_eq!(out.stdout, "net 0 root\n", "{}", out.stderr);
+        assert!(!lists(&["-t", "mnt"], &format!("{ino} 0 net")));
+        drop(holder);
+    });
 }
 
 #[test]
@@ -571,12 +627,11 @@ fn filter_keeps_the_lines_that_meet_the_expression() {
 }
 
 /// A network namespace kept alive only by a socket (util-linux 2.41 finds
-/// it with SIOCGSKNS) is listed by -P, which alone reads descriptors; the
-/// other listings do not read them (rlsns -t net at 5,000 processes: see
-/// bench/rlsns.sh).
+/// it with SIOCGSKNS) is listed by default, by `-t net` and by -P, not by
+/// `-t uts`; a socket in the process's own namespace adds no line.
 #[test]
-fn network_namespace_of_a_socket_is_listed_by_persistent() {
-    if !root("network_namespace_of_a_socket_is_listed_by_persistent") {
+fn network_namespace_of_a_socket_is_listed() {
+    if !root("network_namespace_of_a_socket_is_listed") {
         return;
     }
     use std::os::fd::AsRawFd;
@@ -592,16 +647,15 @@ fn network_namespace_of_a_socket_is_listed_by_persistent() {
     })
     .join()
     .unwrap();
-    assert!(socket.as_raw_fd() > 2);
+    let home = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    assert!(socket.as_raw_fd() > 2 && home.as_raw_fd() > 2);
     let line = format!("{ino} 0 net");
-    let listed = |args: &[&str]| {
-        let out = ours(args);
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        out.stdout.lines().any(|l| l == line)
-    };
-    let cols = ["-n", "-r", "-o", "NS,NPROCS,TYPE"];
-    assert!(listed(&[&["-P", "-t", "net"][..], &cols].concat()));
-    assert!(listed(&[&["-P"][..], &cols].concat()));
-    assert!(!listed(&[&["-t", "net"][..], &cols].concat()));
+    assert!(lists(&["-P", "-t", "net"], &line));
+    assert!(lists(&["-P"], &line));
+    assert!(lists(&["-t", "net"], &line));
+    assert!(lists(&[], &line));
+    assert!(!lists(&["-t", "uts"], &line));
     drop(socket);
+    assert!(!lists(&["-t", "net"], &line));
+    drop(home);
 }
