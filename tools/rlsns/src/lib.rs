@@ -1,6 +1,7 @@
 //! rlsns: util-linux lsns, the same options and output, from one pass over
-//! /proc with hash maps instead of lsns's pairwise searches; it also sees
-//! namespaces kept alive only by bind mounts and open descriptors.
+//! /proc with hash maps instead of lsns's pairwise searches; like lsns
+//! 2.41+ it also sees namespaces kept alive only by bind mounts, open
+//! descriptors and sockets.
 
 mod columns;
 mod filter;
@@ -48,7 +49,7 @@ pub struct Cli {
     #[arg(long)]
     pub output_all: bool,
 
-    /// Namespaces without processes (held by bind mounts or descriptors).
+    /// Only namespaces without processes (held by bind mounts, descriptors or sockets).
     #[arg(short = 'P', long)]
     pub persistent: bool,
 
@@ -152,7 +153,8 @@ pub fn pages() -> Vec<common::cli::Page> {
             (
                 "COLUMNS",
                 "NS, TYPE, PATH, NPROCS, PID (the lowest in the namespace), PPID, COMMAND, UID, \
-                 USER, NETNSID, NSFS (where the namespace is bind-mounted), PNS (parent), ONS \
+                 USER, NETNSID (also of a namespace without processes, as lsns 2.42), NSFS \
+                 (where the namespace is bind-mounted), PNS (parent), ONS \
                  (owner). The default is NS,TYPE,NPROCS,PID,USER,COMMAND, with NETNSID,NSFS \
                  before COMMAND for -t net, and PID,PPID,USER,COMMAND for a namespace argument.",
             ),
@@ -161,12 +163,21 @@ pub fn pages() -> Vec<common::cli::Page> {
                 "rlsns reads /proc once and indexes namespaces by inode, so it stays fast \
                  with thousands of processes. Besides the namespaces of processes it lists \
                  those held only by bind mounts (nsfs entries of /proc/self/mountinfo, such \
-                 as /run/netns/NAME). -P shows only namespaces without processes, and it \
-                 alone reads every process's descriptors (/proc/PID/fd): namespaces held \
-                 open (links like net:[INODE]) and, as util-linux 2.41, the network \
-                 namespaces of sockets (SIOCGSKNS on a copy of the socket taken with \
-                 pidfd_getfd, which needs the right to ptrace the process); no other \
-                 listing needs them, and reading them costs more than the rest of the scan. \
+                 as /run/netns/NAME) and, as util-linux 2.41 and newer, those held only by \
+                 a process's descriptors (/proc/PID/fd): namespace files it keeps open, and \
+                 the network namespaces of its sockets. One readlink per descriptor tells \
+                 its kind: net:[INODE] (a namespace opened through /proc/PID/ns; types \
+                 not listed by -t are passed over), socket:[INODE] (only when network \
+                 namespaces are listed), or a path, which is stat()ed because a namespace \
+                 opened through a bind mount reads as one (/ once unmounted). A socket's \
+                 namespace is asked of the kernel (SIOCGSKNS on a copy of the socket \
+                 taken with pidfd_getfd, which needs the right to ptrace the process) \
+                 only when the socket is not in the process's own namespace's socket \
+                 tables (/proc/PID/net/unix, netlink, packet, tcp, tcp6, udp, udp6, raw, \
+                 raw6, read once per namespace): sockets of other families, unbound TCP \
+                 and UDP sockets and those of other namespaces are asked about. -p reads \
+                 no descriptors: a namespace a process only holds is not one it is in. -P \
+                 shows only the namespaces without processes. \
                  A process that exits during the scan is skipped.\n\n\
                  With -T (owner) and -Tparent the user namespaces that own, and the \
                  namespaces that are parents of, the listed ones are shown as their parent \
