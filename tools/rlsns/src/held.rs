@@ -1,11 +1,12 @@
 //! Namespaces that processes hold without being in them: open namespace
 //! descriptors and the network namespaces of sockets, from /proc/PID/fd,
-//! as lsns 2.41+ finds them in its default listing. Kept cheap: one
-//! readlink per descriptor tells its kind (`net:[INODE]`, `socket:[INODE]`)
-//! without a stat; namespaces of types not listed and sockets when no
-//! network namespace is listed are passed over; and a socket is copied out
-//! of its process (pidfd_getfd) only when the kernel's own per-namespace
-//! socket tables do not already show it in the process's network namespace.
+//! as lsns 2.41+ finds them in its default listing. Kept cheap: one stat
+//! per descriptor tells a namespace (nsfs's device) or a socket from the
+//! rest; a namespace's link (`net:[INODE]`) names its type, so types not
+//! listed are passed over; sockets are looked at only when network
+//! namespaces are listed, and one is copied out of its process
+//! (pidfd_getfd) only when the kernel's own per-namespace socket tables do
+//! not already show it in the process's network namespace.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -14,8 +15,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::sync::{Arc, Mutex};
 
 use common::ns::Kind;
-use nix::fcntl::{openat, readlinkat, OFlag};
-use nix::sys::stat::Mode;
+use nix::fcntl::{openat, readlinkat, AtFlags, OFlag};
+use nix::sys::stat::{fstatat, Mode};
 
 use crate::scan::{kind_index, parse_ns_link, Held, Want};
 use crate::sys;
@@ -132,35 +133,30 @@ pub fn read_held(
         use std::fmt::Write;
         name.clear();
         let _ = write!(name, "{fd}");
-        let Ok(link) = readlinkat(&fd_dir, name.as_str()) else {
+        // One stat tells a namespace (nsfs's device) and a socket (its
+        // inode is the socket's) from the rest; a readlink would not: a
+        // namespace opened through a bind mount reads as a path (the mount
+        // point, or `/` once unmounted).
+        let Ok(st) = fstatat(&fd_dir, name.as_str(), AtFlags::empty()) else {
             continue;
         };
-        let link = link.as_bytes();
-        // Opened through /proc/PID/ns: the link names type and inode.
-        // Opened through a bind mount: it names a path (the mount point,
-        // or `/` once unmounted), and only a stat tells nsfs from a file.
-        let nsfs = match parse_ns_link(link) {
-            Some((kind, ino)) => want.kinds[kind_index(kind)].then_some(ino),
-            None if link.starts_with(b"/") => {
-                nix::sys::stat::fstatat(&fd_dir, name.as_str(), nix::fcntl::AtFlags::empty())
-                    .ok()
-                    .filter(|st| Some(st.st_dev) == sockets.nsfs_dev)
-                    .map(|st| st.st_ino)
-            }
-            None => None,
-        };
-        if let Some(ino) = nsfs {
-            if !ns.contains(&ino) {
+        if Some(st.st_dev) == sockets.nsfs_dev {
+            let ino = st.st_ino;
+            // Opened through /proc/PID/ns, the link names the type: other
+            // types than those listed are passed over here.
+            let kind = readlinkat(&fd_dir, name.as_str())
+                .ok()
+                .and_then(|l| parse_ns_link(l.as_bytes()))
+                .filter(|&(_, i)| i == ino);
+            if !ns.contains(&ino) && kind.is_none_or(|(k, _)| want.kinds[kind_index(k)]) {
                 held.push((Held::Path(format!("/proc/{pid}/fd/{fd}").into()), ino));
             }
             continue;
         }
-        if !want.kinds[net] {
+        if !want.kinds[net] || st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
             continue;
         }
-        let Some(socket) = socket_inode(link) else {
-            continue;
-        };
+        let socket = st.st_ino;
         // In the process's own namespace, listed with the process anyway.
         let own =
             own.get_or_insert_with(|| (ns[net] != 0).then(|| sockets.of(dir, ns[net])).flatten());
@@ -174,12 +170,6 @@ pub fn read_held(
             }
         }
     }
-}
-
-/// `socket:[12345]` → 12345.
-fn socket_inode(link: &[u8]) -> Option<u64> {
-    let rest = link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
-    std::str::from_utf8(rest).ok()?.parse().ok()
 }
 
 /// The descriptor numbers listed in an open /proc/PID/fd, read with
@@ -226,13 +216,6 @@ fn fd_numbers(dir: &OwnedFd) -> Vec<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn socket_links() {
-        assert_eq!(socket_inode(b"socket:[4242]"), Some(4242));
-        assert_eq!(socket_inode(b"net:[4242]"), None);
-        assert_eq!(socket_inode(b"socket:[x]"), None);
-    }
 
     #[test]
     fn own_sockets_are_in_the_tables_of_their_namespace() {

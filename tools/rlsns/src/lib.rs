@@ -165,11 +165,11 @@ pub fn pages() -> Vec<common::cli::Page> {
                  those held only by bind mounts (nsfs entries of /proc/self/mountinfo, such \
                  as /run/netns/NAME) and, as util-linux 2.41 and newer, those held only by \
                  a process's descriptors (/proc/PID/fd): namespace files it keeps open, and \
-                 the network namespaces of its sockets. One readlink per descriptor tells \
-                 its kind: net:[INODE] (a namespace opened through /proc/PID/ns; types \
-                 not listed by -t are passed over), socket:[INODE] (only when network \
-                 namespaces are listed), or a path, which is stat()ed because a namespace \
-                 opened through a bind mount reads as one (/ once unmounted). A socket's \
+                 the network namespaces of its sockets. One stat per descriptor tells \
+                 a namespace (nsfs's device, whether opened through /proc/PID/ns or through \
+                 a bind mount, even one since removed) or a socket from the rest; a \
+                 namespace of a type -t does not list is passed over, and sockets are looked \
+                 at only when network namespaces are listed. A socket's \
                  namespace is asked of the kernel (SIOCGSKNS on a copy of the socket \
                  taken with pidfd_getfd, which needs the right to ptrace the process) \
                  only when the socket is not in the process's own namespace's socket \
