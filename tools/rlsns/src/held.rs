@@ -15,6 +15,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::sync::{Arc, Mutex};
 
 use common::ns::Kind;
+use nix::errno::Errno;
 use nix::fcntl::{openat, readlinkat, AtFlags, OFlag};
 use nix::sys::stat::{fstatat, Mode};
 
@@ -137,8 +138,12 @@ pub fn read_held(
         // inode is the socket's) from the rest; a readlink would not: a
         // namespace opened through a bind mount reads as a path (the mount
         // point, or `/` once unmounted).
-        let Ok(st) = fstatat(&fd_dir, name.as_str(), AtFlags::empty()) else {
-            continue;
+        let st = match fstatat(&fd_dir, name.as_str(), AtFlags::empty()) {
+            Ok(st) => st,
+            // Refused by the ptrace check, which is the same for every
+            // descriptor of the process: the others are refused too.
+            Err(Errno::EACCES | Errno::EPERM) => break,
+            Err(_) => continue,
         };
         if Some(st.st_dev) == sockets.nsfs_dev {
             let ino = st.st_ino;
