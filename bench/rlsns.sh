@@ -8,12 +8,17 @@
 # starts lives in that PID namespace and dies with its init (this script's
 # inner half), which the outer half waits for. lsns 2.38 sometimes exits 1
 # when a process vanishes mid-scan (util-linux #2799), hence hyperfine -i.
-# Run as root: bash bench/rlsns.sh
+# Run as root: bash bench/rlsns.sh. BEFORE=/path/to/old/rlsns times an older
+# rlsns too; LSNS=/path/to/lsns another lsns (e.g. a newer one built from
+# util-linux's source, which reads every descriptor as rlsns does);
+# ARGS='|-t net' only these argument sets (|-separated; empty: no arguments).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-5000}
 RUNS=${RUNS:-5}
 BIN=${BIN:-$PWD/target/release/rlsns}
+LSNS=${LSNS:-lsns}
+ARGS=${ARGS:-|-J|-t net|-p 1}
 
 # One hyperfine run per pair, then peak RSS of each command.
 compare() {
@@ -28,11 +33,15 @@ compare() {
     done
 }
 
+# With BEFORE=path/to/an/older/rlsns, each run times it too (before/after).
 all_pairs() {
-    compare "default ($1)" "$BIN" "lsns"
-    compare "-J ($1)" "$BIN -J" "lsns -J"
-    compare "-t net ($1)" "$BIN -t net" "lsns -t net"
-    compare "-p 1 ($1)" "$BIN -p 1" "lsns -p 1"
+    local b=() sets=()
+    IFS='|' read -r -a sets <<<"$ARGS"
+    for args in "${sets[@]}"; do
+        b=()
+        [ -n "${BEFORE:-}" ] && b=("$BEFORE${args:+ $args}")
+        compare "${args:-default} ($1)" "$BIN${args:+ $args}" "${b[@]}" "$LSNS${args:+ $args}"
+    done
 }
 
 if [ "${1:-}" = --inner ]; then

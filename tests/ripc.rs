@@ -254,6 +254,146 @@ fn ripcs_json_has_the_same_ids() {
     assert_eq!(value["sharedmemory"][3]["owner"], "12345");
 }
 
+/// The last number on the line of `text` that starts with `label`.
+fn figure(text: &str, label: &str) -> u64 {
+    let line = text.lines().find(|l| l.starts_with(label)).unwrap();
+    line.rsplit(|c: char| !c.is_ascii_digit())
+        .find(|w| !w.is_empty())
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// `ripcs -J` with -l and -u gives ipcs's figures as JSON (in bytes, as
+/// `ipcs -b`), with -c, -t and -p the objects with only that view's fields
+/// (ipcs has no -J, so its text is what is compared); never the plain
+/// object list.
+#[test]
+fn ripcs_json_follows_the_view() {
+    if !ready("ripcs_json_follows_the_view") {
+        return;
+    }
+    let (runs, limits, summary, times) = in_ipcns(|| {
+        populate();
+        let runs: Vec<serde_json::Value> = [
+            &["-J", "-l"][..],
+            &["-J", "-u"],
+            &["-J", "-c"],
+            &["-J", "-t"],
+            &["-J", "-p"],
+            &["-J", "-l", "-m"],
+        ]
+        .iter()
+        .map(|args| {
+            let ran = run(cmd("ripcs").args(*args));
+            assert_eq!((ran.code, ran.stderr.as_str()), (0, ""), "{args:?}");
+            serde_json::from_str(&ran.stdout).unwrap()
+        })
+        .collect();
+        let limits = run(anchor("ipcs").args(["-l", "-b"])).stdout;
+        let summary = run(anchor("ipcs").arg("-u")).stdout;
+        let times = run(anchor("ipcs").args(["-t", "-q"])).stdout;
+        (runs, limits, summary, times)
+    });
+    let [l, u, c, t, p, lm] = &runs[..] else {
+        unreachable!()
+    };
+    for (json, label) in [
+        (&l["messages"]["msgmni"], "max queues system wide"),
+        (&l["messages"]["msgmax"], "max size of message"),
+        (&l["messages"]["msgmnb"], "default max size of queue"),
+        (&l["sharedmemory"]["shmmni"], "max number of segments"),
+        (&l["sharedmemory"]["shmmax"], "max seg size"),
+        (&l["sharedmemory"]["shmmin"], "min seg size"),
+        (&l["semaphores"]["semmni"], "max number of arrays"),
+        (&l["semaphores"]["semmsl"], "max semaphores per array"),
+        (&l["semaphores"]["semmns"], "max semaphores system wide"),
+        (&l["semaphores"]["semopm"], "max ops per semop call"),
+        (&l["semaphores"]["semvmx"], "semaphore max value"),
+        (&u["messages"]["allocated_queues"], "allocated queues"),
+        (&u["messages"]["used_bytes"], "used space"),
+        (
+            &u["sharedmemory"]["segments_allocated"],
+            "segments allocated",
+        ),
+        (&u["sharedmemory"]["pages_allocated"], "pages allocated"),
+        (&u["semaphores"]["used_arrays"], "used arrays"),
+        (
+            &u["semaphores"]["allocated_semaphores"],
+            "allocated semaphores",
+        ),
+    ] {
+        let text = if label.contains("max") || label.contains("min") {
+            &limits
+        } else {
+            &summary
+        };
+        assert_eq!(json.as_u64(), Some(figure(text, label)), "{label}");
+    }
+    assert_eq!(u["messages"]["allocated_queues"], 3);
+    // Only the kinds asked for.
+    assert_eq!(lm.as_object().unwrap().len(), 1);
+    assert_eq!(lm["sharedmemory"], l["sharedmemory"]);
+    let keys =
+        |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    for object in c["semaphores"].as_array().unwrap() {
+        assert_eq!(
+            keys(object),
+            ["cgid", "cuid", "gid", "id", "owner", "perms", "uid"]
+        );
+    }
+    for object in t["messages"].as_array().unwrap() {
+        assert_eq!(keys(object), ["ctime", "id", "owner", "rtime", "stime"]);
+    }
+    // The queue that holds a message was sent to: its send time is set, as
+    // ipcs -t shows; the others say "Not set".
+    let sent: Vec<i64> = t["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| !m["stime"].is_null())
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    let sent_by_ipcs: Vec<i64> = times
+        .lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|w| w.parse::<i64>().is_ok())
+        })
+        .filter(|l| l.matches("Not set").count() < 2)
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(sent, sent_by_ipcs);
+    assert_eq!(keys(&p["sharedmemory"][0]), ["cpid", "id", "lpid", "owner"]);
+    // ipcs -p shows no semaphores: neither does its JSON.
+    assert!(p.get("semaphores").is_none(), "{p}");
+}
+
+/// A failed write of the ids (`>/dev/full`) is util-linux's write error,
+/// exit 1, and names what was made: the objects stay, as with ipcmk.
+#[test]
+fn ripcmk_write_error_names_what_was_made() {
+    if !ready("ripcmk_write_error_names_what_was_made") {
+        return;
+    }
+    let (ran, listed) = in_ipcns(|| {
+        let full = std::fs::File::options()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let ran = run(cmd("ripcmk").args(["-M", "100", "-Q"]).stdout(full));
+        (ran, rows())
+    });
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert_eq!(
+        ran.stderr,
+        "ripcmk: made Shared memory id 0, Message queue id 0, not printed: \
+         write error: No space left on device\n"
+    );
+    assert_eq!(listed.len(), 2, "{listed:?}");
+}
+
 #[test]
 fn ripcmk_prints_ids_like_ipcmk() {
     if !ready("ripcmk_prints_ids_like_ipcmk") {

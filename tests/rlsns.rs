@@ -264,16 +264,27 @@ fn persistent_netns_shows_its_nsfs_path() {
         assert_eq!(add.code, 0, "{}", add.stderr);
         let path = format!("/run/netns/{name}");
         let ino = std::fs::metadata(&path).unwrap().ino();
-        // Without processes: only rlsns sees it (lsns 2.38 has no -P).
-        let held = ours(&["-P", "-t", "net", "-n", "-r", "-o", "NS,NPROCS,NSFS"]);
-        assert!(
-            held.stdout.lines().any(|l| l == format!("{ino} 0 {path}")),
-            "{}",
-            held.stdout
-        );
-        // With a process in it: the same line as lsns, NETNSID included.
+        // Without processes: listed by default and by -P (lsns 2.38 lists
+        // it only with processes; 2.41+ as here), NETNSID included, which
+        // the filter compares with a quoted number as text.
         let set = run(Command::new("ip").args(["netns", "set", &name, "7"]));
         assert_eq!(set.code, 0, "{}", set.stderr);
+        let cols = ["-n", "-r", "-o", "NS,NPROCS,NETNSID,NSFS"];
+        for args in [&["-P", "-t", "net"][..], &["-t", "net"], &[]] {
+            let held = ours(&[args, &cols].concat());
+            assert!(
+                held.stdout
+                    .lines()
+                    .any(|l| l == format!("{ino} 0 7 {path}")),
+                "{args:?}: {}",
+                held.stdout
+            );
+        }
+        let q = ours(&[&cols[..], &["-Q", "NETNSID == '7'"]].concat());
+        assert_eq!(q.stdout, format!("{ino} 0 7 {path}\n"));
+        let q = ours(&[&cols[..], &["-Q", &format!("NS == '{ino}'")]].concat());
+        assert_eq!(q.stdout, format!("{ino} 0 7 {path}\n"));
+        // With a process in it: the same line as lsns, NETNSID included.
         {
             let s = sleeper(&["ip", "netns", "exec", &name, "sleep", "1000"], false);
             let pid = s.pid.to_string();
@@ -290,6 +301,15 @@ fn persistent_netns_shows_its_nsfs_path() {
     });
 }
 
+/// Whether `rlsns ARGS -n -r -o NS,NPROCS,TYPE` lists `line`.
+fn lists(args: &[&str], line: &str) -> bool {
+    let out = ours(&[args, &["-n", "-r", "-o", "NS,NPROCS,TYPE"]].concat());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.stdout.lines().any(|l| l == line)
+}
+
+/// A namespace held only by a descriptor opened through /proc/PID/ns is in
+/// the default listing (lsns 2.41+), in its type's, and not in another's.
 #[test]
 fn namespace_held_by_a_descriptor_is_listed() {
     if !ready("namespace_held_by_a_descriptor_is_listed") {
@@ -301,13 +321,49 @@ fn namespace_held_by_a_descriptor_is_listed() {
     let script = format!("exec 3<{net}; exec sleep 1000");
     let holder = sleeper(&["sh", "-c", &script], false);
     drop(owner);
-    let out = ours(&["-P", "-t", "net", "-n", "-r", "-o", "NS,NPROCS"]);
-    assert!(
-        out.stdout.lines().any(|l| l == format!("{ino} 0")),
-        "{}",
-        out.stdout
-    );
+    let line = format!("{ino} 0 net");
+    assert!(lists(&["-P", "-t", "net"], &line));
+    assert!(lists(&["-t", "net"], &line));
+    assert!(lists(&[], &line));
+    assert!(!lists(&["-t", "uts"], &line));
+    // -p lists the namespaces the process is in, not those it holds.
+    assert!(!lists(&["-p", &holder.pid.to_string()], &line));
     drop(holder);
+}
+
+/// A descriptor opened through a bind mount that was then removed reads as
+/// `/`, not as `net:[INODE]`: still listed (util-linux's lsns/filedesc).
+#[test]
+fn namespace_held_by_a_descriptor_of_a_removed_mount_is_listed() {
+    if !ready("namespace_held_by_a_descriptor_of_a_removed_mount_is_listed")
+        || !have("removed_mount", "ip")
+    {
+        return;
+    }
+    let name = unique("lsns");
+    in_netns(move || {
+        let add = run(Command::new("ip").args(["netns", "add", &name]));
+        assert_eq!(add.code, 0, "{}", add.stderr);
+        let path = format!("/run/netns/{name}");
+        let ino = std::fs::metadata(&path).unwrap().ino();
+        let script = format!("exec 3<{path}; exec sleep 1000");
+        let holder = sleeper(&["sh", "-c", &script], false);
+        let del = run(Command::new("ip").args(["netns", "del", &name]));
+        assert_eq!(del.code, 0, "{}", del.stderr);
+        let link = std::fs::read_link(format!("/proc/{}/fd/3", holder.pid)).unwrap();
+        assert_eq!(link, std::path::Path::new("/"));
+        let out = ours(&[
+            "-n",
+            "-r",
+            "-o",
+            "TYPE,NPROCS,USER",
+            "-Q",
+            &format!("NS == {ino}"),
+        ]);
+        assert_eq!(out.stdout, "net 0 root\n", "{}", out.stderr);
+        assert!(!lists(&["-t", "mnt"], &format!("{ino} 0 net")));
+        drop(holder);
+    });
 }
 
 #[test]
@@ -324,6 +380,14 @@ fn bad_inputs_fail_like_lsns() {
         vec!["-J", "-r"],
         vec!["-p", "1", "4026531836"],
         vec!["18446744073709551615"],
+        // strtos32_or_err / strtou64_or_err (common::num): blanks before,
+        // nothing after, a negative namespace is out of range.
+        vec!["-p", " 5x"],
+        vec!["-p", "99999999999"],
+        vec!["-p", "5 "],
+        vec!["--", "-5"],
+        vec!["5 "],
+        vec!["18446744073709551616"],
     ] {
         let out = same_as_lsns(&args);
         assert_eq!(out.code, 1, "{args:?}");
@@ -444,4 +508,154 @@ fn usage_errors_are_worded_as_lsns_words_them() {
     ] {
         crate::harness::same_usage_error("rlsns", "lsns", args);
     }
+}
+
+/// A newline, a tab and an escape in a command line are escaped as lsns
+/// escapes them (a row stays one line), in table, raw and JSON output and
+/// in a UTF-8 locale too.
+#[test]
+fn control_characters_in_a_command_are_escaped_as_lsns_does() {
+    if !ready("control_characters_in_a_command_are_escaped") || !have("control", "bash") {
+        return;
+    }
+    let script = r#"exec -a "$(printf 'a\nb\tc\033[31m\\x')" sleep 1000"#;
+    let s = sleeper(&["unshare", "-u", "bash", "-c", script], false);
+    let pid = s.pid.to_string();
+    let args = ["-p", &pid, "-t", "uts", "-o", "NS,TYPE,COMMAND"];
+    let out = same_as_lsns(&args);
+    assert_eq!(out.stdout.lines().count(), 2, "{}", out.stdout);
+    assert!(
+        out.stdout.contains(r"a\x0ab\x09c\x1b[31m\x5cx 1000"),
+        "{}",
+        out.stdout
+    );
+    for flag in ["-r", "-J"] {
+        let mut with = args.to_vec();
+        with.push(flag);
+        same_as_lsns(&with);
+    }
+    let utf8 = |tool: Command| {
+        let mut tool = tool;
+        run(tool.env("LC_ALL", "C.UTF-8").args(args)).stdout
+    };
+    assert_eq!(utf8(cmd("rlsns")), utf8(anchor("lsns")));
+}
+
+/// `-T` and `-Tparent` hang the listed namespaces under their owning and
+/// parent namespaces whatever their type, as lsns does (`-t net -T`
+/// shows the user namespaces that own the network namespaces).
+#[test]
+fn trees_show_owners_and_parents_of_any_type_as_lsns_does() {
+    if !ready("trees_show_owners_and_parents_of_any_type") {
+        return;
+    }
+    // A user namespace in a user namespace, owning the sleeper's others.
+    let s = sleeper(
+        &[
+            "unshare", "-U", "-r", "unshare", "-U", "-r", "-n", "-u", "-f", "-p", "sleep", "1000",
+        ],
+        true,
+    );
+    let pid = s.pid.to_string();
+    for args in [
+        &["-T", "-t", "net"][..],
+        &["-T", "-t", "uts", "-t", "net"],
+        &["-Tparent", "-t", "pid"],
+        &["-Tparent", "-t", "net"],
+        &["--tree=owner", "-t", "pid"],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["-p", &pid, "-o", "NS,TYPE,PNS,ONS"]);
+        let out = same_as_lsns(&args);
+        assert!(out.stdout.contains("`-"), "{args:?}: {}", out.stdout);
+        if args[0] != "-Tparent" {
+            // The sleeper's own namespace hangs two user namespaces deep.
+            assert!(out.stdout.contains(" user "), "{args:?}: {}", out.stdout);
+            assert!(out.stdout.contains("    `-"), "{args:?}: {}", out.stdout);
+        }
+    }
+}
+
+/// `-Q` keeps the lines whose cells meet the expression (documented:
+/// scols-filter(5)); the lines kept are lsns's lines for the same
+/// namespaces, and a column the filter reads need not be printed.
+#[test]
+fn filter_keeps_the_lines_that_meet_the_expression() {
+    if !ready("filter_keeps_the_lines_that_meet_the_expression") {
+        return;
+    }
+    let s = private_sleeper();
+    let pid = s.pid.to_string();
+    let cols = ["-o", "NS,TYPE,PID,COMMAND", "-p", &pid];
+    let lsns = theirs(&[&["-t", "net", "-t", "uts"][..], &cols].concat());
+    for expr in [
+        r#"TYPE == "net" || TYPE eq 'uts'"#,
+        r#"(TYPE =~ "^(net|uts)$") and NPROCS >= 1"#,
+        r#"not (TYPE != "net" && TYPE NE "uts")"#,
+    ] {
+        let ours = ours(&[&["-Q", expr][..], &cols].concat());
+        assert_eq!(
+            (ours.code, ours.stdout.as_str()),
+            (0, lsns.stdout.as_str()),
+            "{expr}"
+        );
+    }
+    // A column not printed; numbers with a size suffix.
+    let net = ns(&s, "net").to_string();
+    let one = ours(&[
+        "-p",
+        &pid,
+        "-n",
+        "-o",
+        "TYPE",
+        "-Q",
+        &format!("NS == {net}"),
+    ]);
+    assert_eq!(one.stdout, "net\n");
+    let none = ours(&["-p", &pid, "-Q", "NPROCS > 1K"]);
+    assert_eq!((none.code, none.stdout.as_str()), (0, ""));
+    for (expr, message) in [
+        ("NOPE == 1", "rlsns: unknown column: NOPE\n"),
+        (
+            "NPROCS =",
+            "rlsns: failed to parse filter: unexpected '='\n",
+        ),
+    ] {
+        let bad = ours(&["-Q", expr]);
+        assert_eq!((bad.code, bad.stderr.as_str()), (1, message), "{expr}");
+    }
+}
+
+/// A network namespace kept alive only by a socket (util-linux 2.41 finds
+/// it with SIOCGSKNS) is listed by default, by `-t net` and by -P, not by
+/// `-t uts`; a socket in the process's own namespace adds no line.
+#[test]
+fn network_namespace_of_a_socket_is_listed() {
+    if !root("network_namespace_of_a_socket_is_listed") {
+        return;
+    }
+    use std::os::fd::AsRawFd;
+    // A thread enters a new network namespace, opens a socket there and
+    // comes back: the socket alone holds the namespace.
+    let (socket, ino) = std::thread::spawn(|| {
+        let home = std::fs::File::open("/proc/thread-self/ns/net").unwrap();
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let ino = std::fs::metadata("/proc/thread-self/ns/net").unwrap().ino();
+        nix::sched::setns(&home, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        (socket, ino)
+    })
+    .join()
+    .unwrap();
+    let home = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    assert!(socket.as_raw_fd() > 2 && home.as_raw_fd() > 2);
+    let line = format!("{ino} 0 net");
+    assert!(lists(&["-P", "-t", "net"], &line));
+    assert!(lists(&["-P"], &line));
+    assert!(lists(&["-t", "net"], &line));
+    assert!(lists(&[], &line));
+    assert!(!lists(&["-t", "uts"], &line));
+    drop(socket);
+    assert!(!lists(&["-t", "net"], &line));
+    drop(home);
 }

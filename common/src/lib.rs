@@ -13,5 +13,6 @@ pub mod mountinfo;
 pub mod names;
 pub mod netns;
 pub mod ns;
+pub mod num;
 pub mod process;
 pub mod rollback;

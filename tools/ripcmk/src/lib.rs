@@ -23,25 +23,6 @@ pub fn os_error(errno: Errno) -> anyhow::Error {
     anyhow::anyhow!("{text}")
 }
 
-/// A C int as util-linux's `strtos32_or_err` reads it (base 10, all of the
-/// text): `WHAT: 'TEXT'`, plus the reason when it is out of range.
-pub fn parse_s32(text: &str, what: &str) -> anyhow::Result<i32> {
-    let trimmed = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    match trimmed.parse::<i64>() {
-        Ok(n) => i32::try_from(n)
-            .map_err(|_| os_error(Errno::ERANGE).context(format!("{what}: '{text}'"))),
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
-            ) =>
-        {
-            Err(os_error(Errno::ERANGE).context(format!("{what}: '{text}'")))
-        }
-        Err(_) => anyhow::bail!("{what}: '{text}'"),
-    }
-}
-
 /// The three man pages (section 1, as util-linux's).
 pub fn pages() -> Vec<common::cli::Page> {
     vec![
@@ -85,16 +66,28 @@ pub fn pages() -> Vec<common::cli::Page> {
                 ),
                 (
                     "NOTES",
-                    "The text layout is that of util-linux ipcs, byte for byte. -J prints \
-                     {\"messages\": [...], \"sharedmemory\": [...], \"semaphores\": [...]} \
-                     with every field of each object, times in seconds since the epoch \
-                     (null when never set); with -i ID only that object, and for a \
-                     semaphore array its values. Objects are read from /proc/sysvipc, which \
-                     shows those of the caller's IPC namespace.",
+                    "The text layout is that of util-linux ipcs, byte for byte. -J (which \
+                     ipcs does not have) prints {\"messages\": ..., \"sharedmemory\": ..., \
+                     \"semaphores\": ...} for the kinds asked for, in the view asked for. \
+                     By default each is a list of objects with every field, times in seconds \
+                     since the epoch (null when never set); with -i ID only that object, and \
+                     for a semaphore array its values. With -c, -t or -p the objects keep only \
+                     that view's fields: id, owner and perms with cuid, cgid, uid and gid; the \
+                     three times (stime, rtime, ctime; atime, dtime, ctime; otime, ctime); \
+                     the pids (lspid, lrpid; cpid, lpid; -p leaves semaphores out, as ipcs \
+                     shows none). With -l each kind is an object of its limits in bytes, named \
+                     after the kernel's parameters (msgmni, msgmax, msgmnb; shmmni, shmmax, \
+                     shmall in pages of page_size bytes, shmmin; semmni, semmsl, semmns, \
+                     semopm, semvmx); with -u of its usage (allocated_queues, used_headers, \
+                     used_bytes; segments_allocated, pages_allocated, pages_resident, \
+                     pages_swapped, swap_attempts, swap_successes; used_arrays, \
+                     allocated_semaphores); null where the kernel gives none. Objects are \
+                     read from /proc/sysvipc, which shows those of the caller's IPC \
+                     namespace.",
                 ),
                 (
                     "EXAMPLES",
-                    "  ripcs -m\n  ripcs -q -i 0\n  ripcs -l --human\n  ripcs -J",
+                    "  ripcs -m\n  ripcs -q -i 0\n  ripcs -l --human\n  ripcs -J\n  ripcs -J -l -m",
                 ),
                 ("SEE ALSO", "ripcmk(1), ripcrm(1), ipcs(1), lsipc(1)"),
             ],
@@ -148,6 +141,7 @@ mod tests {
 
     #[test]
     fn s32_errors_read_as_util_linux() {
+        use common::num::strtos32_or_err as parse_s32;
         assert_eq!(parse_s32(" -5", "x").unwrap(), -5);
         assert_eq!(parse_s32("+7", "x").unwrap(), 7);
         let err = parse_s32("99999999999", "failed to parse elements").unwrap_err();

@@ -95,7 +95,10 @@ impl Plan {
         let shm = cli.shmem.as_deref().map(size).transpose()?;
         let pshm = cli.posix_shmem.as_deref().map(size).transpose()?;
         let sem = match &cli.semaphore {
-            Some(text) => Some(crate::parse_s32(text, "failed to parse elements")?),
+            Some(text) => Some(common::num::strtos32_or_err(
+                text,
+                "failed to parse elements",
+            )?),
             None => None,
         };
         let mode = match &cli.mode {
@@ -282,7 +285,18 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         }
     }
     made.0.clear();
-    std::io::stdout().lock().write_all(out.as_bytes())?;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // The objects stay (as with ipcmk): say which, so that they can be
+        // found and removed although their ids were not printed.
+        let what: Vec<String> = out.lines().map(|l| l.replacen(": ", " ", 1)).collect();
+        return Err(anyhow::Error::new(err)
+            .context("write error")
+            .context(format!("made {}, not printed", what.join(", "))));
+    }
     Ok(0)
 }
 

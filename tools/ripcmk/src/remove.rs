@@ -303,7 +303,10 @@ impl Plan {
             for Ordered(at, text) in values {
                 let target = match by {
                     By::Key => Target::Key(parse_key(text)?, text.clone()),
-                    By::Id => Target::Id(crate::parse_s32(text, "failed to parse argument")?),
+                    By::Id => Target::Id(common::num::strtos32_or_err(
+                        text,
+                        "failed to parse argument",
+                    )?),
                     By::Name => Target::Name(text.clone()),
                 };
                 tagged.push((*at, kind, target));

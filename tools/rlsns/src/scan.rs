@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::Read;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
@@ -17,10 +17,20 @@ use anyhow::Context;
 use common::mountinfo::Mount;
 use common::ns::Kind;
 
+use crate::held::Sockets;
 use crate::sys;
 
 /// What one thread read: processes, and descriptors holding namespaces.
-type Part = (Vec<Proc>, Vec<(PathBuf, u64)>);
+type Part = (Vec<Proc>, Vec<(Held, u64)>);
+
+/// A namespace a process holds without being in it.
+#[derive(Debug)]
+pub enum Held {
+    /// A descriptor of the namespace itself: /proc/PID/fd/N.
+    Path(PathBuf),
+    /// The network namespace of a socket (SIOCGSKNS), opened.
+    Open(File),
+}
 
 /// Below this many processes one thread reads them all.
 const PARALLEL_FROM: usize = 512;
@@ -44,6 +54,8 @@ pub enum Source {
     Procs,
     /// A path: /proc/PID/fd/N or a bind mount.
     Path(PathBuf),
+    /// Open since the scan (the namespace of a socket).
+    Open(std::sync::Arc<File>),
     /// Reached from another namespace only.
     Ghost,
 }
@@ -68,8 +80,11 @@ pub struct Ns {
 #[derive(Debug, Clone, Copy)]
 pub struct Want {
     pub kinds: [bool; 8],
-    /// Look for namespaces held only by descriptors and bind mounts.
-    pub held: bool,
+    /// Look for namespaces held only by bind mounts (mountinfo, cheap).
+    pub mounts: bool,
+    /// Look for namespaces held only by descriptors and sockets: every
+    /// process's /proc/PID/fd is read.
+    pub fds: bool,
 }
 
 /// Processes and namespaces as one scan saw them.
@@ -117,7 +132,7 @@ struct Stat {
 }
 
 /// `net:[4026531840]` → (net, 4026531840).
-fn parse_ns_link(link: &[u8]) -> Option<(Kind, u64)> {
+pub(crate) fn parse_ns_link(link: &[u8]) -> Option<(Kind, u64)> {
     let text = std::str::from_utf8(link).ok()?;
     let (name, rest) = text.split_once(":[")?;
     let ino = rest.strip_suffix(']')?.parse().ok()?;
@@ -142,16 +157,18 @@ impl Snapshot {
             std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
         };
         let chunk = pids.len().div_ceil(threads).max(1);
+        let sockets = Sockets::new();
         let parts: Vec<Part> = std::thread::scope(|scope| {
             let handles: Vec<_> = pids
                 .chunks(chunk)
                 .skip(1)
-                .map(|part| scope.spawn(|| read_processes(proc_dir.as_fd(), part, want)))
+                .map(|part| scope.spawn(|| read_processes(proc_dir.as_fd(), part, want, &sockets)))
                 .collect();
             let first = read_processes(
                 proc_dir.as_fd(),
                 pids.chunks(chunk).next().unwrap_or_default(),
                 want,
+                &sockets,
             );
             std::iter::once(first)
                 .chain(handles.into_iter().map(|h| h.join().unwrap_or_default()))
@@ -191,10 +208,19 @@ impl Snapshot {
                 }
             }
         }
-        if want.held {
-            for (path, ino) in held {
-                snap.add_file(&path, ino, want);
+        for (held, ino) in held {
+            match held {
+                Held::Path(path) => snap.add_file(&path, ino, want),
+                Held::Open(file) => {
+                    if !snap.by_ino.contains_key(&ino) {
+                        let file = std::sync::Arc::new(file);
+                        let source = Source::Open(std::sync::Arc::clone(&file));
+                        snap.add_open(&file, ino, source, want);
+                    }
+                }
             }
+        }
+        if want.mounts {
             snap.add_mounted(mounts, want);
         }
         Ok(snap)
@@ -264,6 +290,7 @@ impl Snapshot {
                 File::open(format!("/proc/{pid}/ns/{}", ns.kind.name())).ok()
             }
             Source::Path(p) => File::open(p).ok(),
+            Source::Open(f) => f.try_clone().ok(),
             Source::Ghost => None,
         }
     }
@@ -291,8 +318,13 @@ impl Snapshot {
 
     /// For the trees by owner and parent: asks every namespace for its
     /// relatives and adds those that no process or file showed (lsns
-    /// read_ghost_namespaces).
+    /// interpolate_missing_namespaces), whatever their type: `-t net -T`
+    /// shows the owning user namespaces as parent rows, as lsns does.
     pub fn connect(&mut self, want: Want) {
+        let want = Want {
+            kinds: [true; 8],
+            ..want
+        };
         let mut i = 0;
         while i < self.nss.len() {
             let r = self.related(i);
@@ -319,7 +351,8 @@ fn read_process(
     proc_dir: BorrowedFd,
     pid: &str,
     want: Want,
-    held: &mut Vec<(PathBuf, u64)>,
+    sockets: &Sockets,
+    held: &mut Vec<(Held, u64)>,
 ) -> Option<Proc> {
     let dir = openat(
         proc_dir,
@@ -356,8 +389,8 @@ fn read_process(
         }
     }
     // Kernel threads (two thirds of an idle machine) open no files.
-    if want.held && !kernel_thread {
-        read_held(&dir, pid, &ns, want, held);
+    if want.fds && !kernel_thread {
+        crate::held::read_held(&dir, pid, &ns, want, sockets, held);
     }
     Some(Proc {
         pid,
@@ -380,82 +413,12 @@ const NS_FILES: [&str; 8] = [
     "ns/time",
 ];
 
-/// Namespaces open as descriptors of the process (links like `net:[INODE]`)
-/// that it is not a member of.
-fn read_held(dir: &OwnedFd, pid: i32, ns: &[u64; 8], want: Want, held: &mut Vec<(PathBuf, u64)>) {
-    let Ok(fd_dir) = openat(
-        dir,
-        "fd",
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    ) else {
-        return;
-    };
-    let numbers = fd_numbers(&fd_dir);
-    drop(fd_dir);
-    let mut name = String::with_capacity(16);
-    for fd in numbers {
-        use std::fmt::Write;
-        name.clear();
-        let _ = write!(name, "fd/{fd}");
-        let Ok(link) = readlinkat(dir, name.as_str()) else {
-            continue;
-        };
-        if let Some((kind, ino)) = parse_ns_link(link.as_bytes()) {
-            if want.kinds[kind_index(kind)] && !ns.contains(&ino) {
-                held.push((PathBuf::from(format!("/proc/{pid}/fd/{fd}")), ino));
-            }
-        }
-    }
-}
-
-/// The descriptor numbers listed in an open /proc/PID/fd, read with
-/// getdents64 directly: glibc's opendir would add an fstat, two fcntl and a
-/// final empty read per process. procfs fills the buffer with every entry it
-/// can, so a reply that leaves room for more entries is the last.
-fn fd_numbers(dir: &OwnedFd) -> Vec<u32> {
-    let mut numbers = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        // SAFETY: getdents64 writes at most `buf.len()` bytes into `buf`,
-        // which is valid and writable for that long; `dir` is an open fd.
-        let n = unsafe {
-            libc::syscall(
-                libc::SYS_getdents64,
-                dir.as_raw_fd(),
-                buf.as_mut_ptr(),
-                buf.len(),
-            )
-        };
-        let Ok(n) = usize::try_from(n) else {
-            return numbers;
-        };
-        // struct linux_dirent64: ino u64, off i64, reclen u16, type u8, name
-        let mut at = 0;
-        while at + 19 < n {
-            let reclen = usize::from(u16::from_ne_bytes([buf[at + 16], buf[at + 17]]));
-            if reclen < 20 || at + reclen > n {
-                return numbers;
-            }
-            let name = &buf[at + 19..at + reclen];
-            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
-            if let Some(fd) = std::str::from_utf8(name).ok().and_then(|t| t.parse().ok()) {
-                numbers.push(fd);
-            }
-            at += reclen;
-        }
-        if n == 0 || n + 512 < buf.len() {
-            return numbers;
-        }
-    }
-}
-
 /// Reads the processes named `pids` (in /proc order).
-fn read_processes(proc_dir: BorrowedFd, pids: &[String], want: Want) -> Part {
+fn read_processes(proc_dir: BorrowedFd, pids: &[String], want: Want, sockets: &Sockets) -> Part {
     let mut procs = Vec::with_capacity(pids.len());
     let mut held = Vec::new();
     for pid in pids {
-        if let Some(p) = read_process(proc_dir, pid, want, &mut held) {
+        if let Some(p) = read_process(proc_dir, pid, want, sockets, &mut held) {
             procs.push(p);
         }
     }
@@ -532,23 +495,6 @@ mod tests {
     }
 
     #[test]
-    fn fd_numbers_of_this_process() {
-        let dir = openat(
-            nix::fcntl::AT_FDCWD,
-            "/proc/self/fd",
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .unwrap();
-        let numbers = fd_numbers(&dir);
-        assert!(numbers.contains(&0) && numbers.contains(&(dir.as_raw_fd() as u32)));
-        assert_eq!(
-            numbers.len(),
-            fs::read_dir("/proc/self/fd").unwrap().count() - 1
-        );
-    }
-
-    #[test]
     fn ns_files_follow_kind_order() {
         for (k, kind) in Kind::ALL.into_iter().enumerate() {
             assert_eq!(NS_FILES[k], format!("ns/{}", kind.name()));
@@ -560,7 +506,8 @@ mod tests {
         let snap = Snapshot::scan(
             Want {
                 kinds: [true; 8],
-                held: false,
+                mounts: false,
+                fds: false,
             },
             &[],
         )

@@ -39,6 +39,40 @@ pub fn owner_uid(ns: &File) -> Option<u32> {
     (rc == 0).then_some(uid)
 }
 
+/// A pidfd of process `pid` (pidfd_open(2)), None when it is gone or the
+/// kernel is older than 5.3.
+pub fn pidfd_open(pid: i32) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = i32::try_from(fd).ok().filter(|&fd| fd >= 0)?;
+    // SAFETY: the descriptor was just returned to us and nobody else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+// <linux/sockios.h>: the network namespace of a socket.
+const SIOCGSKNS: libc::c_ulong = 0x894c;
+
+/// The network namespace of the socket that is descriptor `fd` of the
+/// process behind `pidfd` (a copy of it taken with pidfd_getfd(2), which
+/// needs the right to ptrace the process), and its inode.
+pub fn socket_netns(pidfd: &OwnedFd, fd: i32) -> Option<(File, u64)> {
+    // SAFETY: pidfd_getfd takes a pidfd, a descriptor number and flags and
+    // returns a new descriptor (CLOEXEC) or -1.
+    let copy = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
+    let copy = i32::try_from(copy).ok().filter(|&fd| fd >= 0)?;
+    // SAFETY: the descriptor was just returned to us and nobody else owns it.
+    let socket = unsafe { OwnedFd::from_raw_fd(copy) };
+    // SAFETY: SIOCGSKNS takes no argument and returns a new descriptor.
+    let ns = unsafe { libc::ioctl(socket.as_raw_fd(), SIOCGSKNS as _) };
+    if ns < 0 {
+        return None;
+    }
+    // SAFETY: the descriptor was just returned to us and nobody else owns it.
+    let file = File::from(unsafe { OwnedFd::from_raw_fd(ns) });
+    let ino = file.metadata().ok()?.ino();
+    Some((file, ino))
+}
+
 /// A NETLINK_ROUTE socket for asking network namespace ids.
 pub struct Netlink(OwnedFd);
 

@@ -217,8 +217,11 @@ impl Table {
                     .iter()
                     .enumerate()
                     .map(|(c, col)| {
-                        let data =
-                            safe_encode(line.cells[c].as_deref().unwrap_or_default(), style.utf8);
+                        let data = safe_encode(
+                            line.cells[c].as_deref().unwrap_or_default(),
+                            style.utf8,
+                            col.multiline,
+                        );
                         if col.tree {
                             format!("{art}{data}")
                         } else {
@@ -385,12 +388,14 @@ pub fn raw_escape(s: &str) -> String {
 
 /// Table output (libsmartcols `mbs_safe_encode`): control characters, and
 /// outside a UTF-8 locale every non-ASCII byte, become `\xHH`; so does the
-/// backslash of a literal `\x`. Newlines separate values of multi-line cells.
-fn safe_encode(s: &str, utf8: bool) -> String {
+/// backslash of a literal `\x`. A newline is escaped too (a command line
+/// may hold one), except in a multi-line column, where it separates values.
+fn safe_encode(s: &str, utf8: bool, multiline: bool) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(ch) = chars.next() {
-        let control = (ch as u32) < 0x20 && ch != '\n' || ('\u{7f}'..='\u{9f}').contains(&ch);
+        let control =
+            (ch as u32) < 0x20 && !(multiline && ch == '\n') || ('\u{7f}'..='\u{9f}').contains(&ch);
         let escape =
             control || (!utf8 && !ch.is_ascii()) || (ch == '\\' && chars.peek() == Some(&'x'));
         if escape {
@@ -499,7 +504,9 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(raw_escape("a b\\"), "a\\x20b\\x5c");
-        assert_eq!(safe_encode("a\tb é", false), "a\\x09b \\xc3\\xa9");
-        assert_eq!(safe_encode("a é", true), "a é");
+        assert_eq!(safe_encode("a\tb é", false, false), "a\\x09b \\xc3\\xa9");
+        assert_eq!(safe_encode("a é", true, false), "a é");
+        assert_eq!(safe_encode("a\nb", true, false), "a\\x0ab");
+        assert_eq!(safe_encode("a\nb", true, true), "a\nb");
     }
 }

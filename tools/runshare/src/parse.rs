@@ -5,60 +5,15 @@
 
 use anyhow::anyhow;
 
-/// The kinds of failure `strto*_or_err` tells apart.
-enum Bad {
-    /// Not a number: `WHAT: 'S'`.
-    Invalid,
-    /// Beyond 64 bits: `WHAT: 'S': Numerical result out of range`.
-    Range,
-}
-
-/// `s` as C's strtoumax/strtoimax see it in base 10: is it negative, and
-/// its magnitude.
-fn c_number(s: &str) -> Result<(bool, u64), Bad> {
-    // isspace() in the C locale.
-    let s = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-    let (negative, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Bad::Invalid);
-    }
-    digits
-        .bytes()
-        .try_fold(0u64, |n, d| {
-            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        })
-        .map(|n| (negative, n))
-        .ok_or(Bad::Range)
-}
-
-fn failure(bad: Bad, what: &str, s: &str) -> anyhow::Error {
-    match bad {
-        Bad::Invalid => anyhow!("{what}: '{s}'"),
-        Bad::Range => anyhow!("{what}: '{s}': Numerical result out of range"),
-    }
-}
-
-/// A uid or gid as unshare takes it: `strtoul_or_err` into a `uid_t`.
+/// A uid or gid as unshare takes it: `strtoul_or_err` (a negative value
+/// wraps) into a 32-bit `uid_t`, whose assignment keeps the low bits.
 pub fn id(s: &str, what: &str) -> anyhow::Result<u32> {
-    let (negative, n) = c_number(s).map_err(|bad| failure(bad, what, s))?;
-    let n = if negative { n.wrapping_neg() } else { n };
-    // uid_t is 32 bits: unshare's assignment keeps the low ones.
-    Ok(n as u32)
+    Ok(common::num::strtoul_or_err(s, what)? as u32)
 }
 
 /// A clock offset as `strtos64_or_err` takes it.
 pub fn offset(s: &str, what: &str) -> anyhow::Result<i64> {
-    let (negative, n) = c_number(s).map_err(|bad| failure(bad, what, s))?;
-    let value = if negative {
-        0i64.checked_sub_unsigned(n)
-    } else {
-        i64::try_from(n).ok()
-    };
-    value.ok_or_else(|| failure(Bad::Range, what, s))
+    common::num::strtos64_or_err(s, what)
 }
 
 /// util-linux's signal names (`ul_signames`) on Linux, aliases included.
@@ -142,7 +97,7 @@ mod tests {
     use super::*;
 
     fn said(r: anyhow::Result<impl std::fmt::Debug>) -> String {
-        r.unwrap_err().to_string()
+        common::error::one_line(&r.unwrap_err())
     }
 
     #[test]

@@ -62,16 +62,17 @@ pub enum Command {
         #[arg(short = 'J', long, short_alias = 'j')]
         json: bool,
     },
-    /// Named network namespaces under /run/netns, as `ip netns` makes them
-    /// (without a command: list them).
-    #[command(
-        disable_help_subcommand = true,
-        infer_subcommands = true,
-        subcommand_value_name = "COMMAND"
-    )]
+    /// Named network namespaces under /run/netns, as `ip netns` makes them:
+    /// `add NAME...`, `del NAME...`, `list [-J]` (also without a command).
+    /// Every word after add or del is a name, as for ip (`netns add -x`).
     Netns {
-        #[command(subcommand)]
-        command: Option<NetnsCommand>,
+        /// The command (add, del, list; or a prefix of one) and its words.
+        #[arg(
+            value_name = "COMMAND",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        words: Vec<String>,
     },
     /// Run `add`, `del`, `list` and `netns` lines from FILE (default or `-`:
     /// stdin) in one process, with one netlink session per namespace.
@@ -110,31 +111,6 @@ pub struct AddArgs {
     /// Leave both ends down.
     #[arg(long)]
     pub down: bool,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum NetnsCommand {
-    /// Create named network namespaces, with `lo` up in each.
-    Add {
-        /// Names under /run/netns.
-        #[arg(required = true)]
-        names: Vec<String>,
-    },
-    /// Delete named network namespaces; warns about processes that keep one
-    /// alive.
-    #[command(alias = "delete")]
-    Del {
-        /// Names under /run/netns.
-        #[arg(required = true)]
-        names: Vec<String>,
-    },
-    /// List named network namespaces as `ip netns list` does.
-    #[command(alias = "show")]
-    List {
-        /// JSON output, as `ip -j netns list`.
-        #[arg(short = 'J', long, short_alias = 'j')]
-        json: bool,
-    },
 }
 
 #[derive(Args, Debug)]
@@ -181,7 +157,10 @@ prefixlen and scope) and adds peer and peer_netns.
   rvethpair netns list [-J|--json]
 
 Create named network namespaces (lo up in each), delete them (saying which processes keep one \
-alive), or list them as ip netns list does (also rvethpair netns alone).
+alive), or list them as ip netns list does (also rvethpair netns alone). As for ip, every word \
+after add or del is a name (netns add -- -x makes -- and -x). del removes every name that is \
+there, then names those that were not and exits 1, so a cleanup never leaks the names it could \
+remove; add makes all its names or none.
 
 As ip does, a command word may be abbreviated (d for del, l for list), and delete and show are \
 taken for del and list.
@@ -230,7 +209,9 @@ fn main_page() -> common::cli::Page {
             ),
             (
                 "EXIT STATUS",
-                "0 on success, 1 on a usage error or when anything failed.",
+                "0 on success, 1 on a usage error or when anything failed; 255, as ip, when \
+                 a namespace given by --netns or --peer-netns cannot be opened, for a netns \
+                 name ip refuses, an unknown netns command and netns help.",
             ),
             (
                 "EXAMPLES",
@@ -259,9 +240,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             Command::Batch(args) => batch::run(&mut nl, args, cli.json).await,
             _ => {
                 let plan = Plan::of(&cli, false)?;
-                nl.execute(&plan).await?;
-                nl.flush().await?;
-                Ok(0)
+                // What a failing `netns del` did remove is flushed too.
+                let done = nl.execute(&plan).await;
+                let flushed = nl.flush().await;
+                done.and(flushed).map(|()| 0)
             }
         }
     })

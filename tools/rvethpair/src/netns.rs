@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,9 @@ use nix::errno::Errno;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
 
+use common::error::Code;
 use common::netns::{named, RUN_DIR};
+use common::ns::Kind;
 
 /// A network namespace by its nsfs file: the same namespace always has the
 /// same key, whatever path or PID named it.
@@ -58,19 +60,19 @@ impl Ns {
         )
     }
 
+    /// A namespace that cannot be opened ends with 255, as `ip -n NS`.
     fn open_path(label: &str, path: &Path) -> anyhow::Result<Ns> {
         let what = || format!("cannot open network namespace \"{label}\"");
         let file = File::options()
             .read(true)
             .custom_flags(libc::O_CLOEXEC)
             .open(path)
+            .map_err(|e| Code(255, common::error::strerror(&e)))
             .with_context(what)?;
         // NS_GET_NSTYPE tells an nsfs file from any other (a stale name
         // under /run/netns is an empty file, not a namespace).
-        // SAFETY: the ioctl takes no argument and only reads the fd.
-        let kind = unsafe { libc::ioctl(file.as_raw_fd(), NS_GET_NSTYPE) };
-        if kind != libc::CLONE_NEWNET {
-            return Err(anyhow::anyhow!("not a network namespace")).with_context(what);
+        if common::ns::kind_of(&file) != Ok(Some(Kind::Net)) {
+            return Err(Code(255, "not a network namespace".into())).with_context(what);
         }
         let meta = file.metadata().with_context(what)?;
         Ok(Ns {
@@ -90,9 +92,6 @@ impl Ns {
         self.fd.as_fd()
     }
 }
-
-// _IO(0xb7, 0x3) from <linux/nsfs.h>.
-const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
 
 /// Makes /run/netns a shared mount point, as iproute2 does before the first
 /// name: a namespace bound under it then shows in every mount namespace

@@ -6,7 +6,9 @@ use std::net::IpAddr;
 
 use anyhow::{bail, Context};
 
-use crate::{AddArgs, Cli, Command, NetnsCommand};
+use common::error::Code;
+
+use crate::{AddArgs, Cli, Command};
 
 /// An address with its prefix length, as `ip addr add` takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,9 +97,57 @@ pub fn link_name(name: &str) -> anyhow::Result<()> {
 pub fn netns_name(name: &str) -> anyhow::Result<()> {
     let too_long = name.len() > libc::NAME_MAX as usize;
     if name.is_empty() || name == "." || name == ".." || name.contains('/') || too_long {
-        bail!("invalid netns name \"{name}\"");
+        return Err(ip_usage(format!("invalid netns name \"{name}\"")));
     }
     Ok(())
+}
+
+/// A failure ip ends with exit status 255 (`usage()`, `invalid_arg()`).
+pub fn ip_usage(text: String) -> anyhow::Error {
+    anyhow::Error::new(Code(255, text))
+}
+
+/// `netns WORDS` as ip's do_netns reads them: the first word, or any
+/// prefix of it, names the command (tried in ip's order: list, show, lst,
+/// help, add, delete); every later word of add and del is a name, `--` and
+/// `-x` too. An unknown command and `help` end with 255, as ip's do.
+fn netns(words: &[String]) -> anyhow::Result<Plan> {
+    let Some((first, rest)) = words.split_first() else {
+        return Ok(Plan::NetnsList { json: false });
+    };
+    let is = |command: &str| !first.is_empty() && command.starts_with(first.as_str());
+    if is("list") || is("show") || is("lst") {
+        // ip ignores what follows; ours takes -J (--json) from it.
+        let json = rest.iter().any(|w| {
+            matches!(w.as_str(), "-J" | "-j") || (w.len() > 2 && "--json".starts_with(w.as_str()))
+        });
+        return Ok(Plan::NetnsList { json });
+    }
+    if is("help") {
+        return Err(ip_usage(
+            "usage: rvethpair netns { add | del } NAME... | rvethpair netns [ list [-J] ]".into(),
+        ));
+    }
+    let add = is("add");
+    if !add && !is("delete") {
+        return Err(ip_usage(format!(
+            "command \"{first}\" is unknown, try \"rvethpair netns help\""
+        )));
+    }
+    if rest.is_empty() {
+        bail!("no netns name specified");
+    }
+    for (i, name) in rest.iter().enumerate() {
+        netns_name(name)?;
+        if rest[..i].contains(name) {
+            bail!("network namespace '{name}' given twice");
+        }
+    }
+    Ok(if add {
+        Plan::NetnsAdd(rest.to_vec())
+    } else {
+        Plan::NetnsDel(rest.to_vec())
+    })
 }
 
 /// What `add` will do, with every check that needs no system call done.
@@ -249,25 +299,7 @@ impl Plan {
                 netns: netns.clone(),
                 json: *json,
             },
-            Command::Netns { command: None } => Plan::NetnsList { json: false },
-            Command::Netns {
-                command: Some(command),
-            } => match command {
-                NetnsCommand::Add { names } | NetnsCommand::Del { names } => {
-                    for (i, name) in names.iter().enumerate() {
-                        netns_name(name)?;
-                        if names[..i].contains(name) {
-                            bail!("network namespace '{name}' given twice");
-                        }
-                    }
-                    if matches!(command, NetnsCommand::Add { .. }) {
-                        Plan::NetnsAdd(names.clone())
-                    } else {
-                        Plan::NetnsDel(names.clone())
-                    }
-                }
-                NetnsCommand::List { json } => Plan::NetnsList { json: *json },
-            },
+            Command::Netns { words } => netns(words)?,
             Command::Batch(_) => bail!("batch cannot be nested"),
         })
     }
@@ -408,5 +440,31 @@ mod tests {
     fn different_subnets_warn() {
         let p = add_plan(&add_addrs("10.200.1.1/24", "10.200.2.2/24", &[]));
         assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+    }
+
+    #[test]
+    fn netns_words_are_read_as_ip_reads_them() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            plan(&["netns", "add", "--", "-x"]).unwrap(),
+            Plan::NetnsAdd(names(&["--", "-x"]))
+        );
+        assert_eq!(
+            plan(&["netns", "d", "A", "B"]).unwrap(),
+            Plan::NetnsDel(names(&["A", "B"]))
+        );
+        for words in [&["netns"][..], &["netns", "s"], &["netns", "lst", "x"]] {
+            assert_eq!(plan(words).unwrap(), Plan::NetnsList { json: false });
+        }
+        assert_eq!(
+            plan(&["netns", "list", "--js"]).unwrap(),
+            Plan::NetnsList { json: true }
+        );
+        let code = |args: &[&str]| common::error::code_of(&plan(args).unwrap_err(), 1);
+        assert_eq!(code(&["netns", "bogus"]), 255);
+        assert_eq!(code(&["netns", "help"]), 255);
+        assert_eq!(code(&["netns", "add", "a/b"]), 255);
+        assert_eq!(code(&["netns", "add"]), 1);
+        assert_eq!(err(&["netns", "del"]), "no netns name specified");
     }
 }
