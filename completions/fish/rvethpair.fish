@@ -30,7 +30,7 @@ complete -c rvethpair -n "__fish_rvethpair_needs_command" -s V -l version -d 'Pr
 complete -c rvethpair -n "__fish_rvethpair_needs_command" -f -a "add" -d 'Create the veth pair NAME and PEER, addresses and routes included, or nothing at all'
 complete -c rvethpair -n "__fish_rvethpair_needs_command" -f -a "del" -d 'Delete the veth pair that NAME belongs to'
 complete -c rvethpair -n "__fish_rvethpair_needs_command" -f -a "list" -d 'List veth links: name, peer, the peer\'s namespace, state, MTU and addresses'
-complete -c rvethpair -n "__fish_rvethpair_needs_command" -f -a "netns" -d 'Named network namespaces under /run/netns, as `ip netns` makes them (without a command: list them)'
+complete -c rvethpair -n "__fish_rvethpair_needs_command" -f -a "netns" -d 'Named network namespaces under /run/netns, as `ip netns` makes them: `add NAME...`, `del NAME...`, `list [-J]` (also without a command). Every word after add or del is a name, as for ip (`netns add -x`)'
 complete -c rvethpair -n "__fish_rvethpair_needs_command" -f -a "batch" -d 'Run `add`, `del`, `list` and `netns` lines from FILE (default or `-`: stdin) in one process, with one netlink session per namespace'
 complete -c rvethpair -n "__fish_rvethpair_using_subcommand add" -l netns -d 'The namespace of NAME: a name under /run/netns, a PID or a path (default: the current one)' -r
 complete -c rvethpair -n "__fish_rvethpair_using_subcommand add" -l peer-netns -d 'The namespace of PEER: a name under /run/netns, a PID or a path (default: the current one)' -r
@@ -46,13 +46,6 @@ complete -c rvethpair -n "__fish_rvethpair_using_subcommand del" -s h -l help -d
 complete -c rvethpair -n "__fish_rvethpair_using_subcommand list" -l netns -d 'The namespace to list: a name under /run/netns, a PID or a path (default: the current one)' -r
 complete -c rvethpair -n "__fish_rvethpair_using_subcommand list" -s J -l json -d 'JSON output, with the field names of `ip -j link` and `ip -j addr`'
 complete -c rvethpair -n "__fish_rvethpair_using_subcommand list" -s h -l help -d 'Print help'
-complete -c rvethpair -n "__fish_rvethpair_using_subcommand netns; and not __fish_seen_subcommand_from add del list" -s h -l help -d 'Print help'
-complete -c rvethpair -n "__fish_rvethpair_using_subcommand netns; and not __fish_seen_subcommand_from add del list" -f -a "add" -d 'Create named network namespaces, with `lo` up in each'
-complete -c rvethpair -n "__fish_rvethpair_using_subcommand netns; and not __fish_seen_subcommand_from add del list" -f -a "del" -d 'Delete named network namespaces; warns about processes that keep one alive'
-complete -c rvethpair -n "__fish_rvethpair_using_subcommand netns; and not __fish_seen_subcommand_from add del list" -f -a "list" -d 'List named network namespaces as `ip netns list` does'
-complete -c rvethpair -n "__fish_rvethpair_using_subcommand netns; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
-complete -c rvethpair -n "__fish_rvethpair_using_subcommand netns; and __fish_seen_subcommand_from del" -s h -l help -d 'Print help'
-complete -c rvethpair -n "__fish_rvethpair_using_subcommand netns; and __fish_seen_subcommand_from list" -s J -l json -d 'JSON output, as `ip -j netns list`'
-complete -c rvethpair -n "__fish_rvethpair_using_subcommand netns; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c rvethpair -n "__fish_rvethpair_using_subcommand netns" -s h -l help -d 'Print help'
 complete -c rvethpair -n "__fish_rvethpair_using_subcommand batch" -l force -d 'Go on after a failed line, as `ip -force -batch` does (the exit status is still 1)'
 complete -c rvethpair -n "__fish_rvethpair_using_subcommand batch" -s h -l help -d 'Print help'

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io::Write;
 
 use anyhow::{bail, Context};
 use rtnetlink::Handle;
