@@ -1,4 +1,4 @@
-//! SECURITY.md, "Faults and leftovers": one table of bad input per tool.
+//! docs/SECURITY.md, "Faults and leftovers": one table of bad input per tool.
 //! Every case must exit with the tool's failure code, say why on stderr in
 //! one line `TOOL: ...` (a usage error may add the anchor's second line
 //! `Try 'TOOL --help' for more information.`), never panic, and change
