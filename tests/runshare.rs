@@ -4,9 +4,10 @@
 //!
 //! The helpers shared by the jobs are here; the tests are in the modules.
 
+use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{anchor, bin, cmd, have, nobody, root, run, Ran};
+use crate::harness::{anchor, bin, cmd, have, nobody, root, run, Mounted, Ran};
 
 mod cli;
 mod maps;
@@ -88,6 +89,19 @@ fn as_nobody_possible(test: &str) -> bool {
         crate::harness::skip(test, "nobody cannot run the binary under test");
     }
     ok
+}
+
+/// A tmpfs mounted on `dir`, detached when the guard drops.
+fn tmpfs_on(dir: &Path) -> Mounted {
+    nix::mount::mount(
+        Some("tmpfs"),
+        dir,
+        Some("tmpfs"),
+        nix::mount::MsFlags::empty(),
+        None::<&str>,
+    )
+    .unwrap();
+    Mounted(dir.to_path_buf())
 }
 
 /// True when `pid` has ended (gone, or a zombie nobody reaped yet).

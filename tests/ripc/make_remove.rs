@@ -2,7 +2,7 @@
 //! id, key and kind, and the refusals that change nothing.
 
 use super::{key_lines, populate, ready, rows, sh};
-use crate::harness::{anchor, cmd, in_ipcns, run, Ran};
+use crate::harness::{anchor, cmd, in_ipcns, run, run_into, Ran};
 
 /// A failed write of the ids (`>/dev/full`) is util-linux's write error,
 /// exit 1, and names what was made: the objects stay, as with ipcmk.
@@ -16,7 +16,7 @@ fn ripcmk_write_error_names_what_was_made() {
             .write(true)
             .open("/dev/full")
             .unwrap();
-        let ran = run(cmd("ripcmk").args(["-M", "100", "-Q"]).stdout(full));
+        let ran = run_into(cmd("ripcmk").args(["-M", "100", "-Q"]), full);
         (ran, rows())
     });
     assert_eq!(ran.code, 1, "{ran:?}");

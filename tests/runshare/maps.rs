@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use super::{says_like_unshare, sh, succeeds_like_unshare};
-use crate::harness::{cmd, in_mountns, root, run, tempdir, Mounted};
+use super::{says_like_unshare, sh, succeeds_like_unshare, tmpfs_on};
+use crate::harness::{cmd, in_mountns, root, run, tempdir};
 
 #[test]
 fn missing_persistence_file_is_refused_before_anything() {
@@ -185,15 +185,7 @@ fn proc_not_on_procfs_is_refused() {
     let mut tool = cmd("runshare");
     tool.args(["-Ur", "true"]);
     let ran = in_mountns(move || {
-        nix::mount::mount(
-            Some("tmpfs"),
-            "/proc",
-            Some("tmpfs"),
-            nix::mount::MsFlags::empty(),
-            None::<&str>,
-        )
-        .unwrap();
-        let _fake = Mounted("/proc".into());
+        let _fake = tmpfs_on(Path::new("/proc"));
         std::fs::create_dir_all("/proc/self").unwrap();
         for f in ["uid_map", "gid_map", "setgroups"] {
             std::fs::write(Path::new("/proc/self").join(f), "").unwrap();

@@ -4,7 +4,7 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use super::{as_nobody, as_nobody_possible, both, says_like_unshare, sh};
+use super::{as_nobody, as_nobody_possible, both, says_like_unshare, sh, tmpfs_on};
 use crate::harness::{anchor, cmd, have, in_mountns, root, run, tempdir, Mounted};
 
 #[test]
@@ -222,15 +222,7 @@ fn persistent_mount_namespace_needs_a_private_mount() {
     let dir = tempdir("persist-mnt");
     let base = dir.path().to_path_buf();
     let (shared, private, entered, before, after) = in_mountns(move || {
-        nix::mount::mount(
-            Some("tmpfs"),
-            &base,
-            Some("tmpfs"),
-            nix::mount::MsFlags::empty(),
-            None::<&str>,
-        )
-        .unwrap();
-        let _tmpfs = Mounted(base.clone());
+        let _tmpfs = tmpfs_on(&base);
         nix::mount::mount(
             None::<&str>,
             &base,

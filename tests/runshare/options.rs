@@ -7,10 +7,10 @@ use std::process::Stdio;
 
 use super::{
     as_nobody, as_nobody_possible, as_unshare, assert_like_unshare, both, ended, says_like_unshare,
-    succeeds_like_unshare,
+    succeeds_like_unshare, tmpfs_on,
 };
 use crate::harness::{
-    anchor, children, cmd, eventually, have, in_mountns, nobody, root, run, tempdir, Mounted,
+    anchor, children, cmd, eventually, have, in_mountns, nobody, root, run, tempdir,
 };
 
 #[test]
@@ -167,15 +167,7 @@ fn every_namespace_kind_is_kept_and_entered() {
     let dir = tempdir("persist-all");
     let base = dir.path().to_path_buf();
     let (made, seen, kept) = in_mountns(move || {
-        nix::mount::mount(
-            Some("tmpfs"),
-            &base,
-            Some("tmpfs"),
-            nix::mount::MsFlags::empty(),
-            None::<&str>,
-        )
-        .unwrap();
-        let _tmpfs = Mounted(base.clone());
+        let _tmpfs = tmpfs_on(&base);
         let kinds = [
             "user", "cgroup", "ipc", "uts", "net", "pid", "mount", "time",
         ];
