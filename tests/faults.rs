@@ -31,6 +31,21 @@ fn ok(what: &str, ran: Ran) -> Result<Ran, String> {
     }
 }
 
+/// A round's verdict: fine, or all that is wrong on one line.
+fn verdict(wrong: Vec<String>) -> Result<(), String> {
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join("; "))
+    }
+}
+
+/// A round's verdict once the machine is compared with `before` too.
+fn settled(mut wrong: Vec<String>, before: &Machine) -> Result<(), String> {
+    wrong.extend(before.changes("faults").err());
+    verdict(wrong)
+}
+
 /// The mount points of the calling thread's mount namespace.
 fn mounts_here() -> Vec<PathBuf> {
     std::fs::read_to_string("/proc/thread-self/mountinfo")
@@ -100,12 +115,7 @@ fn runshare_killed_while_keeping_namespaces() {
             for f in &files {
                 detach_all(f);
             }
-            wrong.extend(before.changes("faults").err());
-            if wrong.is_empty() {
-                Ok(())
-            } else {
-                Err(wrong.join("; "))
-            }
+            settled(wrong, &before)
         });
         // Killed between two binds, some namespaces are kept and some not,
         // as with unshare: each whole, none half made. Said, not failed.
@@ -199,12 +209,7 @@ fn rvethpair_killed_while_adding_namespaces() {
             |_| {
                 let mut wrong = netns_left_whole(&names);
                 wrong.extend(netns_clear().err());
-                wrong.extend(before.changes("faults").err());
-                if wrong.is_empty() {
-                    Ok(())
-                } else {
-                    Err(wrong.join("; "))
-                }
+                settled(wrong, &before)
             },
         );
     });
@@ -261,12 +266,7 @@ fn rvethpair_killed_in_a_batch() {
                     }
                 }
                 wrong.extend(netns_clear().err());
-                wrong.extend(before.changes("faults").err());
-                if wrong.is_empty() {
-                    Ok(())
-                } else {
-                    Err(wrong.join("; "))
-                }
+                settled(wrong, &before)
             },
         );
     });
@@ -324,12 +324,7 @@ fn ripcmk_killed_leaves_at_most_what_it_was_asked_for() {
                         wrong.push(format!("ipcrm {kind} {id}: {}", rm.stderr));
                     }
                 }
-                wrong.extend(before.changes("faults").err());
-                if wrong.is_empty() {
-                    Ok(())
-                } else {
-                    Err(wrong.join("; "))
-                }
+                settled(wrong, &before)
             },
         );
         say(&format!(
@@ -422,11 +417,7 @@ fn rchroot_install_killed_is_finished_by_the_next_run() {
                 std::fs::remove_dir_all(&newroot).unwrap();
                 std::fs::create_dir(&newroot).unwrap();
             }
-            if wrong.is_empty() {
-                Ok(())
-            } else {
-                Err(wrong.join("; "))
-            }
+            verdict(wrong)
         });
     });
 }

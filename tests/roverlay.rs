@@ -49,6 +49,30 @@ fn overlay_on(merged: &Path) -> Option<String> {
     overlays().into_iter().find(|l| l.contains(&point))
 }
 
+/// The entry of `roverlay list -J` for the overlay on `target`.
+#[track_caller]
+fn listed(target: &Path) -> serde_json::Value {
+    let doc: serde_json::Value = serde_json::from_str(&ok(rov(&["list", "-J"]))).unwrap();
+    doc["overlays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["target"] == target.to_str().unwrap())
+        .expect("listed")
+        .clone()
+}
+
+/// `ran`, an umount by roverlay, succeeded and left no overlay on the
+/// guard's mount point: unmounted by the tool under test, nothing is left
+/// for the guard to undo.
+#[track_caller]
+fn unmounted(guard: Mounted, ran: Ran) {
+    ok(ran);
+    let point = guard.0.clone();
+    std::mem::forget(guard);
+    assert_eq!(overlay_on(&point), None);
+}
+
 /// Makes `dirs` (relative to `base`) and writes `files` (path, content).
 fn populate(base: &Path, dirs: &[&str], files: &[(&str, &str)]) {
     for d in dirs {
@@ -123,14 +147,7 @@ fn lab11_whiteout_in_upper_diff_and_umount() {
         assert_eq!((wh.rdev(), wh.uid(), wh.gid()), (0, 0, 0));
         let diff = ok(rov_in(&base, &["diff", "rootfs/container"]));
         assert_eq!(diff, "D /escape_chroot\n");
-        let list = ok(rov(&["list", "-J"]));
-        let doc: serde_json::Value = serde_json::from_str(&list).unwrap();
-        let ours = doc["overlays"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["target"] == merge.to_str().unwrap())
-            .expect("listed");
+        let ours = listed(&merge);
         assert_eq!(
             ours["lower"],
             serde_json::json!([base.join("tools"), base.join("myroot")])
@@ -139,10 +156,7 @@ fn lab11_whiteout_in_upper_diff_and_umount() {
             ours["upper"],
             base.join("rootfs/container").to_str().unwrap()
         );
-        ok(rov_in(&base, &["umount", "rootfs/merge"]));
-        // Unmounted by the tool under test: nothing left for the guard.
-        std::mem::forget(guard);
-        assert_eq!(overlay_on(&merge), None);
+        unmounted(guard, rov_in(&base, &["umount", "rootfs/merge"]));
     });
 }
 
@@ -165,21 +179,13 @@ fn list_shows_mounts_made_by_mount8() {
             .arg(base.join("m")));
         assert_eq!(m.code, 0, "{m:?}");
         let guard = Mounted(base.join("m"));
-        let doc: serde_json::Value = serde_json::from_str(&ok(rov(&["list", "-J"]))).unwrap();
-        let ours = doc["overlays"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["target"] == base.join("m").to_str().unwrap())
-            .expect("listed");
+        let ours = listed(&base.join("m"));
         assert_eq!(
             ours["lower"],
             serde_json::json!([base.join("a b"), base.join("c,d")])
         );
         assert_eq!(ours["upper"], serde_json::Value::Null);
-        ok(rov(&["umount", base.join("m").to_str().unwrap()]));
-        std::mem::forget(guard);
-        assert_eq!(overlay_on(&base.join("m")), None);
+        unmounted(guard, rov(&["umount", base.join("m").to_str().unwrap()]));
     });
 }
 
@@ -213,19 +219,11 @@ fn five_hundred_layers_with_long_paths_mount_and_list() {
         let guard = Mounted(merged.clone());
         assert_eq!(fs::read_to_string(merged.join("file")).unwrap(), "0");
         assert!(merged.join("only-499").exists());
-        let doc: serde_json::Value = serde_json::from_str(&ok(rov(&["list", "-J"]))).unwrap();
-        let ours = doc["overlays"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["target"] == merged.to_str().unwrap())
-            .expect("listed");
+        let ours = listed(&merged);
         assert_eq!(ours["lower"], serde_json::json!(layers));
         // Read-only without an upper dir.
         assert!(fs::write(merged.join("new"), "").is_err());
-        ok(rov(&["umount", merged.to_str().unwrap()]));
-        std::mem::forget(guard);
-        assert_eq!(overlay_on(&merged), None);
+        unmounted(guard, rov(&["umount", merged.to_str().unwrap()]));
     });
 }
 

@@ -158,46 +158,25 @@ fn bad_input_is_one_line_and_leaves_nothing() {
     }
     let name = Name::new("bad");
     let n: &str = &name;
-    for (args, code, message) in [
+    // A refused value of each limit, with a name and a command that would run.
+    let values = [
+        ("--memory", "12Q", "invalid size '12Q'"),
+        ("--pids", "0", "--pids 0: must be at least 1"),
+        ("--pids", "-5", "--pids -5: must be at least 1"),
+        ("--cpus", "0", "--cpus 0: must be at least 0.01"),
+        ("--cpus", "-0.5", "--cpus -0.5: must be at least 0.01"),
+        ("--cpuset", "", "invalid CPU list ''"),
         (
-            &["--memory", "12Q", "--name", n, "--", "true"][..],
-            1,
-            "invalid size '12Q'",
-        ),
-        (
-            &["--pids", "0", "--name", n, "--", "true"],
-            1,
-            "--pids 0: must be at least 1",
-        ),
-        (
-            &["--pids", "-5", "--name", n, "--", "true"],
-            1,
-            "--pids -5: must be at least 1",
-        ),
-        (
-            &["--cpus", "0", "--name", n, "--", "true"],
-            1,
-            "--cpus 0: must be at least 0.01",
-        ),
-        (
-            &["--cpus", "-0.5", "--name", n, "--", "true"],
-            1,
-            "--cpus -0.5: must be at least 0.01",
-        ),
-        (
-            &["--cpuset", "", "--name", n, "--", "true"],
-            1,
-            "invalid CPU list ''",
-        ),
-        (
-            &["--cpuset", "4096", "--name", n, "--", "true"],
-            1,
+            "--cpuset",
+            "4096",
             if own("cpuset").is_some() {
                 "--cpuset 4096: CPU 4096 is not available here"
             } else {
                 "cannot enforce --cpuset 4096"
             },
         ),
+    ];
+    let others: [(&[&str], i32, &str); 4] = [
         (&["-g", "bogus:/x", "true"], 1, "unknown controller 'bogus'"),
         (
             &["--name", "a/../b", "--", "true"],
@@ -210,8 +189,15 @@ fn bad_input_is_one_line_and_leaves_nothing() {
             "failed to execute /nonexistent/command: No such file or directory",
         ),
         (&["--name", n], 1, "no command specified"),
-    ] {
-        let ran = rcgexec(args);
+    ];
+    let cases = values
+        .into_iter()
+        .map(|(option, value, message)| {
+            (vec![option, value, "--name", n, "--", "true"], 1, message)
+        })
+        .chain(others.map(|(args, code, message)| (args.to_vec(), code, message)));
+    for (args, code, message) in cases {
+        let ran = rcgexec(&args);
         assert_eq!(ran.code, code, "{args:?}: {ran:?}");
         assert_eq!(ran.stdout, "", "{args:?}");
         assert_eq!(ran.stderr.lines().count(), 1, "{args:?}: {ran:?}");
