@@ -14,7 +14,7 @@ use std::process::Command;
 
 use nix::mount::{mount, MsFlags};
 
-use crate::harness::{cmd, in_sandbox, root, run, say, Machine};
+use crate::harness::{cmd, in_sandbox, needs_root, root, run, say, Machine};
 
 /// One bad command line: the tool, its arguments (`{d}` stands for the
 /// fixture directory), and the exit code it must give.
@@ -292,7 +292,7 @@ fn check_all(cases: &[Case], dir: &Path) {
 
 #[test]
 fn every_bad_input_is_refused_in_one_line_and_changes_nothing() {
-    if !root("every_bad_input_is_refused_in_one_line_and_changes_nothing") {
+    if !needs_root!() {
         return;
     }
     in_sandbox(|| {

@@ -2,7 +2,7 @@
 //! output that cannot be written is util-linux's (or coreutils') `write
 //! error`, with the tool's failure code.
 
-use crate::harness::{anchor, cmd, have, run_into, TOOLS};
+use crate::harness::{anchor, cmd, needs, run_into, TOOLS};
 
 fn full() -> std::fs::File {
     std::fs::OpenOptions::new()
@@ -23,7 +23,7 @@ fn help_that_cannot_be_written_is_a_write_error_in_every_tool() {
             ),
             "{tool}"
         );
-        if !theirs.is_empty() && have("help_write_error", theirs) {
+        if !theirs.is_empty() && needs!(theirs) {
             let anchored = run_into(anchor(theirs).arg("--help"), full());
             assert_eq!(ours.code, anchored.code, "{tool} and {theirs}");
             assert_eq!(

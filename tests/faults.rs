@@ -13,7 +13,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness::{cmd, in_sandbox, root, run, say, Machine, Ran};
+use crate::harness::{cmd, in_sandbox, needs_root, run, say, Machine, Ran};
 
 mod kill;
 use kill::kill_loop;
@@ -75,7 +75,7 @@ fn is_namespace(path: &Path) -> bool {
 
 #[test]
 fn runshare_killed_while_keeping_namespaces() {
-    if !root("runshare_killed_while_keeping_namespaces") {
+    if !needs_root!() {
         return;
     }
     in_sandbox(|| {
@@ -192,7 +192,7 @@ fn netns_clear() -> Result<(), String> {
 
 #[test]
 fn rvethpair_killed_while_adding_namespaces() {
-    if !root("rvethpair_killed_while_adding_namespaces") {
+    if !needs_root!() {
         return;
     }
     in_sandbox(|| {
@@ -217,7 +217,7 @@ fn rvethpair_killed_while_adding_namespaces() {
 
 #[test]
 fn rvethpair_killed_in_a_batch() {
-    if !root("rvethpair_killed_in_a_batch") {
+    if !needs_root!() {
         return;
     }
     in_sandbox(|| {
@@ -274,7 +274,7 @@ fn rvethpair_killed_in_a_batch() {
 
 #[test]
 fn ripcmk_killed_leaves_at_most_what_it_was_asked_for() {
-    if !root("ripcmk_killed_leaves_at_most_what_it_was_asked_for") {
+    if !needs_root!() {
         return;
     }
     in_sandbox(|| {
@@ -356,7 +356,7 @@ fn shape(dir: &Path) -> Vec<(PathBuf, u32, u64)> {
 
 #[test]
 fn rchroot_install_killed_is_finished_by_the_next_run() {
-    if !root("rchroot_install_killed_is_finished_by_the_next_run") {
+    if !needs_root!() {
         return;
     }
     in_sandbox(|| {
@@ -424,7 +424,7 @@ fn rchroot_install_killed_is_finished_by_the_next_run() {
 
 #[test]
 fn rchroot_pivot_killed_leaves_no_mount() {
-    if !root("rchroot_pivot_killed_leaves_no_mount") {
+    if !needs_root!() {
         return;
     }
     in_sandbox(|| {
@@ -456,7 +456,7 @@ fn rchroot_pivot_killed_leaves_no_mount() {
 
 #[test]
 fn rnsenter_killed_leaves_nothing() {
-    if !root("rnsenter_killed_leaves_nothing") {
+    if !needs_root!() {
         return;
     }
     in_sandbox(|| {

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use crate::harness::{self, Ran};
+use crate::harness::{self, test_name, Ran};
 
 /// Labs run one at a time: each compares the host before and after, and
 /// another lab's work in between would count as a leftover.
@@ -165,17 +165,17 @@ fn check_lab(test: &str, name: &str, tools: &[&str], rootless: bool) {
 
 #[test]
 fn lab01_chroot() {
-    check_lab("lab01_chroot", "01-chroot.sh", &[], false);
+    check_lab(test_name!(), "01-chroot.sh", &[], false);
 }
 
 #[test]
 fn lab03_pid_namespace() {
-    check_lab("lab03_pid_namespace", "03-pidns.sh", &[], false);
+    check_lab(test_name!(), "03-pidns.sh", &[], false);
 }
 
 #[test]
 fn lab04_uts_namespace() {
-    check_lab("lab04_uts_namespace", "04-uts.sh", &[], false);
+    check_lab(test_name!(), "04-uts.sh", &[], false);
 }
 
 #[test]
@@ -190,7 +190,7 @@ fn lab05_ipc_namespace() {
 
 #[test]
 fn lab06_user_namespace_support() {
-    check_lab("lab06_user_namespace_support", "06-userns.sh", &[], false);
+    check_lab(test_name!(), "06-userns.sh", &[], false);
 }
 
 #[test]
@@ -205,7 +205,7 @@ fn lab07_net_namespace_done_right() {
 
 #[test]
 fn lab08_cgroup_limits() {
-    check_lab("lab08_cgroup_limits", "08-cgroups.sh", &["rcgexec"], false);
+    check_lab(test_name!(), "08-cgroups.sh", &["rcgexec"], false);
 }
 
 #[test]
@@ -220,17 +220,17 @@ fn lab10_resource_monitoring() {
 
 #[test]
 fn lab09_layers() {
-    check_lab("lab09_layers", "09-layers.sh", &["roverlay"], false);
+    check_lab(test_name!(), "09-layers.sh", &["roverlay"], false);
 }
 
 #[test]
 fn lab11_overlay() {
-    check_lab("lab11_overlay", "11-overlay.sh", &["roverlay"], false);
+    check_lab(test_name!(), "11-overlay.sh", &["roverlay"], false);
 }
 
 #[test]
 fn lab12_namespaces_listed() {
-    check_lab("lab12_namespaces_listed", "12-lsns.sh", &["rlsns"], false);
+    check_lab(test_name!(), "12-lsns.sh", &["rlsns"], false);
 }
 
 #[test]

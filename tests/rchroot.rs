@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness::{anchor, bin, cmd, have, root, run, tempdir, Process, Ran};
+use crate::harness::{anchor, bin, cmd, have, needs, needs_root, run, tempdir, Process, Ran};
 
 mod forms;
 mod install;
@@ -56,7 +56,7 @@ fn fails_like_chroot(args: &[&std::ffi::OsStr], code: i32) -> Ran {
 
 #[test]
 fn missing_newroot_fails_like_chroot() {
-    if !root("missing_newroot_fails_like_chroot") {
+    if !needs_root!() {
         return;
     }
     let dir = tempdir("missing_newroot");
@@ -73,7 +73,7 @@ fn missing_newroot_fails_like_chroot() {
 
 #[test]
 fn newroot_a_file_fails_like_chroot() {
-    if !root("newroot_a_file_fails_like_chroot") {
+    if !needs_root!() {
         return;
     }
     let dir = tempdir("newroot_file");
@@ -89,7 +89,7 @@ fn newroot_a_file_fails_like_chroot() {
 
 #[test]
 fn missing_command_fails_like_chroot() {
-    if !root("missing_command_fails_like_chroot") {
+    if !needs_root!() {
         return;
     }
     let dir = new_root("missing_command");
@@ -102,7 +102,7 @@ fn missing_command_fails_like_chroot() {
 
 #[test]
 fn non_executable_command_fails_like_chroot() {
-    if !root("non_executable_command_fails_like_chroot") {
+    if !needs_root!() {
         return;
     }
     let dir = new_root("non_executable");
@@ -116,7 +116,7 @@ fn non_executable_command_fails_like_chroot() {
 
 #[test]
 fn unknown_user_fails_like_chroot() {
-    if !root("unknown_user_fails_like_chroot") {
+    if !needs_root!() {
         return;
     }
     let dir = new_root("unknown_user");
@@ -130,7 +130,7 @@ fn unknown_user_fails_like_chroot() {
 
 #[test]
 fn unknown_group_fails_like_chroot() {
-    if !root("unknown_group_fails_like_chroot") {
+    if !needs_root!() {
         return;
     }
     let dir = new_root("unknown_group");
@@ -148,7 +148,7 @@ fn unknown_group_fails_like_chroot() {
 
 #[test]
 fn default_command_is_shell_dash_i_like_chroot() {
-    if !root("default_command_is_shell_dash_i_like_chroot") {
+    if !needs_root!() {
         return;
     }
     let dir = installed("default_command", &["/bin/true"]);
@@ -172,7 +172,7 @@ fn id_as(test: &str, spec: &[&str], arg: &str) -> (Ran, Ran) {
 
 #[test]
 fn userspec_sets_uid_and_gid() {
-    if !root("userspec_sets_uid_and_gid") {
+    if !needs_root!() {
         return;
     }
     for (arg, want) in [("-u", "65534\n"), ("-g", "65533\n")] {
@@ -184,7 +184,7 @@ fn userspec_sets_uid_and_gid() {
 
 #[test]
 fn groups_sets_supplementary_groups() {
-    if !root("groups_sets_supplementary_groups") {
+    if !needs_root!() {
         return;
     }
     let (ours, theirs) = id_as(
@@ -224,7 +224,7 @@ fn sleep_started_by_a_shell(program: &[&std::ffi::OsStr]) -> (Vec<String>, PathB
 
 #[test]
 fn command_gets_the_callers_fds_and_none_of_ours_and_cwd_in_root() {
-    if !root("command_gets_the_callers_fds_and_none_of_ours_and_cwd_in_root") {
+    if !needs_root!() {
         return;
     }
     let dir = installed("fds", &["/bin/sleep"]);
@@ -250,7 +250,7 @@ fn command_gets_the_callers_fds_and_none_of_ours_and_cwd_in_root() {
 
 #[test]
 fn command_status_passes_through_like_chroot() {
-    if !root("command_status_passes_through_like_chroot") {
+    if !needs_root!() {
         return;
     }
     let dir = installed("status", &["/bin/sh"]);
@@ -292,7 +292,7 @@ fn assert_same_as_chroot(args: &[&std::ffi::OsStr]) -> Ran {
 
 #[test]
 fn usage_errors_are_worded_like_chroot() {
-    if !have("usage_errors_are_worded_like_chroot", "chroot") {
+    if !needs!("chroot") {
         return;
     }
     let dir = new_root("usage_errors");
@@ -319,7 +319,7 @@ fn usage_errors_are_worded_like_chroot() {
 
 #[test]
 fn options_end_at_newroot_like_chroot() {
-    if !root("options_end_at_newroot_like_chroot") || !have("options_end", "chroot") {
+    if !needs_root!() || !have("options_end", "chroot") {
         return;
     }
     let dir = installed("options_end", &["/bin/echo"]);
@@ -357,7 +357,7 @@ fn options_end_at_newroot_like_chroot() {
 
 #[test]
 fn every_invalid_group_and_user_dot_group_like_chroot() {
-    if !root("every_invalid_group_and_user_dot_group_like_chroot") || !have("dot_group", "chroot") {
+    if !needs_root!() || !have("dot_group", "chroot") {
         return;
     }
     let dir = installed("dot_group", &["/bin/id"]);
@@ -381,7 +381,7 @@ fn every_invalid_group_and_user_dot_group_like_chroot() {
 
 #[test]
 fn usage_errors_are_worded_as_chroot_words_them() {
-    if !have("usage_errors_are_worded_as_chroot_words_them", "chroot") {
+    if !needs!("chroot") {
         return;
     }
     for args in [
@@ -399,7 +399,7 @@ fn usage_errors_are_worded_as_chroot_words_them() {
 
 #[test]
 fn the_last_userspec_counts() {
-    if !root("the_last_userspec_counts") {
+    if !needs_root!() {
         return;
     }
     let args = ["--userspec=nobody", "--userspec", "0:0", "/", "id", "-u"];

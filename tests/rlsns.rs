@@ -8,7 +8,9 @@ use std::process::Command;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use crate::harness::{anchor, cmd, have, in_netns, root, run, unique, Process, Ran};
+use crate::harness::{
+    anchor, cmd, have, in_netns, needs, needs_root, root, run, test_name, unique, Process, Ran,
+};
 
 /// Starts `argv` and waits until its sleeper runs `sleep`; with `forks`
 /// (`unshare -fp sleep`) the sleeper is the command's child.
@@ -83,7 +85,7 @@ fn ready(test: &str) -> bool {
 
 #[test]
 fn default_output_matches_lsns() {
-    if !ready("default_output_matches_lsns") {
+    if !ready(test_name!()) {
         return;
     }
     let s = private_sleeper();
@@ -95,7 +97,7 @@ fn default_output_matches_lsns() {
 
 #[test]
 fn json_matches_lsns() {
-    if !ready("json_matches_lsns") {
+    if !ready(test_name!()) {
         return;
     }
     let s = private_sleeper();
@@ -122,7 +124,7 @@ fn json_matches_lsns() {
 
 #[test]
 fn raw_matches_lsns() {
-    if !ready("raw_matches_lsns") {
+    if !ready(test_name!()) {
         return;
     }
     let s = private_sleeper();
@@ -134,7 +136,7 @@ fn raw_matches_lsns() {
 
 #[test]
 fn chosen_columns_without_headings_match_lsns() {
-    if !ready("chosen_columns_without_headings_match_lsns") {
+    if !ready(test_name!()) {
         return;
     }
     let s = private_sleeper();
@@ -147,7 +149,7 @@ fn chosen_columns_without_headings_match_lsns() {
 
 #[test]
 fn net_type_matches_lsns() {
-    if !ready("net_type_matches_lsns") {
+    if !ready(test_name!()) {
         return;
     }
     let s = private_sleeper();
@@ -164,7 +166,7 @@ fn net_type_matches_lsns() {
 
 #[test]
 fn pid_type_matches_lsns() {
-    if !ready("pid_type_matches_lsns") {
+    if !ready(test_name!()) {
         return;
     }
     let s = private_sleeper();
@@ -189,7 +191,7 @@ fn pid_type_matches_lsns() {
 
 #[test]
 fn namespace_argument_lists_its_processes_like_lsns() {
-    if !ready("namespace_argument_lists_its_processes_like_lsns") {
+    if !ready(test_name!()) {
         return;
     }
     let s = private_sleeper();
@@ -203,7 +205,7 @@ fn namespace_argument_lists_its_processes_like_lsns() {
 
 #[test]
 fn after_unshare_m_the_new_mount_namespace_is_listed() {
-    if !ready("after_unshare_m_the_new_mount_namespace_is_listed") {
+    if !ready(test_name!()) {
         return;
     }
     let s = sleeper(&["unshare", "-m", "sleep", "1000"], false);
@@ -228,7 +230,7 @@ fn after_unshare_m_the_new_mount_namespace_is_listed() {
 /// Lab 13: the PID namespace seen from inside and from the host.
 #[test]
 fn pid_namespace_is_the_same_inside_and_outside() {
-    if !ready("pid_namespace_is_the_same_inside_and_outside") || !have("lab13", "nsenter") {
+    if !ready(test_name!()) || !have("lab13", "nsenter") {
         return;
     }
     let mut s = sleeper(&["unshare", "-fp", "--mount-proc", "sleep", "1000"], true);
@@ -255,7 +257,7 @@ fn pid_namespace_is_the_same_inside_and_outside() {
 
 #[test]
 fn persistent_netns_shows_its_nsfs_path() {
-    if !ready("persistent_netns_shows_its_nsfs_path") || !have("persistent", "ip") {
+    if !ready(test_name!()) || !have("persistent", "ip") {
         return;
     }
     let name = unique("lsns");
@@ -312,7 +314,7 @@ fn lists(args: &[&str], line: &str) -> bool {
 /// the default listing (lsns 2.41+), in its type's, and not in another's.
 #[test]
 fn namespace_held_by_a_descriptor_is_listed() {
-    if !ready("namespace_held_by_a_descriptor_is_listed") {
+    if !ready(test_name!()) {
         return;
     }
     let owner = sleeper(&["unshare", "-n", "sleep", "1000"], false);
@@ -335,9 +337,7 @@ fn namespace_held_by_a_descriptor_is_listed() {
 /// `/`, not as `net:[INODE]`: still listed (util-linux's lsns/filedesc).
 #[test]
 fn namespace_held_by_a_descriptor_of_a_removed_mount_is_listed() {
-    if !ready("namespace_held_by_a_descriptor_of_a_removed_mount_is_listed")
-        || !have("removed_mount", "ip")
-    {
+    if !ready(test_name!()) || !have("removed_mount", "ip") {
         return;
     }
     let name = unique("lsns");
@@ -368,7 +368,7 @@ fn namespace_held_by_a_descriptor_of_a_removed_mount_is_listed() {
 
 #[test]
 fn bad_inputs_fail_like_lsns() {
-    if !ready("bad_inputs_fail_like_lsns") {
+    if !ready(test_name!()) {
         return;
     }
     for args in [
@@ -402,7 +402,7 @@ fn bad_inputs_fail_like_lsns() {
 
 #[test]
 fn a_pid_that_does_not_exist_is_an_error() {
-    if !ready("a_pid_that_does_not_exist_is_an_error") {
+    if !ready(test_name!()) {
         return;
     }
     // A PID beyond pid_max never exists, nor does a negative one (lsns 2.38
@@ -446,7 +446,7 @@ fn list_columns_names_every_column() {
 
 #[test]
 fn processes_exiting_during_the_scan_are_skipped() {
-    if !ready("processes_exiting_during_the_scan_are_skipped") {
+    if !ready(test_name!()) {
         return;
     }
     let churn = Process::spawn(Command::new("sh").args(["-c", "while :; do /bin/true; done"]));
@@ -460,9 +460,7 @@ fn processes_exiting_during_the_scan_are_skipped() {
 
 #[test]
 fn command_is_cut_to_the_terminal_only_on_a_terminal() {
-    if !ready("command_is_cut_to_the_terminal_only_on_a_terminal")
-        || !have("command_is_cut", "script")
-    {
+    if !ready(test_name!()) || !have("command_is_cut", "script") {
         return;
     }
     let s = private_sleeper();
@@ -491,7 +489,7 @@ fn command_is_cut_to_the_terminal_only_on_a_terminal() {
 
 #[test]
 fn usage_errors_are_worded_as_lsns_words_them() {
-    if !have("usage_errors_are_worded_as_lsns_words_them", "lsns") {
+    if !needs!("lsns") {
         return;
     }
     // Ambiguous abbreviations list lsns's table order; `=VALUE` is shown.
@@ -581,7 +579,7 @@ fn trees_show_owners_and_parents_of_any_type_as_lsns_does() {
 /// namespaces, and a column the filter reads need not be printed.
 #[test]
 fn filter_keeps_the_lines_that_meet_the_expression() {
-    if !ready("filter_keeps_the_lines_that_meet_the_expression") {
+    if !ready(test_name!()) {
         return;
     }
     let s = private_sleeper();
@@ -631,7 +629,7 @@ fn filter_keeps_the_lines_that_meet_the_expression() {
 /// `-t uts`; a socket in the process's own namespace adds no line.
 #[test]
 fn network_namespace_of_a_socket_is_listed() {
-    if !root("network_namespace_of_a_socket_is_listed") {
+    if !needs_root!() {
         return;
     }
     use std::os::fd::AsRawFd;

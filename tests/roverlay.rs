@@ -13,7 +13,9 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::harness::{bin, cmd, have, in_mountns, nobody, root, run, skip, tempdir, Mounted, Ran};
+use crate::harness::{
+    bin, cmd, have, in_mountns, needs_root, nobody, root, run, skip, tempdir, Mounted, Ran,
+};
 
 /// roverlay ARGS, run in `dir`.
 fn rov_in(dir: &Path, args: &[&str]) -> Ran {
@@ -97,7 +99,7 @@ fn refused(ran: &Ran, says: &str) {
 
 #[test]
 fn lab11_whiteout_in_upper_diff_and_umount() {
-    if !root("lab11_whiteout_in_upper_diff_and_umount") {
+    if !needs_root!() {
         return;
     }
     in_mountns(|| {
@@ -162,7 +164,7 @@ fn lab11_whiteout_in_upper_diff_and_umount() {
 
 #[test]
 fn list_shows_mounts_made_by_mount8() {
-    if !root("list_shows_mounts_made_by_mount8") {
+    if !needs_root!() {
         return;
     }
     in_mountns(|| {
@@ -191,7 +193,7 @@ fn list_shows_mounts_made_by_mount8() {
 
 #[test]
 fn five_hundred_layers_with_long_paths_mount_and_list() {
-    if !root("five_hundred_layers_with_long_paths_mount_and_list") {
+    if !needs_root!() {
         return;
     }
     in_mountns(|| {
@@ -229,7 +231,7 @@ fn five_hundred_layers_with_long_paths_mount_and_list() {
 
 #[test]
 fn bad_inputs_are_refused_with_one_line_and_change_nothing() {
-    if !root("bad_inputs_are_refused_with_one_line_and_change_nothing") {
+    if !needs_root!() {
         return;
     }
     in_mountns(|| {
@@ -300,7 +302,7 @@ fn bad_inputs_are_refused_with_one_line_and_change_nothing() {
 
 #[test]
 fn a_symlink_swapped_in_for_the_upper_dir_is_never_mounted() {
-    if !root("a_symlink_swapped_in_for_the_upper_dir_is_never_mounted") {
+    if !needs_root!() {
         return;
     }
     in_mountns(|| {
@@ -414,7 +416,7 @@ fn mount_in_a_user_namespace_as_an_ordinary_user_copies_up() {
 /// mount(8) give the same tree, and `list` names the same layers.
 #[test]
 fn mounts_what_mount8_mounts() {
-    if !root("mounts_what_mount8_mounts") {
+    if !needs_root!() {
         return;
     }
     in_mountns(|| {

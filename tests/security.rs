@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{bin, have, root, run, tempdir, Ran, TOOLS};
+use crate::harness::{bin, have, needs, needs_root, root, run, tempdir, Ran, TOOLS};
 
 /// Why `path` would run with more privilege than its caller's: the
 /// set-user-ID or set-group-ID bit, or file capabilities; None if neither.
@@ -77,7 +77,7 @@ fn no_binary_is_setuid_setgid_or_has_file_capabilities() {
 
 #[test]
 fn a_setuid_copy_refuses_to_run() {
-    if !root("a_setuid_copy_refuses_to_run") || !have("a_setuid_copy_refuses_to_run", "setpriv") {
+    if !needs_root!() || !needs!("setpriv") {
         return;
     }
     let dir = tempdir("setuid_copy");
@@ -186,7 +186,7 @@ fn pivot_mount_proc_masks_nothing_and_never_binds_dev_null() {
     // --pivot --mount-proc masks nothing, as unshare --mount-proc does; its
     // proc is plain, nosuid,nodev,noexec, and the root's /dev/null, here a
     // link to the host's core_pattern, is never opened nor bound.
-    if !root("pivot_mount_proc_masks_nothing_and_never_binds_dev_null") {
+    if !needs_root!() {
         return;
     }
     let dir = tempdir("masking");

@@ -17,6 +17,7 @@ mod machine;
 mod skip;
 pub use machine::{in_sandbox, Machine};
 pub use skip::{have, root, say, skip};
+pub(crate) use skip::{needs, needs_root, test_name};
 
 /// The binary `name` under test (see [`bin_dir`]).
 pub fn bin(name: &str) -> PathBuf {

@@ -4,6 +4,35 @@
 
 use std::path::Path;
 
+/// The name of the function this expands in (the test), for the skip
+/// message: the last segment of a local item's type name that is neither
+/// that item nor a closure.
+macro_rules! test_name {
+    () => {{
+        fn here() {}
+        std::any::type_name_of_val(&here)
+            .rsplit("::")
+            .find(|s| *s != "here" && !s.starts_with('{'))
+            .unwrap_or("?")
+    }};
+}
+
+/// [`root`] for the test this expands in, named from its own name.
+macro_rules! needs_root {
+    () => {
+        $crate::harness::root($crate::harness::test_name!())
+    };
+}
+
+/// [`have`] for the test this expands in, named from its own name.
+macro_rules! needs {
+    ($program:expr) => {
+        $crate::harness::have($crate::harness::test_name!(), $program)
+    };
+}
+
+pub(crate) use {needs, needs_root, test_name};
+
 /// True when root; else a visible skip that CI counts as one it could
 /// have met (CI runs as root).
 pub fn root(test: &str) -> bool {
@@ -71,4 +100,11 @@ fn skipped(kind: Why, test: &str, why: &str) {
 pub fn say(what: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{what}");
+}
+
+#[test]
+fn test_name_is_the_name_of_the_test() {
+    assert_eq!(test_name!(), "test_name_is_the_name_of_the_test");
+    let in_closure = || test_name!();
+    assert_eq!(in_closure(), "test_name_is_the_name_of_the_test");
 }

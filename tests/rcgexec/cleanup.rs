@@ -3,10 +3,11 @@
 //! v1 alone (cgroup2 hidden) freezes and kills.
 
 use super::*;
+use crate::harness::test_name;
 
 #[test]
 fn what_the_command_leaves_behind_is_killed_and_removed() {
-    if !ready("what_the_command_leaves_behind_is_killed_and_removed") {
+    if !ready(test_name!()) {
         return;
     }
     let name = Name::new("left");
@@ -21,7 +22,7 @@ fn what_the_command_leaves_behind_is_killed_and_removed() {
 
 #[test]
 fn exit_status_and_signals_pass_through() {
-    if !ready("exit_status_and_signals_pass_through") {
+    if !ready(test_name!()) {
         return;
     }
     let name = Name::new("status");
@@ -38,7 +39,7 @@ fn exit_status_and_signals_pass_through() {
 
 #[test]
 fn sigterm_is_passed_on_and_cleaned_up_after() {
-    if !ready("sigterm_is_passed_on_and_cleaned_up_after") {
+    if !ready(test_name!()) {
         return;
     }
     let name = Name::new("term");
@@ -57,7 +58,7 @@ fn sigterm_is_passed_on_and_cleaned_up_after() {
 
 #[test]
 fn after_sigkill_the_next_run_clears_the_stale_cgroup() {
-    if !ready("after_sigkill_the_next_run_clears_the_stale_cgroup") {
+    if !ready(test_name!()) {
         return;
     }
     let name = Name::new("stale");
@@ -92,7 +93,7 @@ fn after_sigkill_the_next_run_clears_the_stale_cgroup() {
 
 #[test]
 fn a_cgroup_in_use_by_another_rcgexec_is_refused() {
-    if !ready("a_cgroup_in_use_by_another_rcgexec_is_refused") {
+    if !ready(test_name!()) {
         return;
     }
     let name = Name::new("busy");

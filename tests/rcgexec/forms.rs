@@ -3,12 +3,13 @@
 //! bad input.
 
 use super::*;
+use crate::harness::test_name;
 
 /// The command gets the caller's descriptors (a script's `exec 5<file`)
 /// and none of rcgexec's (locked cgroup directories, pipes), seen from outside.
 #[test]
 fn the_command_gets_the_callers_fds_and_none_of_ours() {
-    if !ready("the_command_gets_the_callers_fds_and_none_of_ours") {
+    if !ready(test_name!()) {
         return;
     }
     let name = Name::new("fds");
@@ -43,7 +44,7 @@ fn the_command_gets_the_callers_fds_and_none_of_ours() {
 
 #[test]
 fn signal_dispositions_and_mask_are_the_callers() {
-    if !ready("signal_dispositions_and_mask_are_the_callers") {
+    if !ready(test_name!()) {
         return;
     }
     let name = Name::new("sigs");
@@ -153,7 +154,7 @@ fn cgroup2_join_kill_stats_and_cleanup() {
 
 #[test]
 fn bad_input_is_one_line_and_leaves_nothing() {
-    if !ready("bad_input_is_one_line_and_leaves_nothing") {
+    if !ready(test_name!()) {
         return;
     }
     let name = Name::new("bad");

@@ -3,10 +3,11 @@
 //! and what --monitor shows meanwhile.
 
 use super::*;
+use crate::harness::test_name;
 
 #[test]
 fn memory_limit_kills_and_is_reported() {
-    if !limits("memory_limit_kills_and_is_reported") {
+    if !limits(test_name!()) {
         return;
     }
     let name = Name::new("oom");
@@ -33,7 +34,7 @@ fn memory_limit_kills_and_is_reported() {
 
 #[test]
 fn a_fork_loop_stays_within_pids_and_inside_its_cgroup() {
-    if !limits("a_fork_loop_stays_within_pids_and_inside_its_cgroup") {
+    if !limits(test_name!()) {
         return;
     }
     let name = Name::new("pids");
@@ -137,7 +138,7 @@ fn cpu_limit_shows_in_stats() {
 
 #[test]
 fn cpuset_pins_the_command() {
-    if !limits("cpuset_pins_the_command") {
+    if !limits(test_name!()) {
         return;
     }
     let name = Name::new("cpuset");
@@ -161,7 +162,7 @@ fn cpuset_pins_the_command() {
 
 #[test]
 fn monitor_prints_a_line_per_interval() {
-    if !limits("monitor_prints_a_line_per_interval") {
+    if !limits(test_name!()) {
         return;
     }
     let name = Name::new("monitor");

@@ -6,11 +6,11 @@ use std::ffi::OsStr;
 use std::process::Command;
 
 use super::{both, new_root};
-use crate::harness::{anchor, bin, cmd, root, run, skip};
+use crate::harness::{anchor, bin, cmd, needs_root, run, skip};
 
 #[test]
 fn empty_userspec_parts_change_no_id_like_chroot() {
-    if !root("empty_userspec_parts_change_no_id_like_chroot") {
+    if !needs_root!() {
         return;
     }
     for spec in ["--userspec=", "--userspec=:", "--user=:"] {
@@ -25,7 +25,7 @@ fn empty_userspec_parts_change_no_id_like_chroot() {
 
 #[test]
 fn nested_rchroot_runs_like_nested_chroot() {
-    if !root("nested_rchroot_runs_like_nested_chroot") {
+    if !needs_root!() {
         return;
     }
     let ours = run(cmd("rchroot").arg("/").arg(bin("rchroot")).args([
@@ -66,7 +66,7 @@ fn nested_rchroot_runs_like_nested_chroot() {
 
 #[test]
 fn own_binary_through_proc_is_refused_in_any_root() {
-    if !root("own_binary_through_proc_is_refused_in_any_root") {
+    if !needs_root!() {
         return;
     }
     // The /proc magic link, not the root, is what CVE-2019-5736 abuses.
@@ -89,7 +89,7 @@ fn own_binary_through_proc_is_refused_in_any_root() {
 
 #[test]
 fn install_refuses_what_is_not_a_program() {
-    if !root("install_refuses_what_is_not_a_program") {
+    if !needs_root!() {
         return;
     }
     let dir = new_root("install_refuses");
@@ -120,7 +120,7 @@ fn install_refuses_what_is_not_a_program() {
 
 #[test]
 fn messages_quote_names_as_chroot_does_in_each_locale() {
-    if !root("messages_quote_names_as_chroot_does_in_each_locale") {
+    if !needs_root!() {
         return;
     }
     let utf8 = run(Command::new("locale").arg("-a"));

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::{both, fails_like_chroot, installed, new_root};
-use crate::harness::{cmd, have, in_mountns, root, run};
+use crate::harness::{cmd, have, in_mountns, needs_root, run};
 
 /// Every entry below `dir`: relative path, type, size, inode.
 fn tree(dir: &Path) -> Vec<(PathBuf, u32, u64, u64)> {
@@ -45,7 +45,7 @@ fn ldd(program: &str) -> (Vec<String>, String) {
 
 #[test]
 fn lab1_names_what_is_missing_and_install_makes_it_work() {
-    if !root("lab1_names_what_is_missing_and_install_makes_it_work") || !have("lab1", "ldd") {
+    if !needs_root!() || !have("lab1", "ldd") {
         return;
     }
     // The notebook: mkdir -p newroot/{bin,lib64}; cp /bin/bash newroot/bin.
@@ -92,7 +92,7 @@ fn lab1_names_what_is_missing_and_install_makes_it_work() {
 
 #[test]
 fn install_keeps_paths_and_symlinks() {
-    if !root("install_keeps_paths_and_symlinks") || !have("install_keeps", "ldd") {
+    if !needs_root!() || !have("install_keeps", "ldd") {
         return;
     }
     let dir = installed("install_keeps", &["ls"]);
@@ -140,7 +140,7 @@ fn install_keeps_paths_and_symlinks() {
 
 #[test]
 fn install_twice_changes_nothing() {
-    if !root("install_twice_changes_nothing") {
+    if !needs_root!() {
         return;
     }
     let dir = installed("install_twice", &["/bin/sh", "/bin/ls"]);
@@ -155,7 +155,7 @@ fn install_twice_changes_nothing() {
 
 #[test]
 fn install_of_a_missing_program_changes_nothing() {
-    if !root("install_of_a_missing_program_changes_nothing") {
+    if !needs_root!() {
         return;
     }
     let dir = new_root("install_missing");
@@ -178,7 +178,7 @@ fn install_of_a_missing_program_changes_nothing() {
 
 #[test]
 fn install_into_a_read_only_root_changes_nothing() {
-    if !root("install_into_a_read_only_root_changes_nothing") {
+    if !needs_root!() {
         return;
     }
     let dir = new_root("install_ro");
@@ -208,7 +208,7 @@ fn install_into_a_read_only_root_changes_nothing() {
 
 #[test]
 fn install_failing_half_way_removes_what_it_copied() {
-    if !root("install_failing_half_way_removes_what_it_copied") {
+    if !needs_root!() {
         return;
     }
     // usr/lib as a file: the program and its links get copied, then the
@@ -234,7 +234,7 @@ fn install_failing_half_way_removes_what_it_copied() {
 
 #[test]
 fn install_brings_a_changed_copy_up_to_date() {
-    if !root("install_brings_a_changed_copy_up_to_date") {
+    if !needs_root!() {
         return;
     }
     let dir = installed("install_update", &["/bin/ls"]);
@@ -258,7 +258,7 @@ fn install_brings_a_changed_copy_up_to_date() {
 
 #[test]
 fn scripts_name_a_missing_interpreter_and_install_brings_it() {
-    if !root("scripts_name_a_missing_interpreter_and_install_brings_it") {
+    if !needs_root!() {
         return;
     }
     let dir = new_root("script");
@@ -286,7 +286,7 @@ fn scripts_name_a_missing_interpreter_and_install_brings_it() {
 
 #[test]
 fn install_killed_anywhere_is_finished_by_the_next_run() {
-    if !root("install_killed_anywhere_is_finished_by_the_next_run") {
+    if !needs_root!() {
         return;
     }
     let programs = ["/bin/sh", "/bin/ls"];

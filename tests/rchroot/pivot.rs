@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{installed, new_root};
-use crate::harness::{bin, cmd, have, mount_points, root, run, run_in_own_mountns, tempdir};
+use crate::harness::{bin, cmd, have, mount_points, needs_root, run, run_in_own_mountns, tempdir};
 
 /// The host (this process's mount namespace) has no mount at or below
 /// `path`; other tests' mounts elsewhere do not matter.
@@ -29,7 +29,7 @@ print -e "/bxt-marker" ? "jailed\n" : "escaped\n";
 
 #[test]
 fn pivot_cannot_be_escaped_but_chroot_can() {
-    if !root("pivot_cannot_be_escaped_but_chroot_can") || !have("pivot_escape", "perl") {
+    if !needs_root!() || !have("pivot_escape", "perl") {
         return;
     }
     let dir = installed("pivot_escape", &["perl"]);
@@ -55,7 +55,7 @@ fn pivot_cannot_be_escaped_but_chroot_can() {
 
 #[test]
 fn pivot_leaves_only_newroot_and_proc_mounted() {
-    if !root("pivot_leaves_only_newroot_and_proc_mounted") {
+    if !needs_root!() {
         return;
     }
     let dir = installed("pivot_mounts", &["/bin/cat"]);
@@ -78,7 +78,7 @@ fn pivot_leaves_only_newroot_and_proc_mounted() {
 
 #[test]
 fn pivot_refuses_the_old_root() {
-    if !root("pivot_refuses_the_old_root") {
+    if !needs_root!() {
         return;
     }
     let on_root = || {
@@ -99,7 +99,7 @@ fn pivot_refuses_the_old_root() {
 
 #[test]
 fn pivot_mount_proc_refuses_a_proc_symlink() {
-    if !root("pivot_mount_proc_refuses_a_proc_symlink") {
+    if !needs_root!() {
         return;
     }
     let dir = installed("proc_symlink", &["/bin/true"]);
@@ -123,7 +123,7 @@ fn pivot_mount_proc_refuses_a_proc_symlink() {
 
 #[test]
 fn pivot_with_a_dev_symlink_stays_in_root() {
-    if !root("pivot_with_a_dev_symlink_stays_in_root") {
+    if !needs_root!() {
         return;
     }
     let victim = tempdir("dev_victim");
@@ -149,7 +149,7 @@ fn pivot_with_a_dev_symlink_stays_in_root() {
 
 #[test]
 fn proc_self_exe_entry_point_cannot_reach_the_binary() {
-    if !root("proc_self_exe_entry_point_cannot_reach_the_binary") {
+    if !needs_root!() {
         return;
     }
     // runc CVE-2019-5736: /bin/sh is `#!/proc/self/exe`, so exec'ing it
@@ -185,7 +185,7 @@ fn proc_self_exe_entry_point_cannot_reach_the_binary() {
 
 #[test]
 fn mount_proc_never_follows_a_swapped_proc() {
-    if !root("mount_proc_never_follows_a_swapped_proc") {
+    if !needs_root!() {
         return;
     }
     // runc CVE-2021-30465: NEWROOT/proc keeps changing between a directory

@@ -2,13 +2,13 @@
 //! id, key and kind, and the refusals that change nothing.
 
 use super::{key_lines, populate, ready, rows, sh};
-use crate::harness::{anchor, cmd, in_ipcns, run, run_into, Ran};
+use crate::harness::{anchor, cmd, in_ipcns, run, run_into, test_name, Ran};
 
 /// A failed write of the ids (`>/dev/full`) is util-linux's write error,
 /// exit 1, and names what was made: the objects stay, as with ipcmk.
 #[test]
 fn ripcmk_write_error_names_what_was_made() {
-    if !ready("ripcmk_write_error_names_what_was_made") {
+    if !ready(test_name!()) {
         return;
     }
     let (ran, listed) = in_ipcns(|| {
@@ -30,7 +30,7 @@ fn ripcmk_write_error_names_what_was_made() {
 
 #[test]
 fn ripcmk_prints_ids_like_ipcmk() {
-    if !ready("ripcmk_prints_ids_like_ipcmk") {
+    if !ready(test_name!()) {
         return;
     }
     let (ours, theirs) = in_ipcns(|| {
@@ -51,7 +51,7 @@ fn ripcmk_prints_ids_like_ipcmk() {
 
 #[test]
 fn ripcmk_sizes_mean_what_ipcmk_sizes_mean() {
-    if !ready("ripcmk_sizes_mean_what_ipcmk_sizes_mean") {
+    if !ready(test_name!()) {
         return;
     }
     let sizes = [
@@ -83,7 +83,7 @@ fn ripcmk_sizes_mean_what_ipcmk_sizes_mean() {
 
 #[test]
 fn ripcrm_removes_by_id_and_by_key() {
-    if !ready("ripcrm_removes_by_id_and_by_key") {
+    if !ready(test_name!()) {
         return;
     }
     let (by_id, by_key, left) = in_ipcns(|| {
@@ -105,7 +105,7 @@ fn ripcrm_removes_by_id_and_by_key() {
 
 #[test]
 fn ripcrm_all_clears_the_namespace() {
-    if !ready("ripcrm_all_clears_the_namespace") {
+    if !ready(test_name!()) {
         return;
     }
     let (before, cleared, after) = in_ipcns(|| {
@@ -120,7 +120,7 @@ fn ripcrm_all_clears_the_namespace() {
 
 #[test]
 fn ripcrm_all_of_one_kind_keeps_the_others() {
-    if !ready("ripcrm_all_of_one_kind_keeps_the_others") {
+    if !ready(test_name!()) {
         return;
     }
     let left = in_ipcns(|| {
@@ -134,7 +134,7 @@ fn ripcrm_all_of_one_kind_keeps_the_others() {
 
 #[test]
 fn ripcrm_old_form_and_partial_failure_like_ipcrm() {
-    if !ready("ripcrm_old_form_and_partial_failure_like_ipcrm") {
+    if !ready(test_name!()) {
         return;
     }
     let (ours, theirs) = in_ipcns(|| {
@@ -185,7 +185,7 @@ fn refused(ours: &[&str], theirs_tool: &'static str, theirs: &[&str], setup: &st
 
 #[test]
 fn size_zero_is_refused() {
-    if !ready("size_zero_is_refused") {
+    if !ready(test_name!()) {
         return;
     }
     let (ours, theirs) = refused(&["-M", "0"], "ipcmk", &["-M", "0"], "");
@@ -201,7 +201,7 @@ fn size_zero_is_refused() {
 
 #[test]
 fn size_over_shmmax_is_refused_with_the_limit() {
-    if !ready("size_over_shmmax_is_refused_with_the_limit") {
+    if !ready(test_name!()) {
         return;
     }
     // kernel.shmmax is per IPC namespace: lowering it here touches no one else.
@@ -219,7 +219,7 @@ fn size_over_shmmax_is_refused_with_the_limit() {
 
 #[test]
 fn unparsable_size_is_refused_like_ipcmk() {
-    if !ready("unparsable_size_is_refused_like_ipcmk") {
+    if !ready(test_name!()) {
         return;
     }
     let (ours, theirs) = refused(&["-M", "1.5"], "ipcmk", &["-M", "1.5"], "");
@@ -228,7 +228,7 @@ fn unparsable_size_is_refused_like_ipcmk() {
 
 #[test]
 fn bad_permission_string_is_refused() {
-    if !ready("bad_permission_string_is_refused") {
+    if !ready(test_name!()) {
         return;
     }
     let (ours, _) = refused(&["-Q", "-p", "rw-"], "ipcmk", &["-Q", "-p", "rw-"], "");
@@ -240,7 +240,7 @@ fn bad_permission_string_is_refused() {
 
 #[test]
 fn unknown_id_is_refused_like_ipcrm() {
-    if !ready("unknown_id_is_refused_like_ipcrm") {
+    if !ready(test_name!()) {
         return;
     }
     let (ours, theirs) = refused(&["-m", "7"], "ipcrm", &["-m", "7"], "ipcmk -M 10");
@@ -250,7 +250,7 @@ fn unknown_id_is_refused_like_ipcrm() {
 
 #[test]
 fn unknown_key_is_refused_like_ipcrm() {
-    if !ready("unknown_key_is_refused_like_ipcrm") {
+    if !ready(test_name!()) {
         return;
     }
     let args = ["-Q", "0x7fff0001"];
@@ -261,7 +261,7 @@ fn unknown_key_is_refused_like_ipcrm() {
 
 #[test]
 fn wrong_kind_for_an_id_is_refused_like_ipcrm() {
-    if !ready("wrong_kind_for_an_id_is_refused_like_ipcrm") {
+    if !ready(test_name!()) {
         return;
     }
     // Segments 0 and 1, queue 0: id 1 is a segment, not a queue.
@@ -278,7 +278,7 @@ fn wrong_kind_for_an_id_is_refused_like_ipcrm() {
 
 #[test]
 fn malformed_id_removes_nothing() {
-    if !ready("malformed_id_removes_nothing") {
+    if !ready(test_name!()) {
         return;
     }
     // ipcrm would remove segment 0 before it reads "abc"; we read all first.

@@ -4,7 +4,7 @@
 use nix::mount::{mount, MsFlags};
 
 use super::{ready, rows, sh};
-use crate::harness::{anchor, cmd, in_ipcns, in_mountns, root, run, unique};
+use crate::harness::{anchor, cmd, in_ipcns, in_mountns, needs_root, run, test_name, unique};
 
 /// Runs `body` with a private /dev/shm (a tmpfs in a fresh mount
 /// namespace) and a fresh IPC namespace: POSIX objects made there reach
@@ -25,7 +25,7 @@ fn in_posix_sandbox<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static
 
 #[test]
 fn posix_objects_are_made_and_removed_by_name() {
-    if !root("posix_objects_are_made_and_removed_by_name") {
+    if !needs_root!() {
         return;
     }
     let name = format!("/{}", unique("posix"));
@@ -72,7 +72,7 @@ fn posix_objects_are_made_and_removed_by_name() {
 
 #[test]
 fn nonexistent_posix_name_is_refused() {
-    if !ready("nonexistent_posix_name_is_refused") {
+    if !ready(test_name!()) {
         return;
     }
     // util-linux 2.38 has no POSIX options (a usage error); 2.41 says
@@ -97,7 +97,7 @@ fn nonexistent_posix_name_is_refused() {
 
 #[test]
 fn posix_name_in_use_is_refused_and_kept() {
-    if !root("posix_name_in_use_is_refused_and_kept") {
+    if !needs_root!() {
         return;
     }
     let name = format!("/{}", unique("inuse"));
@@ -121,7 +121,7 @@ fn posix_name_in_use_is_refused_and_kept() {
 
 #[test]
 fn posix_queue_name_without_slash_rolls_back() {
-    if !root("posix_queue_name_without_slash_rolls_back") {
+    if !needs_root!() {
         return;
     }
     let (ran, left) = in_posix_sandbox(|| {
@@ -138,7 +138,7 @@ fn posix_queue_name_without_slash_rolls_back() {
 
 #[test]
 fn ripcmk_removes_what_it_made_when_a_later_object_fails() {
-    if !ready("ripcmk_removes_what_it_made_when_a_later_object_fails") {
+    if !ready(test_name!()) {
         return;
     }
     let (ran, left) = in_ipcns(|| {

@@ -4,13 +4,13 @@
 use nix::mount::{mount, MsFlags};
 
 use super::{key_lines, populate, ready, rows, same, sh};
-use crate::harness::{anchor, cmd, in_ipcns, in_mountns, run};
+use crate::harness::{anchor, cmd, in_ipcns, in_mountns, run, test_name};
 
 /// Lab 5: a segment made inside a new IPC namespace is listed there, and
 /// only there.
 #[test]
 fn lab5_segment_made_inside_is_listed_inside_only() {
-    if !ready("lab5_segment_made_inside_is_listed_inside_only") {
+    if !ready(test_name!()) {
         return;
     }
     let (made, inside) = in_ipcns(|| {
@@ -38,7 +38,7 @@ fn lab5_segment_made_inside_is_listed_inside_only() {
 /// the host's) is not listed inside a new one, by ripcs nor by ipcs.
 #[test]
 fn lab5_segment_of_another_namespace_is_not_listed_inside() {
-    if !ready("lab5_segment_of_another_namespace_is_not_listed_inside") {
+    if !ready(test_name!()) {
         return;
     }
     let (outer, inner) = in_ipcns(|| {
@@ -140,7 +140,7 @@ fn ripcs_details_one_object_like_ipcs() {
 
 #[test]
 fn ripcs_without_proc_sysvipc_asks_the_kernel() {
-    if !ready("ripcs_without_proc_sysvipc_asks_the_kernel") {
+    if !ready(test_name!()) {
         return;
     }
     let views: [&[&str]; 4] = [&["-a"], &["-c"], &["-t"], &["-q", "-i", "0"]];
@@ -171,7 +171,7 @@ fn ripcs_without_proc_sysvipc_asks_the_kernel() {
 
 #[test]
 fn ripcs_json_has_the_same_ids() {
-    if !ready("ripcs_json_has_the_same_ids") {
+    if !ready(test_name!()) {
         return;
     }
     let (json, listed) = in_ipcns(|| {
@@ -217,7 +217,7 @@ fn figure(text: &str, label: &str) -> u64 {
 /// object list.
 #[test]
 fn ripcs_json_follows_the_view() {
-    if !ready("ripcs_json_follows_the_view") {
+    if !ready(test_name!()) {
         return;
     }
     let (runs, limits, summary, times) = in_ipcns(|| {

@@ -2,7 +2,7 @@
 //! old form) and the usage errors of all three tools in util-linux's words.
 
 use super::{ready, rows, sh};
-use crate::harness::{anchor, cmd, have, in_ipcns, run, Ran};
+use crate::harness::{anchor, cmd, have, in_ipcns, needs, run, test_name, Ran};
 
 /// What `tool args` did in a fresh namespace holding two segments, a queue
 /// and a semaphore array (made by ipcmk): its outcome and the rows left.
@@ -42,7 +42,7 @@ fn removes_like_ipcrm(cases: &[&[&str]]) {
 
 #[test]
 fn ripcrm_all_with_an_attached_kind_like_ipcrm() {
-    if !ready("ripcrm_all_with_an_attached_kind_like_ipcrm") {
+    if !ready(test_name!()) {
         return;
     }
     // -a takes its kind attached (`-ashm`), even after other options.
@@ -62,7 +62,7 @@ fn ripcrm_all_with_an_attached_kind_like_ipcrm() {
 
 #[test]
 fn usage_errors_are_worded_like_util_linux() {
-    if !ready("usage_errors_are_worded_like_util_linux") {
+    if !ready(test_name!()) {
         return;
     }
     in_ipcns(|| {
@@ -89,7 +89,7 @@ fn usage_errors_are_worded_like_util_linux() {
 
 #[test]
 fn ripcrm_verbose_explains_what_follows_it_like_ipcrm() {
-    if !ready("ripcrm_verbose_explains_what_follows_it_like_ipcrm") {
+    if !ready(test_name!()) {
         return;
     }
     // ipcrm removes while it reads its options: -v counts from where it is.
@@ -106,7 +106,7 @@ fn ripcrm_verbose_explains_what_follows_it_like_ipcrm() {
 
 #[test]
 fn ripcrm_old_form_reads_ids_as_ipcrm_does() {
-    if !ready("ripcrm_old_form_reads_ids_as_ipcrm_does") {
+    if !ready(test_name!()) {
         return;
     }
     // strtoul in base 10: blanks and a sign lead, "" is 0; no options there.
@@ -147,7 +147,7 @@ fn ripcrm_usage_errors_are_worded_as_ipcrm_words_them() {
 
 #[test]
 fn ripcs_usage_errors_are_worded_as_ipcs_words_them() {
-    if !have("ripcs_usage_errors_are_worded_as_ipcs_words_them", "ipcs") {
+    if !needs!("ipcs") {
         return;
     }
     // `-i -m`: getopt takes "-m" as the ID, whatever it looks like.

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{pid_mnt_uts, readlink, ready, same_as_nsenter, same_as_nsenter_here, target, MARK};
-use crate::harness::{anchor, cmd, in_mountns, root, run, tempdir, unique};
+use crate::harness::{anchor, cmd, in_mountns, needs_root, run, tempdir, test_name, unique};
 
 #[test]
 fn all_namespaces_of_the_target() {
-    if !ready("all_namespaces_of_the_target") {
+    if !ready(test_name!()) {
         return;
     }
     let target = pid_mnt_uts();
@@ -31,7 +31,7 @@ fn all_namespaces_of_the_target() {
 
 #[test]
 fn uts_namespace_hostname() {
-    if !ready("uts_namespace_hostname") {
+    if !ready(test_name!()) {
         return;
     }
     let target = pid_mnt_uts();
@@ -41,7 +41,7 @@ fn uts_namespace_hostname() {
 
 #[test]
 fn mount_namespace_sees_the_targets_proc() {
-    if !ready("mount_namespace_sees_the_targets_proc") {
+    if !ready(test_name!()) {
         return;
     }
     let target = pid_mnt_uts();
@@ -51,7 +51,7 @@ fn mount_namespace_sees_the_targets_proc() {
 
 #[test]
 fn pid_namespace_forks_into_it() {
-    if !ready("pid_namespace_forks_into_it") {
+    if !ready(test_name!()) {
         return;
     }
     let target = pid_mnt_uts();
@@ -73,7 +73,7 @@ fn pid_namespace_forks_into_it() {
 
 #[test]
 fn exit_status_and_signal_pass_through_the_fork() {
-    if !ready("exit_status_and_signal_pass_through_the_fork") {
+    if !ready(test_name!()) {
         return;
     }
     let target = pid_mnt_uts();
@@ -89,7 +89,7 @@ fn exit_status_and_signal_pass_through_the_fork() {
 
 #[test]
 fn exec_failures_are_126_and_127() {
-    if !ready("exec_failures_are_126_and_127") {
+    if !ready(test_name!()) {
         return;
     }
     let target = pid_mnt_uts();
@@ -109,7 +109,7 @@ fn exec_failures_are_126_and_127() {
 
 #[test]
 fn env_is_the_targets() {
-    if !root("env_is_the_targets") {
+    if !needs_root!() {
         return;
     }
     let target = pid_mnt_uts();
@@ -131,7 +131,7 @@ fn env_is_the_targets() {
 
 #[test]
 fn user_namespace_with_root_mapped() {
-    if !ready("user_namespace_with_root_mapped") {
+    if !ready(test_name!()) {
         return;
     }
     let target = target(&["-U", "--map-root-user"], "exec sleep 1000", false);
@@ -154,7 +154,7 @@ fn user_namespace_with_root_mapped() {
 
 #[test]
 fn user_parent_is_the_owner_of_the_targets_user_namespace() {
-    if !root("user_parent_is_the_owner_of_the_targets_user_namespace") {
+    if !needs_root!() {
         return;
     }
     // sh in a user namespace; its child sleep in a user namespace below it.
@@ -177,7 +177,7 @@ fn user_parent_is_the_owner_of_the_targets_user_namespace() {
 
 #[test]
 fn root_and_working_directories() {
-    if !ready("root_and_working_directories") {
+    if !ready(test_name!()) {
         return;
     }
     let target = pid_mnt_uts();
@@ -199,7 +199,7 @@ fn root_and_working_directories() {
 
 #[test]
 fn setuid_and_setgid() {
-    if !ready("setuid_and_setgid") {
+    if !ready(test_name!()) {
         return;
     }
     let target = pid_mnt_uts();
@@ -221,7 +221,7 @@ fn setuid_and_setgid() {
 
 #[test]
 fn join_cgroup_is_cgroup_v2_only() {
-    if !root("join_cgroup_is_cgroup_v2_only") {
+    if !needs_root!() {
         return;
     }
     let target = pid_mnt_uts();
@@ -282,7 +282,7 @@ fn join_cgroup_is_cgroup_v2_only() {
 
 #[test]
 fn keep_caps_makes_them_ambient() {
-    if !root("keep_caps_makes_them_ambient") {
+    if !needs_root!() {
         return;
     }
     let target = target(&["-U", "--map-root-user"], "exec sleep 1000", false);

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::pid_mnt_uts;
-use crate::harness::{bin, in_netns, inherited_fds, root, tempdir, Process};
+use crate::harness::{bin, in_netns, inherited_fds, needs_root, tempdir, Process};
 
 /// The descriptors of `pid` and what each one is.
 fn fds_of(pid: i32) -> Vec<(String, PathBuf)> {
@@ -62,7 +62,7 @@ fn gets_the_callers_fds(args: &[&str], forks: bool, file: &Path) {
 
 #[test]
 fn the_command_gets_the_callers_fds_and_none_of_rnsenters() {
-    if !root("the_command_gets_the_callers_fds_and_none_of_rnsenters") {
+    if !needs_root!() {
         return;
     }
     let dir = tempdir("rnsenter_fds");
@@ -85,7 +85,7 @@ fn the_command_gets_the_callers_fds_and_none_of_rnsenters() {
 
 #[test]
 fn net_socket_leaves_no_pidfd_or_socket_to_the_command() {
-    if !root("net_socket_leaves_no_pidfd_or_socket_to_the_command") {
+    if !needs_root!() {
         return;
     }
     let socket = in_netns(|| std::os::unix::net::UnixDatagram::unbound().unwrap());

@@ -6,11 +6,11 @@ use std::path::Path;
 use std::process::Command;
 
 use super::{pid_mnt_uts, readlink, ready, same_as_nsenter, same_as_nsenter_here};
-use crate::harness::{cmd, in_netns, root, run, skip, tempdir};
+use crate::harness::{cmd, in_netns, needs_root, run, skip, tempdir, test_name};
 
 #[test]
 fn root_and_wd_without_a_namespace_run_as_2_38() {
-    if !ready("root_and_wd_without_a_namespace_run_as_2_38") {
+    if !ready(test_name!()) {
         return;
     }
     let target = pid_mnt_uts();
@@ -36,7 +36,7 @@ fn root_and_wd_without_a_namespace_run_as_2_38() {
 
 #[test]
 fn wdns_takes_the_next_word_as_2_38() {
-    if !ready("wdns_takes_the_next_word_as_2_38") {
+    if !ready(test_name!()) {
         return;
     }
     let target = pid_mnt_uts();
@@ -53,7 +53,7 @@ fn wdns_takes_the_next_word_as_2_38() {
 
 #[test]
 fn wdns_and_wd_drop_an_equals_sign_as_2_41() {
-    if !root("wdns_and_wd_drop_an_equals_sign_as_2_41") {
+    if !needs_root!() {
         return;
     }
     let target = pid_mnt_uts();
@@ -66,7 +66,7 @@ fn wdns_and_wd_drop_an_equals_sign_as_2_41() {
 
 #[test]
 fn the_last_target_counts() {
-    if !ready("the_last_target_counts") {
+    if !ready(test_name!()) {
         return;
     }
     let first = pid_mnt_uts();
@@ -87,7 +87,7 @@ fn the_last_target_counts() {
 
 #[test]
 fn follow_context_does_nothing_without_selinux() {
-    if !ready("follow_context_does_nothing_without_selinux") {
+    if !ready(test_name!()) {
         return;
     }
     if Path::new("/sys/fs/selinux/enforce").exists() {
@@ -110,7 +110,7 @@ fn follow_context_does_nothing_without_selinux() {
 
 #[test]
 fn net_socket_enters_the_namespace_of_the_targets_socket() {
-    if !root("net_socket_enters_the_namespace_of_the_targets_socket") {
+    if !needs_root!() {
         return;
     }
     // A socket made in a network namespace of its own, held by this test

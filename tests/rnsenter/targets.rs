@@ -10,11 +10,13 @@ use std::process::Command;
 use super::{
     pid_mnt_uts, readlink, ready, same_as_nsenter, same_as_nsenter_here, target, target_by,
 };
-use crate::harness::{self, anchor, cmd, have, in_mountns, in_netns, run, tempdir};
+use crate::harness::{
+    self, anchor, cmd, have, in_mountns, in_netns, needs, run, tempdir, test_name,
+};
 
 #[test]
 fn target_that_does_not_exist() {
-    if !ready("target_that_does_not_exist") {
+    if !ready(test_name!()) {
         return;
     }
     let mut child = Command::new("true").spawn().unwrap();
@@ -30,7 +32,7 @@ fn target_that_does_not_exist() {
 
 #[test]
 fn target_that_has_exited() {
-    if !ready("target_that_has_exited") {
+    if !ready(test_name!()) {
         return;
     }
     // A zombie: its /proc directory is still there, its namespaces are gone.
@@ -55,7 +57,7 @@ fn target_that_has_exited() {
 
 #[test]
 fn net_by_name_from_ip_netns_add() {
-    if !ready("net_by_name_from_ip_netns_add") {
+    if !ready(test_name!()) {
         return;
     }
     in_netns(|| {
@@ -89,7 +91,7 @@ fn net_by_name_from_ip_netns_add() {
 
 #[test]
 fn a_file_here_comes_before_a_name() {
-    if !ready("a_file_here_comes_before_a_name") {
+    if !ready(test_name!()) {
         return;
     }
     in_netns(|| {
@@ -109,7 +111,7 @@ fn a_file_here_comes_before_a_name() {
 
 #[test]
 fn net_from_a_file_made_by_unshare() {
-    if !ready("net_from_a_file_made_by_unshare") {
+    if !ready(test_name!()) {
         return;
     }
     in_mountns(|| {
@@ -131,7 +133,7 @@ fn net_from_a_file_made_by_unshare() {
 
 #[test]
 fn a_regular_file_is_not_a_namespace() {
-    if !ready("a_regular_file_is_not_a_namespace") {
+    if !ready(test_name!()) {
         return;
     }
     let dir = tempdir("regular_file");
@@ -150,7 +152,7 @@ fn a_regular_file_is_not_a_namespace() {
 
 #[test]
 fn a_namespace_of_another_type_is_refused() {
-    if !ready("a_namespace_of_another_type_is_refused") {
+    if !ready(test_name!()) {
         return;
     }
     let target = pid_mnt_uts();
@@ -189,9 +191,7 @@ fn nobody_dir(dir: &Path) -> PathBuf {
 
 #[test]
 fn foreign_user_namespace_is_refused_whole() {
-    if !ready("foreign_user_namespace_is_refused_whole")
-        || !have("foreign_user_namespace_is_refused_whole", "setpriv")
-    {
+    if !ready(test_name!()) || !needs!("setpriv") {
         return;
     }
     // A user namespace (and a UTS namespace it owns) that root made: nobody
@@ -249,9 +249,7 @@ fn foreign_user_namespace_is_refused_whole() {
 
 #[test]
 fn user_namespace_first_when_it_gives_privilege() {
-    if !ready("user_namespace_first_when_it_gives_privilege")
-        || !have("user_namespace_first_when_it_gives_privilege", "setpriv")
-    {
+    if !ready(test_name!()) || !needs!("setpriv") {
         return;
     }
     // nobody's own user and mount namespaces: nobody may enter the mount
@@ -280,7 +278,7 @@ fn user_namespace_first_when_it_gives_privilege() {
 
 #[test]
 fn usage_errors_are_worded_as_nsenter_words_them() {
-    if !have("usage_errors_are_worded_as_nsenter_words_them", "nsenter") {
+    if !needs!("nsenter") {
         return;
     }
     // nsenter 2.38's abbreviations: its newer options do not make them
@@ -303,11 +301,11 @@ fn usage_errors_are_worded_as_nsenter_words_them() {
 
 #[test]
 fn an_attached_file_is_taken_as_given() {
-    if !have("an_attached_file_is_taken_as_given", "nsenter") {
+    if !needs!("nsenter") {
         return;
     }
     // getopt keeps the `=` of `-n=FILE`: nsenter opens "=FILE".
-    let dir = tempdir("an_attached_file_is_taken_as_given");
+    let dir = tempdir(test_name!());
     let file = dir.path().join("none");
     let arg = format!("-n={}", file.display());
     let ours = run(cmd("rnsenter").args([arg.as_str(), "true"]));

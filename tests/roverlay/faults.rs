@@ -14,7 +14,7 @@ use nix::unistd::Pid;
 
 use super::layers::snapshot;
 use super::{ok, overlay_on, populate, rov_in};
-use crate::harness::{bin, in_mountns, root, tempdir};
+use crate::harness::{bin, in_mountns, needs_root, tempdir};
 
 /// A small deterministic generator (a fixed seed: a failure repeats).
 struct Lcg(u64);
@@ -74,7 +74,7 @@ const TRIES: usize = 400;
 
 #[test]
 fn sigkill_at_random_points_leaves_nothing_half_made() {
-    if !root("sigkill_at_random_points_leaves_nothing_half_made") {
+    if !needs_root!() {
         return;
     }
     in_mountns(|| {

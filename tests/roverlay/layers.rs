@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{ok, overlay_on, populate, refused, rov_in};
-use crate::harness::{have, in_mountns, root, run, tempdir, Mounted};
+use crate::harness::{have, in_mountns, needs_root, root, run, tempdir, Mounted};
 
 /// A tree as `path → type, mode, owner, content or target`, for
 /// comparing; whiteouts (0/0 character devices) are absence, and the
@@ -119,7 +119,7 @@ fn change(m: &Path) {
 
 #[test]
 fn round_trip_apply_mount_change_diff_commit_apply_equals_merged() {
-    if !root("round_trip_apply_mount_change_diff_commit_apply_equals_merged") {
+    if !needs_root!() {
         return;
     }
     in_mountns(|| {
@@ -241,7 +241,7 @@ fn evil_tar(path: &Path, entries: &[Raw<'_>]) {
 
 #[test]
 fn tar_slips_and_corrupt_layers_are_refused_and_change_nothing() {
-    if !root("tar_slips_and_corrupt_layers_are_refused_and_change_nothing") {
+    if !needs_root!() {
         return;
     }
     let d = tempdir("roverlay-slip");
@@ -463,7 +463,7 @@ fn layers_made_by_umoci_repack_apply_and_mount_as_umoci_unpacks_them() {
 /// refuses with one line or unpacks, and writes nothing outside DIR.
 #[test]
 fn damaged_layers_are_refused_or_unpacked_never_a_crash() {
-    if !root("damaged_layers_are_refused_or_unpacked_never_a_crash") {
+    if !needs_root!() {
         return;
     }
     let d = tempdir("roverlay-fuzz");

@@ -2,11 +2,11 @@
 //! repeats and abbreviations, values, empty paths, --help and --version.
 
 use super::{as_unshare, assert_like_unshare, both};
-use crate::harness::{anchor, cmd, have, root, run, run_into, tempdir};
+use crate::harness::{anchor, cmd, have, needs_root, root, run, run_into, tempdir};
 
 #[test]
 fn repeated_options_and_abbreviations_count_like_unshare() {
-    if !root("repeated_options_and_abbreviations_count_like_unshare") {
+    if !needs_root!() {
         return;
     }
     // getopt lets the last one win where clap would refuse a repeat; the
@@ -35,7 +35,7 @@ fn repeated_options_and_abbreviations_count_like_unshare() {
 
 #[test]
 fn values_are_read_like_unshare() {
-    if !root("values_are_read_like_unshare") {
+    if !needs_root!() {
         return;
     }
     // strtoul_or_err (blanks, signs, wrap to uid_t, ERANGE), -1 as "no
@@ -89,7 +89,7 @@ fn relative_mount_proc_is_below_the_current_directory_like_unshare() {
 
 #[test]
 fn empty_paths_fail_where_unshare_fails() {
-    if !root("empty_paths_fail_where_unshare_fails") {
+    if !needs_root!() {
         return;
     }
     // An empty DIR is the system call's to refuse, not a usage error.

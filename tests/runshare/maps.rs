@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use super::{says_like_unshare, sh, succeeds_like_unshare, tmpfs_on};
-use crate::harness::{cmd, in_mountns, root, run, tempdir};
+use crate::harness::{cmd, in_mountns, needs_root, run, tempdir};
 
 #[test]
 fn missing_persistence_file_is_refused_before_anything() {
-    if !root("missing_persistence_file_is_refused_before_anything") {
+    if !needs_root!() {
         return;
     }
     let dir = tempdir("persist-missing");
@@ -32,7 +32,7 @@ fn missing_persistence_file_is_refused_before_anything() {
 
 #[test]
 fn mount_proc_on_a_file_is_refused_with_unshares_words() {
-    if !root("mount_proc_on_a_file_is_refused_with_unshares_words") {
+    if !needs_root!() {
         return;
     }
     let dir = tempdir("proc-file");
@@ -84,7 +84,7 @@ fn a_map_of_341_lines_is_refused() {
 
 #[test]
 fn whole_maps_are_written_from_outside_as_root() {
-    if !root("whole_maps_are_written_from_outside_as_root") {
+    if !needs_root!() {
         return;
     }
     let ran = run(cmd("runshare").args([
@@ -115,7 +115,7 @@ fn whole_maps_are_written_from_outside_as_root() {
 #[test]
 fn maps_never_race_the_unshare() {
     // The helper writes only after the unshare: 1000 runs, no EPERM.
-    if !root("maps_never_race_the_unshare") {
+    if !needs_root!() {
         return;
     }
     let ran = sh("i=0; while [ $i -lt 1000 ]; do \
@@ -133,7 +133,7 @@ fn maps_never_race_the_unshare() {
 fn map_root_user_as_root_says_nothing_like_unshare() {
     // unshare prints no warning (its forward-signals tests match stderr);
     // the man page says what mapping root to root means.
-    if !root("map_root_user_as_root_says_nothing_like_unshare") {
+    if !needs_root!() {
         return;
     }
     let ran = succeeds_like_unshare(&["--map-root-user", "cat", "/proc/self/uid_map"], "");
@@ -158,7 +158,7 @@ fn map_options_make_the_user_namespace_or_refuse() {
             )
         );
     }
-    if !root("map_options_make_the_user_namespace_or_refuse") {
+    if !needs_root!() {
         return;
     }
     let host = std::fs::read_link("/proc/self/ns/user").unwrap();
@@ -178,7 +178,7 @@ fn map_options_make_the_user_namespace_or_refuse() {
 #[test]
 fn proc_not_on_procfs_is_refused() {
     // runc CVE-2019-16884: a fake /proc must not take the map writes.
-    if !root("proc_not_on_procfs_is_refused") {
+    if !needs_root!() {
         return;
     }
     // Made now: finding the binary needs the real /proc.
@@ -203,7 +203,7 @@ fn proc_not_on_procfs_is_refused() {
 
 #[test]
 fn no_user_namespaces_left_names_the_sysctl() {
-    if !root("no_user_namespaces_left_names_the_sysctl") {
+    if !needs_root!() {
         return;
     }
     // max_user_namespaces is per user namespace: set it to 0 in one of our own.

@@ -5,11 +5,11 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use super::{as_nobody, as_nobody_possible, both, says_like_unshare, sh, tmpfs_on};
-use crate::harness::{anchor, cmd, have, in_mountns, root, run, tempdir, Mounted};
+use crate::harness::{anchor, cmd, have, in_mountns, needs_root, run, tempdir, test_name, Mounted};
 
 #[test]
 fn pid_namespace_makes_the_command_pid_1_like_unshare() {
-    if !root("pid_namespace_makes_the_command_pid_1_like_unshare") {
+    if !needs_root!() {
         return;
     }
     let (ours, theirs) = both(&["-fp", "--mount-proc", "ps", "-eo", "pid,comm"]);
@@ -19,7 +19,7 @@ fn pid_namespace_makes_the_command_pid_1_like_unshare() {
 
 #[test]
 fn without_pid_namespace_host_processes_show() {
-    if !root("without_pid_namespace_host_processes_show") {
+    if !needs_root!() {
         return;
     }
     let me = std::process::id().to_string();
@@ -32,7 +32,7 @@ fn without_pid_namespace_host_processes_show() {
 
 #[test]
 fn uts_namespace_keeps_the_host_hostname() {
-    if !root("uts_namespace_keeps_the_host_hostname") {
+    if !needs_root!() {
         return;
     }
     let host_name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
@@ -62,7 +62,7 @@ impl Drop for Segment {
 
 #[test]
 fn ipc_namespace_hides_segments_both_ways() {
-    if !root("ipc_namespace_hides_segments_both_ways") || !have("ipc", "ipcs") {
+    if !needs_root!() || !have("ipc", "ipcs") {
         return;
     }
     let key = 0x6278_0000 | (std::process::id() as i32 & 0xffff);
@@ -99,7 +99,7 @@ fn ipc_namespace_hides_segments_both_ways() {
 
 #[test]
 fn mount_namespace_differs_from_the_callers() {
-    if !root("mount_namespace_differs_from_the_callers") {
+    if !needs_root!() {
         return;
     }
     let mine = std::fs::read_link("/proc/thread-self/ns/mnt").unwrap();
@@ -111,7 +111,7 @@ fn mount_namespace_differs_from_the_callers() {
 
 #[test]
 fn ordinary_user_maps_root_and_stays_itself_on_the_host() {
-    if !as_nobody_possible("ordinary_user_maps_root_and_stays_itself_on_the_host") {
+    if !as_nobody_possible(test_name!()) {
         return;
     }
     let dir = tempdir("lab15");
@@ -140,7 +140,7 @@ fn ordinary_user_maps_root_and_stays_itself_on_the_host() {
 #[test]
 fn setgroups_is_denied_so_a_group_cannot_be_dropped() {
     // CVE-2014-8989: a file root:G 0604 must stay unreadable to a member of G.
-    if !as_nobody_possible("setgroups_is_denied_so_a_group_cannot_be_dropped") {
+    if !as_nobody_possible(test_name!()) {
         return;
     }
     let group = 40000 + std::process::id() % 20000;
@@ -194,7 +194,7 @@ fn setgroups_allow_with_a_group_map_is_refused_like_unshare() {
 
 #[test]
 fn persistent_uts_namespace_is_entered_by_nsenter() {
-    if !root("persistent_uts_namespace_is_entered_by_nsenter") || !have("persist", "nsenter") {
+    if !needs_root!() || !have("persist", "nsenter") {
         return;
     }
     let dir = tempdir("persist-uts");
@@ -216,7 +216,7 @@ fn persistent_uts_namespace_is_entered_by_nsenter() {
 
 #[test]
 fn persistent_mount_namespace_needs_a_private_mount() {
-    if !root("persistent_mount_namespace_needs_a_private_mount") {
+    if !needs_root!() {
         return;
     }
     let dir = tempdir("persist-mnt");

@@ -4,14 +4,14 @@
 use std::path::Path;
 use std::process::Stdio;
 
-use crate::harness::{cmd, root, run, Ran};
+use crate::harness::{cmd, needs_root, run, Ran};
 
 /// util-linux 2.39's --mount-binfmt and --load-interp: a binfmt_misc of the
 /// namespace's own (Linux 6.7+), below a /proc mounted first; the host's
 /// binfmt_misc never sees the definition.
 #[test]
 fn load_interp_registers_in_the_namespaces_own_binfmt_misc() {
-    if !root("load_interp_registers_in_the_namespaces_own_binfmt_misc") {
+    if !needs_root!() {
         return;
     }
     let name = format!("bxt{}", std::process::id());
@@ -82,7 +82,7 @@ fn runshare_ran(args: &[&str]) -> Ran {
 /// written from outside and hold.
 #[test]
 fn owner_makes_the_user_namespace_someone_elses() {
-    if !root("owner_makes_the_user_namespace_someone_elses") {
+    if !needs_root!() {
         return;
     }
     let sleeper = crate::harness::Process::sleeping(
@@ -177,7 +177,7 @@ fn sigchld_ignored_by_the_caller_is_waited_through_and_kept() {
     let mask = ran.stdout.split_whitespace().nth(1).unwrap_or_default();
     let mask = u64::from_str_radix(mask, 16).unwrap_or_default();
     assert_ne!(mask & (1 << (libc::SIGCHLD - 1)), 0, "{ran:?}");
-    if root("sigchld_ignored_by_the_caller_is_waited_through_and_kept") {
+    if needs_root!() {
         let ran = ignoring(&["--map-users=0:100000:10", "--uts", "sh", "-c", "exit 4"]);
         assert_eq!(ran.code, 4, "{ran:?}");
     }

@@ -10,12 +10,13 @@ use super::{
     succeeds_like_unshare, tmpfs_on,
 };
 use crate::harness::{
-    anchor, children, cmd, eventually, have, in_mountns, nobody, root, run, tempdir,
+    anchor, children, cmd, eventually, have, in_mountns, needs, needs_root, nobody, run, tempdir,
+    test_name,
 };
 
 #[test]
 fn ordinary_user_without_user_namespace_is_told_why() {
-    if !as_nobody_possible("ordinary_user_without_user_namespace_is_told_why") {
+    if !as_nobody_possible(test_name!()) {
         return;
     }
     let ran = run(&mut as_nobody(&[], &["-n", "true"]));
@@ -29,7 +30,7 @@ fn ordinary_user_without_user_namespace_is_told_why() {
 
 #[test]
 fn setuid_and_setgid_like_unshare() {
-    if !root("setuid_and_setgid_like_unshare") {
+    if !needs_root!() {
         return;
     }
     let ours = succeeds_like_unshare(&["-S", "65534", "-G", "65534", "id"], "");
@@ -42,7 +43,7 @@ fn setuid_and_setgid_like_unshare() {
 
 #[test]
 fn propagation_like_unshare() {
-    if !root("propagation_like_unshare") || !have("propagation", "findmnt") {
+    if !needs_root!() || !have("propagation", "findmnt") {
         return;
     }
     for mode in ["private", "slave", "shared", "unchanged"] {
@@ -65,7 +66,7 @@ fn propagation_like_unshare() {
 
 #[test]
 fn new_root_and_directory_like_unshare() {
-    if !root("new_root_and_directory_like_unshare") || !have("root", "busybox") {
+    if !needs_root!() || !have("root", "busybox") {
         return;
     }
     let dir = tempdir("newroot");
@@ -112,7 +113,7 @@ fn default_command_is_the_shell_like_unshare() {
 fn ordinary_user_maps_own_ids_from_outside() {
     // An own-ID range needs no newuidmap: written from the parent
     // namespace, setgroups denied first for the gid map.
-    if !as_nobody_possible("ordinary_user_maps_own_ids_from_outside") {
+    if !as_nobody_possible(test_name!()) {
         return;
     }
     let ran = run(&mut as_nobody(
@@ -131,7 +132,7 @@ fn ordinary_user_maps_own_ids_from_outside() {
 
 #[test]
 fn ordinary_user_wider_ranges_go_through_newuidmap() {
-    if !as_nobody_possible("ordinary_user_wider_ranges_go_through_newuidmap") {
+    if !as_nobody_possible(test_name!()) {
         return;
     }
     if Path::new("/usr/bin/newuidmap").exists() {
@@ -161,7 +162,7 @@ fn ordinary_user_wider_ranges_go_through_newuidmap() {
 
 #[test]
 fn every_namespace_kind_is_kept_and_entered() {
-    if !root("every_namespace_kind_is_kept_and_entered") || !have("all", "nsenter") {
+    if !needs_root!() || !have("all", "nsenter") {
         return;
     }
     let dir = tempdir("persist-all");
@@ -205,7 +206,7 @@ fn every_namespace_kind_is_kept_and_entered() {
 
 #[test]
 fn sigkill_of_pid_1_from_the_host_ends_the_container() {
-    if !root("sigkill_of_pid_1_from_the_host_ends_the_container") {
+    if !needs_root!() {
         return;
     }
     use std::os::unix::process::ExitStatusExt;
@@ -239,7 +240,7 @@ fn sigkill_of_pid_1_from_the_host_ends_the_container() {
 
 #[test]
 fn map_user_and_group_by_name_like_unshare() {
-    if !root("map_user_and_group_by_name_like_unshare") {
+    if !needs_root!() {
         return;
     }
     let args = [
@@ -267,7 +268,7 @@ fn map_user_and_group_by_name_like_unshare() {
 
 #[test]
 fn usage_errors_are_getopts_like_unshare() {
-    if !have("usage_errors_are_getopts_like_unshare", "unshare") {
+    if !needs!("unshare") {
         return;
     }
     // unshare's short namespace options take no argument: `-m=x` is -m and

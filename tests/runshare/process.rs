@@ -10,8 +10,8 @@ use super::{
     succeeds_like_unshare,
 };
 use crate::harness::{
-    anchor, children, cmd, eventually, have, in_mountns, nobody, root, run, tempdir, unique,
-    Mounted,
+    anchor, children, cmd, eventually, have, in_mountns, needs_root, nobody, run, tempdir,
+    test_name, unique, Mounted,
 };
 
 /// The command gets the caller's descriptors (fd 7 here), as with
@@ -19,7 +19,7 @@ use crate::harness::{
 /// --kill-child, the persistence binds' files are all close-on-exec.
 #[test]
 fn command_gets_the_callers_descriptors_and_none_of_its_own() {
-    if !root("command_gets_the_callers_descriptors_and_none_of_its_own") {
+    if !needs_root!() {
         return;
     }
     let dir = tempdir("fds");
@@ -107,7 +107,7 @@ fn ignored_and_blocked_signals_reach_the_command_like_unshare() {
 #[test]
 fn wd_outside_the_new_root_is_refused() {
     // runc CVE-2024-21626: -w /proc/self/fd/N of an inherited descriptor.
-    if !root("wd_outside_the_new_root_is_refused") || !have("wd", "busybox") {
+    if !needs_root!() || !have("wd", "busybox") {
         return;
     }
     let dir = tempdir("wd-escape");
@@ -170,7 +170,7 @@ fn exit_status_and_arguments_pass_through_like_unshare() {
 
 #[test]
 fn time_offsets_like_unshare() {
-    if !root("time_offsets_like_unshare") {
+    if !needs_root!() {
         return;
     }
     let args = [
@@ -194,7 +194,7 @@ fn time_offsets_like_unshare() {
 
 #[test]
 fn kill_child_kills_the_child_when_runshare_dies() {
-    if !root("kill_child_kills_the_child_when_runshare_dies") {
+    if !needs_root!() {
         return;
     }
     for (opts, dies) in [
@@ -238,7 +238,7 @@ fn kill_child_kills_the_child_when_runshare_dies() {
 
 #[test]
 fn forward_signals_passes_sigterm_to_the_child() {
-    if !root("forward_signals_passes_sigterm_to_the_child") {
+    if !needs_root!() {
         return;
     }
     let name = unique("fwd");
@@ -265,7 +265,7 @@ fn forward_signals_passes_sigterm_to_the_child() {
 
 #[test]
 fn sigterm_is_ignored_while_waiting_without_forward_signals() {
-    if !root("sigterm_is_ignored_while_waiting_without_forward_signals") {
+    if !needs_root!() {
         return;
     }
     for mut tool in [cmd("runshare"), anchor("unshare")] {
@@ -288,7 +288,7 @@ fn sigterm_is_ignored_while_waiting_without_forward_signals() {
 
 #[test]
 fn ordinary_user_gets_the_same_as_with_unshare() {
-    if !as_nobody_possible("ordinary_user_gets_the_same_as_with_unshare") {
+    if !as_nobody_possible(test_name!()) {
         return;
     }
     let args = [

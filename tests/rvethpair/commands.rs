@@ -10,11 +10,11 @@ use super::{
     addrs_of, batch_from_stdin, eventually, ip, json, lab, link_names, netns_files, ok, pair,
     pair_args, pair_to_red, refused, refused_with, rv, sleeper_in_red,
 };
-use crate::harness::{self};
+use crate::harness::{self, test_name};
 
 #[test]
 fn bad_inputs_change_nothing() {
-    lab("bad_inputs_change_nothing", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         ok(ip(&["link", "add", "taken", "type", "bridge"]));
         let cases: &[(&[&str], &str)] = &[
@@ -61,7 +61,7 @@ fn bad_inputs_change_nothing() {
             }
             assert_eq!(ran.stderr, *stderr, "{args:?}");
         }
-        let dir = harness::tempdir("bad_inputs_change_nothing");
+        let dir = harness::tempdir(test_name!());
         let file = dir.path().join("batch");
         std::fs::write(&file, "netns add BLUE\nfrobnicate x\n").unwrap();
         let ran = rv(&["batch", file.to_str().unwrap()]);
@@ -77,8 +77,8 @@ fn bad_inputs_change_nothing() {
 
 #[test]
 fn batch_stops_at_a_failure_unless_forced() {
-    lab("batch_stops_at_a_failure_unless_forced", || {
-        let dir = harness::tempdir("batch_stops_at_a_failure_unless_forced");
+    lab(test_name!(), || {
+        let dir = harness::tempdir(test_name!());
         let file = dir.path().join("batch");
         std::fs::write(
             &file,
@@ -143,7 +143,7 @@ fn netns_del_removes_every_name_there_and_names_the_missing() {
 /// lists (ip ignores extra words after `netns list`).
 #[test]
 fn netns_and_list_exit_codes_are_ips() {
-    lab("netns_and_list_exit_codes_are_ips", || {
+    lab(test_name!(), || {
         ok(ip(&["netns", "add", "RED"]));
         let long = "n".repeat(300);
         for (ours, theirs) in [
@@ -207,7 +207,7 @@ fn netns_add_takes_every_word_as_a_name_as_ip_does() {
 
 #[test]
 fn netns_del_with_a_process_inside_warns_with_its_pid() {
-    lab("netns_del_with_a_process_inside_warns_with_its_pid", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red("v0", "v1", "10.200.14.1/24", "10.200.14.2/24", &[]);
         let mut inside = sleeper_in_red();
@@ -228,7 +228,7 @@ fn netns_del_with_a_process_inside_warns_with_its_pid() {
 
 #[test]
 fn list_prints_a_table() {
-    lab("list_prints_a_table", || {
+    lab(test_name!(), || {
         // Down: no link-local address appears, the state holds still.
         ok(rv(&[
             "add",
@@ -252,7 +252,7 @@ fn list_prints_a_table() {
 
 #[test]
 fn batch_deletes_a_run_of_links_together() {
-    lab("batch_deletes_a_run_of_links_together", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         ok(ip(&["link", "add", "keep", "type", "bridge"]));
         pair_to_red("a0", "a1", "10.200.16.1/30", "10.200.16.2/30", &[]);
@@ -269,7 +269,7 @@ fn batch_deletes_a_run_of_links_together() {
 
 #[test]
 fn batch_del_of_both_ends_fails_as_one_by_one_would() {
-    lab("batch_del_of_both_ends_fails_as_one_by_one_would", || {
+    lab(test_name!(), || {
         ok(rv(&["add", "d0", "d1"]));
         let dir = harness::tempdir("batch_del_of_both_ends");
         let file = dir.path().join("batch");
@@ -283,7 +283,7 @@ fn batch_del_of_both_ends_fails_as_one_by_one_would() {
 
 #[test]
 fn netns_add_cleans_up_after_an_interrupted_add() {
-    lab("netns_add_cleans_up_after_an_interrupted_add", || {
+    lab(test_name!(), || {
         // What `netns add` leaves when killed between O_EXCL and the bind.
         use std::os::unix::fs::OpenOptionsExt;
         std::fs::OpenOptions::new()
@@ -308,7 +308,7 @@ fn netns_add_cleans_up_after_an_interrupted_add() {
 
 #[test]
 fn a_namespace_by_pid_or_path() {
-    lab("a_namespace_by_pid_or_path", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         let mut inside = sleeper_in_red();
         let pid = inside.pid.to_string();
@@ -331,7 +331,7 @@ fn a_namespace_by_pid_or_path() {
 
 #[test]
 fn ends_in_different_subnets_are_warned_about() {
-    lab("ends_in_different_subnets_are_warned_about", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         let ran = rv(&pair_args(
             "v0",
@@ -361,7 +361,7 @@ fn whole(name: &str) -> bool {
 
 #[test]
 fn killed_netns_add_leaves_nothing_half_made() {
-    lab("killed_netns_add_leaves_nothing_half_made", || {
+    lab(test_name!(), || {
         use std::os::unix::fs::MetadataExt;
         let names: Vec<String> = (0..6).map(|i| format!("k{i}")).collect();
         for round in 0..20u64 {
@@ -399,7 +399,7 @@ fn killed_netns_add_leaves_nothing_half_made() {
 
 #[test]
 fn killed_add_is_cleared_by_the_next_add() {
-    lab("killed_add_is_cleared_by_the_next_add", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         let add = pair_args(
             "v0",

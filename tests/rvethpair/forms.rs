@@ -6,14 +6,14 @@ use serde_json::Value;
 use super::{
     ip, json, lab, link_names, netns_files, ok, pair_args, pair_to_red, ready, refused_with, rv,
 };
-use crate::harness::{self};
+use crate::harness::{self, test_name};
 
 /// Usage as ip takes it: `netns` alone lists, command words may be
 /// abbreviated or spelt `delete`/`show`, and a missing word or operand is
 /// one line naming what is missing.
 #[test]
 fn command_words_as_ip_takes_them() {
-    lab("command_words_as_ip_takes_them", || {
+    lab(test_name!(), || {
         ok(ip(&["netns", "add", "RED"]));
         let listed = ok(ip(&["netns", "list"])).stdout;
         assert_eq!(listed, "RED\n");
@@ -80,8 +80,8 @@ fn man_page_references_only_pages_that_exist() {
 /// `netns` lines make the same names with both.
 #[test]
 fn batch_reads_quotes_and_continuations_as_ip_does() {
-    lab("batch_reads_quotes_and_continuations_as_ip_does", || {
-        let dir = harness::tempdir("batch_reads_quotes_and_continuations_as_ip_does");
+    lab(test_name!(), || {
+        let dir = harness::tempdir(test_name!());
         let add = dir.path().join("add");
         let del = dir.path().join("del");
         std::fs::write(
@@ -131,7 +131,7 @@ fn batch_reads_quotes_and_continuations_as_ip_does() {
 /// says the bounds and leaves nothing.
 #[test]
 fn mtu_bounds_are_ips() {
-    lab("mtu_bounds_are_ips", || {
+    lab(test_name!(), || {
         for mtu in ["67", "68", "1280", "65535", "65536"] {
             let theirs = ip(&[
                 "link", "add", "i0", "mtu", mtu, "type", "veth", "peer", "name", "i1", "mtu", mtu,
@@ -167,7 +167,7 @@ fn mtu_bounds_are_ips() {
 /// so do we, before anything is made, saying which.
 #[test]
 fn master_must_be_an_existing_bridge() {
-    lab("master_must_be_an_existing_bridge", || {
+    lab(test_name!(), || {
         ok(ip(&[
             "link", "add", "s0", "type", "veth", "peer", "name", "s1",
         ]));
@@ -194,7 +194,7 @@ fn master_must_be_an_existing_bridge() {
 /// name in double quotes), with exit 1.
 #[test]
 fn missing_names_are_worded_as_ip_words_them() {
-    lab("missing_names_are_worded_as_ip_words_them", || {
+    lab(test_name!(), || {
         ok(ip(&["netns", "add", "RED"]));
         for (ours, theirs) in [
             (&["netns", "add", "RED"][..], &["netns", "add", "RED"][..]),
@@ -226,7 +226,7 @@ fn missing_names_are_worded_as_ip_words_them() {
 /// aside.
 #[test]
 fn run_netns_is_made_as_ip_makes_it() {
-    if !ready("run_netns_is_made_as_ip_makes_it") || !harness::have("run_netns", "unshare") {
+    if !ready(test_name!()) || !harness::have("run_netns", "unshare") {
         return;
     }
     let script = |tool: &str| {
@@ -280,7 +280,7 @@ fn run_netns_is_made_as_ip_makes_it() {
 /// removes the pair, its addresses with it, and leaves the route there was.
 #[test]
 fn a_failed_gateway_leaves_no_link() {
-    lab("a_failed_gateway_leaves_no_link", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red("d0", "d1", "10.200.9.1/24", "10.200.9.2/24", &[]);
         ok(ip(&[
@@ -312,7 +312,7 @@ fn a_failed_gateway_leaves_no_link() {
 /// 255 being no code a script tells apart); a name of 255 bytes is taken.
 #[test]
 fn netns_names_ip_refuses() {
-    lab("netns_names_ip_refuses", || {
+    lab(test_name!(), || {
         let long = "n".repeat(256);
         for name in ["x/y", ".", "..", "", &long] {
             let theirs = ip(&["netns", "add", name]);

@@ -9,14 +9,14 @@ use super::{
     addrs_of, eventually, ip, ip_json, json, lab, link_named, link_names, list_json, ok,
     pair_to_red, ready, refused, refused_with, rv, veths_seen_by_ip,
 };
-use crate::harness::{self};
+use crate::harness::{self, test_name};
 
 /// Every field of `list -J` that `ip -j addr` also has holds what ip's
 /// does (peer and peer_netns are ours alone), for ends here and in RED,
 /// enslaved or not, with IPv4 and IPv6 addresses.
 #[test]
 fn list_json_fields_hold_what_ips_do() {
-    lab("list_json_fields_hold_what_ips_do", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         ok(ip(&["link", "add", "br0", "type", "bridge"]));
         pair_to_red(
@@ -81,9 +81,7 @@ fn list_json_fields_hold_what_ips_do() {
 /// nothing, even for JSON; with an empty one, `[]`.
 #[test]
 fn netns_list_without_run_netns_prints_what_ip_does() {
-    if !ready("netns_list_without_run_netns_prints_what_ip_does")
-        || !harness::have("netns_list_without_run_netns", "unshare")
-    {
+    if !ready(test_name!()) || !harness::have("netns_list_without_run_netns", "unshare") {
         return;
     }
     harness::in_netns(|| {
@@ -115,7 +113,7 @@ fn netns_list_without_run_netns_prints_what_ip_does() {
 /// for `ip link add … netns NAME|PID`; else it is a PID.
 #[test]
 fn a_digit_name_is_a_name_before_a_pid() {
-    lab("a_digit_name_is_a_name_before_a_pid", || {
+    lab(test_name!(), || {
         let mut sleeper = harness::Spawned::new(Command::new("sleep").arg("60"));
         let pid = sleeper.id().to_string();
         ok(ip(&["netns", "add", &pid]));
@@ -143,7 +141,7 @@ fn a_digit_name_is_a_name_before_a_pid() {
 /// it, not a reason to fail; JSON shows it lossily.
 #[test]
 fn netns_list_takes_any_name_bytes() {
-    lab("netns_list_takes_any_name_bytes", || {
+    lab(test_name!(), || {
         use std::os::unix::ffi::OsStrExt;
         let odd = std::ffi::OsStr::from_bytes(b"x\xffy");
         ok(harness::run(
@@ -171,7 +169,7 @@ fn netns_list_takes_any_name_bytes() {
 /// attributes (no broadcast address unless asked for), IPv4 and IPv6.
 #[test]
 fn addresses_are_what_ip_addr_add_makes() {
-    lab("addresses_are_what_ip_addr_add_makes", || {
+    lab(test_name!(), || {
         ok(ip(&[
             "link", "add", "i0", "type", "veth", "peer", "name", "i1",
         ]));
@@ -210,7 +208,7 @@ fn addresses_are_what_ip_addr_add_makes() {
 /// GW` makes (proto boot, not rtnetlink's static), IPv4 and IPv6.
 #[test]
 fn peer_gateway_route_is_ips() {
-    lab("peer_gateway_route_is_ips", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         for (family, addr, peer_addr, gw) in [
             ("-4", "10.200.5.1/24", "10.200.5.2/24", "10.200.5.1"),
@@ -237,7 +235,7 @@ fn peer_gateway_route_is_ips() {
 /// the JSON of the list commands, in a batch too.
 #[test]
 fn json_flag_before_the_command_as_ip() {
-    lab("json_flag_before_the_command_as_ip", || {
+    lab(test_name!(), || {
         ok(ip(&["netns", "add", "RED"]));
         ok(rv(&["add", "v0", "v1", "--peer-netns", "RED"]));
         let theirs = ok(ip(&["-j", "netns", "list"])).stdout;
@@ -249,7 +247,7 @@ fn json_flag_before_the_command_as_ip() {
                 "{flag}"
             );
         }
-        let dir = harness::tempdir("json_flag_before_the_command_as_ip");
+        let dir = harness::tempdir(test_name!());
         let file = dir.path().join("batch");
         std::fs::write(&file, "netns list\n").unwrap();
         assert_eq!(
@@ -263,7 +261,7 @@ fn json_flag_before_the_command_as_ip() {
 /// than differ silently, such an address is refused, nothing made.
 #[test]
 fn leading_zeros_ip_reads_as_octal_are_refused() {
-    lab("leading_zeros_ip_reads_as_octal_are_refused", || {
+    lab(test_name!(), || {
         ok(ip(&[
             "link", "add", "i0", "type", "veth", "peer", "name", "i1",
         ]));
@@ -290,7 +288,7 @@ fn leading_zeros_ip_reads_as_octal_are_refused() {
 /// it (util-linux's wording), changing nothing.
 #[test]
 fn ambiguous_abbreviations_are_worded_as_getopt() {
-    lab("ambiguous_abbreviations_are_worded_as_getopt", || {
+    lab(test_name!(), || {
         let ran = rv(&["add", "v0", "v1", "--peer", "RED"]);
         assert_eq!(ran.code, 1, "{ran:?}");
         assert_eq!(
@@ -320,7 +318,7 @@ fn ambiguous_abbreviations_are_worded_as_getopt() {
 /// as by ip; the 15-byte names come out whole in list and list -J.
 #[test]
 fn link_names_of_15_bytes_as_ip() {
-    lab("link_names_of_15_bytes_as_ip", || {
+    lab(test_name!(), || {
         let (a15, b15, c16) = ("a23456789012345", "b23456789012345", "c234567890123456");
         let theirs = ip(&["link", "add", c16, "type", "veth", "peer", "name", "x"]);
         assert_ne!(theirs.code, 0);

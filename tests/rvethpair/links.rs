@@ -8,11 +8,11 @@ use super::{
     netns_files, ok, pair, pair_args, pair_to_red, pings, refused, refused_with, rv,
     veths_seen_by_ip,
 };
-use crate::harness::{self};
+use crate::harness::{self, test_name};
 
 #[test]
 fn lab14_red_blue_one_to_one() {
-    lab("lab14_red_blue_one_to_one", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED", "BLUE"]));
         let added = ok(rv(&[
             "add",
@@ -50,7 +50,7 @@ fn lab14_red_blue_one_to_one() {
 
 #[test]
 fn lab7_same_address_on_both_ends_is_refused() {
-    lab("lab7_same_address_on_both_ends_is_refused", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "guestnet"]));
         let ran = rv(&pair_args(
             "host",
@@ -79,7 +79,7 @@ fn lab7_same_address_on_both_ends_is_refused() {
 
 #[test]
 fn address_in_use_is_refused() {
-    lab("address_in_use_is_refused", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red("a0", "a1", "10.200.2.1/24", "10.200.2.2/24", &[]);
         let ran = rv(&pair_args(
@@ -98,7 +98,7 @@ fn address_in_use_is_refused() {
 
 #[test]
 fn ip_netns_exec_enters_ours() {
-    lab("ip_netns_exec_enters_ours", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         let inside = json(harness::run(
             harness::anchor("ip").args(["netns", "exec", "RED", "ip", "-j", "link"]),
@@ -123,7 +123,7 @@ fn ip_netns_exec_enters_ours() {
 
 #[test]
 fn ours_works_on_ip_netns_add() {
-    lab("ours_works_on_ip_netns_add", || {
+    lab(test_name!(), || {
         ok(ip(&["netns", "add", "RED"]));
         pair_to_red("v0", "v1", "10.200.4.1/24", "10.200.4.2/24", &[]);
         assert_eq!(addrs_of(Some("RED"), "v1")[0], "10.200.4.2/24");
@@ -136,7 +136,7 @@ fn ours_works_on_ip_netns_add() {
 
 #[test]
 fn netns_list_matches_ip() {
-    lab("netns_list_matches_ip", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED", "BLUE"]));
         ok(ip(&["netns", "add", "GREEN"]));
         // A pair across assigns RED an nsid here: both print it.
@@ -153,7 +153,7 @@ fn netns_list_matches_ip() {
 
 #[test]
 fn list_json_matches_ip() {
-    lab("list_json_matches_ip", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red(
             "v0",
@@ -195,7 +195,7 @@ fn list_json_matches_ip() {
 
 #[test]
 fn peer_gateway_is_the_default_route() {
-    lab("peer_gateway_is_the_default_route", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red(
             "v0",
@@ -213,7 +213,7 @@ fn peer_gateway_is_the_default_route() {
 
 #[test]
 fn master_enslaves_to_a_bridge() {
-    lab("master_enslaves_to_a_bridge", || {
+    lab(test_name!(), || {
         ok(ip(&["link", "add", "br0", "type", "bridge"]));
         ok(rv(&["netns", "add", "RED"]));
         ok(rv(&[
@@ -243,7 +243,7 @@ fn dad_done(netns: Option<&str>, dev: &str) -> bool {
 
 #[test]
 fn ipv6_addresses_work() {
-    lab("ipv6_addresses_work", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         pair_to_red(
             "v0",
@@ -265,7 +265,7 @@ fn ipv6_addresses_work() {
 
 #[test]
 fn a_failed_step_leaves_no_link() {
-    lab("a_failed_step_leaves_no_link", || {
+    lab(test_name!(), || {
         ok(rv(&["netns", "add", "RED"]));
         // The kernel refuses a multicast address, after the pair exists.
         let ran = rv(&pair_args(
