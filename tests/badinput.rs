@@ -1,4 +1,4 @@
-//! SECURITY.md, "Faults and leftovers": one table of bad input per tool.
+//! docs/SECURITY.md, "Faults and leftovers": one table of bad input per tool.
 //! Every case must exit with the tool's failure code, say why on stderr in
 //! one line `TOOL: ...` (a usage error may add the anchor's second line
 //! `Try 'TOOL --help' for more information.`), never panic, and change
@@ -233,14 +233,14 @@ const CASES: &[Case] = &[
     case(
         "rvethpair",
         &["add", "v0", "v1", "--netns", "bxt-missing"],
-        1,
+        255,
     ),
     case("rvethpair", &["add", "v0", "v1", "--master", "bxt-nobr"], 1),
     case("rvethpair", &["del", "bxt-none"], 1),
-    case("rvethpair", &["list", "--netns", "bxt-missing"], 1),
+    case("rvethpair", &["list", "--netns", "bxt-missing"], 255),
     case("rvethpair", &["netns", "add", "bxtinuse"], 1),
-    case("rvethpair", &["netns", "add", "a/b"], 1),
-    case("rvethpair", &["netns", "add", ".."], 1),
+    case("rvethpair", &["netns", "add", "a/b"], 255),
+    case("rvethpair", &["netns", "add", ".."], 255),
     case("rvethpair", &["netns", "del", "bxt-missing"], 1),
     case("rvethpair", &["batch", "{d}/batch"], 1),
     case("rvethpair", &["batch", "{d}/missing"], 1),
@@ -325,7 +325,7 @@ fn a_missing_run_netns_is_an_error_for_netns_users_and_nothing_is_made() {
                 case(
                     "rvethpair",
                     &["add", "v0", "v1", "--peer-netns", "bxtred"],
-                    1,
+                    255,
                 ),
                 case("rvethpair", &["netns", "del", "bxtred"], 1),
                 case("rnsenter", &["--net=bxtred", "true"], 1),

@@ -1,4 +1,4 @@
-//! Property tests of the parsers the tools share or export (SECURITY.md,
+//! Property tests of the parsers the tools share or export (docs/SECURITY.md,
 //! "Parsers"): mountinfo lines (common), getopt tables (common, with the
 //! tables of rchroot and rlsns), CIDRs (rvethpair). Generated input of the
 //! right shape reads back what was generated; arbitrary and malformed input

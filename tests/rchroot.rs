@@ -1,6 +1,6 @@
 //! rchroot against coreutils chroot: failures, ids, status, options, and
 //! the descriptors the command gets; --install (Lab 1 end to end) and
-//! --pivot (with the SECURITY.md cases that touch rchroot) in modules.
+//! --pivot (with the docs/SECURITY.md cases that touch rchroot) in modules.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

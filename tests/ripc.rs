@@ -5,7 +5,7 @@
 
 use nix::mount::{mount, MsFlags};
 
-use crate::harness::{anchor, cmd, have, in_ipcns, in_mountns, root, run, unique, Ran};
+use crate::harness::{anchor, cmd, have, in_ipcns, in_mountns, root, run, run_into, unique, Ran};
 
 /// Runs a shell script (util-linux tools, perl) in the caller's namespaces.
 fn sh(script: &str) -> Ran {
@@ -382,7 +382,7 @@ fn ripcmk_write_error_names_what_was_made() {
             .write(true)
             .open("/dev/full")
             .unwrap();
-        let ran = run(cmd("ripcmk").args(["-M", "100", "-Q"]).stdout(full));
+        let ran = run_into(cmd("ripcmk").args(["-M", "100", "-Q"]), full);
         (ran, rows())
     });
     assert_eq!(ran.code, 1, "{ran:?}");

@@ -1,4 +1,4 @@
-//! SECURITY.md, rows that hold for every tool: no set-user-ID, set-group-ID
+//! docs/SECURITY.md, rows that hold for every tool: no set-user-ID, set-group-ID
 //! or file capabilities on a binary (bubblewrap CVE-2016-8659,
 //! CVE-2020-5291), and a tool that finds itself set-user-ID fails closed.
 

@@ -11,7 +11,9 @@ use std::process::Command;
 use nix::mount::{mount, MsFlags};
 use nix::sched::CloneFlags;
 
-use super::{on_thread, run};
+use std::os::fd::AsFd;
+
+use super::{bin_dir, on_thread, run};
 
 /// The state of the machine as seen from the calling thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,6 +218,13 @@ pub fn in_sandbox<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) 
     on_thread(
         CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWIPC,
         move || {
+            // The binaries under test (the workspace, or a checkout under
+            // /tmp) stay visible through the private /tmp: a copy of their
+            // mount tree is taken first and put back at the same path.
+            let keep = bin_dir();
+            let kept = common::mount::open_path(&keep)
+                .and_then(|dir| common::mount::open_tree_clone(dir.as_fd()))
+                .unwrap_or_else(|e| panic!("open_tree {}: {e}", keep.display()));
             for (fstype, dir, options) in [
                 ("tmpfs", "/run/netns", Some("mode=755")),
                 ("tmpfs", "/tmp", Some("mode=1777")),
@@ -225,6 +234,12 @@ pub fn in_sandbox<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) 
                 std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("mkdir {dir}: {e}"));
                 mount(Some(fstype), dir, Some(fstype), MsFlags::empty(), options)
                     .unwrap_or_else(|e| panic!("{fstype} on {dir}: {e}"));
+            }
+            if keep.starts_with("/tmp") {
+                std::fs::create_dir_all(&keep).unwrap();
+                let target = common::mount::open_path(&keep).unwrap();
+                common::mount::move_mount(kept.as_fd(), target.as_fd())
+                    .unwrap_or_else(|e| panic!("move_mount {}: {e}", keep.display()));
             }
             let lo = run(Command::new("ip").args(["link", "set", "lo", "up"]));
             assert_eq!(lo.code, 0, "ip link set lo up: {}", lo.stderr);

@@ -6,7 +6,6 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
@@ -19,39 +18,45 @@ mod skip;
 pub use machine::{in_sandbox, Machine};
 pub use skip::{have, root, say, skip};
 
-/// The directory of the binaries under test: `BOXUTILS_BIN_DIR` (an
-/// installed package), else this build's target directory, where the tool
-/// is built on first use (`cargo test` builds no other member's binaries).
+/// The binary `name` under test (see [`bin_dir`]).
 pub fn bin(name: &str) -> PathBuf {
+    bin_dir().join(name)
+}
+
+/// The directory of the binaries under test: `BOXUTILS_BIN_DIR` (an
+/// installed package), else this build's target directory, where every
+/// binary of the workspace is built on first use (`cargo test` builds no
+/// other member's binaries), before any test hides the workspace.
+pub fn bin_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("BOXUTILS_BIN_DIR") {
-        return Path::new(&dir).join(name);
+        return PathBuf::from(dir);
     }
-    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    // tests/…/target/debug/deps/tests-HASH → target/debug
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/PROFILE directory");
-    if !built.iter().any(|b| b == name) {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let target_dir = profile_dir.parent().expect("target directory");
-        let mut build = Command::new(cargo);
-        build
-            .args(["build", "--quiet", "--bin", name, "--target-dir"])
-            .arg(target_dir);
-        build
-            .arg("--manifest-path")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
-        if profile_dir.file_name() == Some(OsStr::new("release")) {
-            build.arg("--release");
-        }
-        let status = build.status().expect("cannot run cargo build");
-        assert!(status.success(), "cargo build --bin {name} failed");
-        built.push(name.to_string());
-    }
-    profile_dir.join(name)
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            // tests/…/target/debug/deps/tests-HASH → target/debug
+            let exe = std::env::current_exe().expect("test executable path");
+            let profile_dir = exe
+                .parent()
+                .and_then(Path::parent)
+                .expect("target/PROFILE directory");
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let target_dir = profile_dir.parent().expect("target directory");
+            let mut build = Command::new(cargo);
+            build
+                .args(["build", "--quiet", "--workspace", "--bins", "--target-dir"])
+                .arg(target_dir);
+            build
+                .arg("--manifest-path")
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
+            if profile_dir.file_name() == Some(OsStr::new("release")) {
+                build.arg("--release");
+            }
+            let status = build.status().expect("cannot run cargo build");
+            assert!(status.success(), "cargo build --workspace --bins failed");
+            profile_dir.to_path_buf()
+        })
+        .clone()
 }
 
 /// A command for the tool `name`, with a clean locale so messages compare.

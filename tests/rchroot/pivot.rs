@@ -1,5 +1,5 @@
 //! rchroot --pivot: a root that cannot be climbed out of, what stays
-//! mounted, and the SECURITY.md cases (a swapped /proc, /dev as a link, our
+//! mounted, and the docs/SECURITY.md cases (a swapped /proc, /dev as a link, our
 //! binary behind /proc/self/exe).
 
 use std::os::unix::fs::PermissionsExt;

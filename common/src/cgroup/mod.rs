@@ -198,17 +198,6 @@ impl Layout {
         }
         Ok(dirs)
     }
-
-    /// cgroup.procs of process `pid`'s cgroup2 cgroup, open for writing
-    /// (close-on-exec): what `nsenter --join-cgroup` joins.
-    pub fn v2_procs_of(&self, pid: u32) -> anyhow::Result<OwnedFd> {
-        let dirs = self.dirs_of(pid)?;
-        let (_, dir) = dirs
-            .iter()
-            .find(|(h, _)| h.version == 2)
-            .context("cgroup2 is not mounted")?;
-        open_procs(dir)
-    }
 }
 
 /// Opens `dir`/cgroup.procs for writing a PID into (close-on-exec).
@@ -568,9 +557,6 @@ mod tests {
         assert_eq!(dirs.len(), layout.hierarchies.len());
         for (h, dir) in dirs {
             assert_eq!(Some(dir), h.own_dir());
-        }
-        if layout.v2().is_some_and(|h| h.own_dir().is_some()) {
-            assert!(layout.v2_procs_of(std::process::id()).is_ok());
         }
     }
 

@@ -317,7 +317,7 @@ mod tests {
     }
 }
 
-/// Property tests (SECURITY.md, "Parsers"): a program file whose ELF header
+/// Property tests (docs/SECURITY.md, "Parsers"): a program file whose ELF header
 /// or body is damaged, or that is not ELF at all, gives a closure or an
 /// error naming the file, never a panic.
 #[cfg(test)]

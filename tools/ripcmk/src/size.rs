@@ -346,7 +346,7 @@ mod tests {
     }
 }
 
-/// Property tests (SECURITY.md, "Parsers"): any text is a size or a clear
+/// Property tests (docs/SECURITY.md, "Parsers"): any text is a size or a clear
 /// refusal (EINVAL, ERANGE), never a panic; sizes written out read back.
 #[cfg(test)]
 mod prop {

@@ -485,7 +485,7 @@ mod tests {
     }
 }
 
-/// Property tests (SECURITY.md, "Parsers"): map arguments and map files of
+/// Property tests (docs/SECURITY.md, "Parsers"): map arguments and map files of
 /// any shape are read or refused with a message, never a panic; a map that
 /// passes [`check`] is one the kernel takes (no shared ID, ≤ 340 lines).
 #[cfg(test)]

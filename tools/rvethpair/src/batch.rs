@@ -287,7 +287,7 @@ mod tests {
     }
 }
 
-/// Property tests (SECURITY.md, "Parsers"): a batch file of any shape is
+/// Property tests (docs/SECURITY.md, "Parsers"): a batch file of any shape is
 /// split into commands or refused line by line with a message, never a
 /// panic; words written out plainly or quoted read back.
 #[cfg(test)]
