@@ -291,7 +291,7 @@ fn ripcmk_killed_leaves_at_most_what_it_was_asked_for() {
                 // At most one object of each kind asked for; every id it
                 // printed is there. ripcmk prints all its ids at once,
                 // after the last object is made: a kill before that leaves
-                // what it made unannounced (as ipcmk; SECURITY.md), a kill
+                // what it made unannounced (as ipcmk; docs/SECURITY.md), a kill
                 // after it leaves nothing unannounced.
                 let now = Machine::now("faults");
                 let mut wrong = Vec::new();

@@ -175,7 +175,7 @@ mod tests {
     }
 }
 
-/// Property tests (SECURITY.md, "Parsers"): any text is a value or a
+/// Property tests (docs/SECURITY.md, "Parsers"): any text is a value or a
 /// refusal that quotes it, never a panic; values written out read back.
 #[cfg(test)]
 mod prop {
