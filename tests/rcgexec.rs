@@ -15,6 +15,7 @@ use crate::harness::{anchor, cmd, eventually, have, root, run, skip, unique, Pro
 mod cleanup;
 mod forms;
 mod limits;
+mod nested;
 
 /// A mounted hierarchy and this process's cgroup directory in it.
 struct Hierarchy {

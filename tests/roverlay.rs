@@ -4,6 +4,7 @@
 
 mod faults;
 mod layers;
+mod swaps;
 
 use std::fs;
 use std::io::Write;

@@ -204,27 +204,62 @@ fn place(h: &Hierarchy, name: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
 /// mark as its own, is refused.
 fn clear_stale(layout: &Layout, name: &Path) -> anyhow::Result<()> {
     for h in &layout.hierarchies {
-        let Ok((dir, _)) = place(h, name) else {
+        let Ok((dir, base)) = place(h, name) else {
             continue;
         };
-        if !dir.is_dir() {
-            continue;
+        if dir.is_dir() {
+            clear_stale_leaf(h, &dir)?;
         }
-        let lock = lock(&dir)?;
-        if !marked(&lock) && h.ops().populated(&dir) {
-            bail!(
-                "cgroup {} exists and has processes that rcgexec did not start",
-                dir.display()
-            );
-        }
-        common::cgroup::kill_and_remove(h, &dir, WAIT)?;
-        let _ = writeln!(
-            std::io::stderr(),
-            "rcgexec: removed stale cgroup {} (left by an earlier run)",
+        clear_stale_levels(&dir, &base);
+    }
+    Ok(())
+}
+
+/// The cgroup of NAME itself, as [`clear_stale`] says.
+fn clear_stale_leaf(h: &Hierarchy, dir: &Path) -> anyhow::Result<()> {
+    let lock = lock(dir)?;
+    if !marked(&lock) && h.ops().populated(dir) {
+        bail!(
+            "cgroup {} exists and has processes that rcgexec did not start",
             dir.display()
         );
     }
+    common::cgroup::kill_and_remove(h, dir, WAIT)?;
+    said_stale(dir);
     Ok(())
+}
+
+/// The levels above NAME (`a` of `a/b`) that an rcgexec made and a kill
+/// left behind: marked and empty, removed deepest first, and stderr says
+/// so. A level rcgexec did not mark, or one that holds another cgroup (in
+/// use by another run), stays, and so do the levels above it.
+fn clear_stale_levels(dir: &Path, base: &Path) {
+    let levels = dir.ancestors().skip(1);
+    for level in levels.take_while(|l| *l != base && l.starts_with(base)) {
+        let Ok(fd) = open_dir(level) else {
+            continue;
+        };
+        if !marked(&fd) || std::fs::remove_dir(level).is_err() {
+            return;
+        }
+        said_stale(level);
+    }
+}
+
+fn said_stale(dir: &Path) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "rcgexec: removed stale cgroup {} (left by an earlier run)",
+        dir.display()
+    );
+}
+
+fn open_dir(dir: &Path) -> nix::Result<OwnedFd> {
+    nix::fcntl::open(
+        dir,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
 }
 
 /// Opens the cgroup directory `dir` and locks it, refusing one that a
@@ -233,12 +268,7 @@ fn clear_stale(layout: &Layout, name: &Path) -> anyhow::Result<()> {
 /// cgroups leaves its cgroup stale, not "in use".
 fn lock(dir: &Path) -> anyhow::Result<OwnedFd> {
     use nix::fcntl::FcntlArg;
-    let fd = nix::fcntl::open(
-        dir,
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .with_context(|| format!("cannot open {}", dir.display()))?;
+    let fd = open_dir(dir).with_context(|| format!("cannot open {}", dir.display()))?;
     let whole = |kind: libc::c_int| libc::flock {
         l_type: kind as libc::c_short,
         l_whence: libc::SEEK_SET as libc::c_short,
@@ -328,7 +358,17 @@ impl Job {
             for part in path.strip_prefix(&base).unwrap_or(&path).components() {
                 level.push(part);
                 match nix::unistd::mkdir(&level, Mode::from_bits_truncate(0o755)) {
-                    Ok(()) => made.push(level.clone()),
+                    Ok(()) => {
+                        // A level above NAME, marked so that a run after
+                        // a kill knows it for rcgexec's (the last one is
+                        // marked once locked).
+                        if level != path {
+                            if let Ok(fd) = open_dir(&level) {
+                                mark(&fd);
+                            }
+                        }
+                        made.push(level.clone());
+                    }
                     Err(Errno::EEXIST) if level != path => {}
                     Err(e) => {
                         remove_levels(&made);

@@ -118,8 +118,9 @@ pub fn pages() -> Vec<common::cli::Page> {
                  SIGINT and SIGTERM sent to rcgexec are passed on to the command, then the same \
                  cleanup runs. rcgexec holds a lock on its cgroups and marks them (the \
                  user.rcgexec extended attribute): if it was killed and could not clean up, the \
-                 next run with the same --name kills what is left, removes the stale cgroup and \
-                 says so on stderr; a cgroup of that name still in use by another rcgexec, or \
+                 next run with the same --name kills what is left, removes the stale cgroup, \
+                 and the levels above it of a nested --name that rcgexec made and that hold no \
+                 other cgroup, and says so on stderr; a cgroup of that name still in use by another rcgexec, or \
                  one with processes that rcgexec did not make, is refused.",
             ),
             (

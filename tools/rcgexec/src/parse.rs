@@ -174,3 +174,63 @@ mod tests {
         assert_eq!(human(100), "100B");
     }
 }
+
+/// Property tests (docs/SECURITY.md, "Parsers"): any text is a value or a
+/// refusal that quotes it, never a panic; values written out read back.
+#[cfg(test)]
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text is a value or refused with a message that quotes it.
+        #[test]
+        fn any_text_is_a_value_or_refused_naming_it(text in ".{0,24}") {
+            for err in [
+                size(&text).err(),
+                cpus(&text).err(),
+                cpu_list(&text).err(),
+                count("--pids", &text).err(),
+                seconds(&text).err(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                prop_assert!(err.contains(text.as_str()), "{err}");
+            }
+        }
+
+        /// Text of the right shape (digits, dots, signs, suffixes).
+        #[test]
+        fn value_like_text_never_panics(text in "[-+0-9.,eEkKmMgGiIbB]{0,16}") {
+            let _ = (size(&text), cpus(&text), cpu_list(&text), seconds(&text));
+        }
+
+        #[test]
+        fn sizes_read_back(n in 1u64..1 << 20, power in 0usize..4) {
+            let suffix = ["", "K", "M", "G"][power];
+            prop_assert_eq!(size(&format!("{n}{suffix}")), Ok(n << (10 * power)));
+        }
+
+        /// A list written as the kernel writes it reads back as its CPUs.
+        #[test]
+        fn cpu_lists_read_back(cpus in proptest::collection::btree_set(0u32..4096, 1..40)) {
+            let list: Vec<u32> = cpus.iter().copied().collect();
+            let mut parts: Vec<String> = Vec::new();
+            let mut i = 0;
+            while i < list.len() {
+                let mut j = i;
+                while j + 1 < list.len() && list[j + 1] == list[j] + 1 {
+                    j += 1;
+                }
+                parts.push(if i == j {
+                    list[i].to_string()
+                } else {
+                    format!("{}-{}", list[i], list[j])
+                });
+                i = j + 1;
+            }
+            prop_assert_eq!(cpu_list(&parts.join(",")), Ok(list));
+        }
+    }
+}
