@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness::{anchor, bin, cmd, have, needs, needs_root, run, tempdir, Process, Ran};
+use crate::harness::{anchor, bin, cmd, needs, needs_root, run, tempdir, Process, Ran};
 
 mod forms;
 mod install;
@@ -319,7 +319,7 @@ fn usage_errors_are_worded_like_chroot() {
 
 #[test]
 fn options_end_at_newroot_like_chroot() {
-    if !needs_root!() || !have("options_end", "chroot") {
+    if !needs_root!() || !needs!("chroot") {
         return;
     }
     let dir = installed("options_end", &["/bin/echo"]);
@@ -357,7 +357,7 @@ fn options_end_at_newroot_like_chroot() {
 
 #[test]
 fn every_invalid_group_and_user_dot_group_like_chroot() {
-    if !needs_root!() || !have("dot_group", "chroot") {
+    if !needs_root!() || !needs!("chroot") {
         return;
     }
     let dir = installed("dot_group", &["/bin/id"]);

@@ -230,7 +230,7 @@ fn after_unshare_m_the_new_mount_namespace_is_listed() {
 /// Lab 13: the PID namespace seen from inside and from the host.
 #[test]
 fn pid_namespace_is_the_same_inside_and_outside() {
-    if !ready(test_name!()) || !have("lab13", "nsenter") {
+    if !ready(test_name!()) || !needs!("nsenter") {
         return;
     }
     let mut s = sleeper(&["unshare", "-fp", "--mount-proc", "sleep", "1000"], true);
@@ -257,7 +257,7 @@ fn pid_namespace_is_the_same_inside_and_outside() {
 
 #[test]
 fn persistent_netns_shows_its_nsfs_path() {
-    if !ready(test_name!()) || !have("persistent", "ip") {
+    if !ready(test_name!()) || !needs!("ip") {
         return;
     }
     let name = unique("lsns");
@@ -337,7 +337,7 @@ fn namespace_held_by_a_descriptor_is_listed() {
 /// `/`, not as `net:[INODE]`: still listed (util-linux's lsns/filedesc).
 #[test]
 fn namespace_held_by_a_descriptor_of_a_removed_mount_is_listed() {
-    if !ready(test_name!()) || !have("removed_mount", "ip") {
+    if !ready(test_name!()) || !needs!("ip") {
         return;
     }
     let name = unique("lsns");
@@ -460,7 +460,7 @@ fn processes_exiting_during_the_scan_are_skipped() {
 
 #[test]
 fn command_is_cut_to_the_terminal_only_on_a_terminal() {
-    if !ready(test_name!()) || !have("command_is_cut", "script") {
+    if !ready(test_name!()) || !needs!("script") {
         return;
     }
     let s = private_sleeper();
@@ -513,7 +513,7 @@ fn usage_errors_are_worded_as_lsns_words_them() {
 /// in a UTF-8 locale too.
 #[test]
 fn control_characters_in_a_command_are_escaped_as_lsns_does() {
-    if !ready("control_characters_in_a_command_are_escaped") || !have("control", "bash") {
+    if !ready("control_characters_in_a_command_are_escaped") || !needs!("bash") {
         return;
     }
     let script = r#"exec -a "$(printf 'a\nb\tc\033[31m\\x')" sleep 1000"#;

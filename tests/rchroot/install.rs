@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::{both, fails_like_chroot, installed, new_root};
-use crate::harness::{cmd, have, in_mountns, needs_root, run};
+use crate::harness::{cmd, in_mountns, needs, needs_root, run};
 
 /// Every entry below `dir`: relative path, type, size, inode.
 fn tree(dir: &Path) -> Vec<(PathBuf, u32, u64, u64)> {
@@ -45,7 +45,7 @@ fn ldd(program: &str) -> (Vec<String>, String) {
 
 #[test]
 fn lab1_names_what_is_missing_and_install_makes_it_work() {
-    if !needs_root!() || !have("lab1", "ldd") {
+    if !needs_root!() || !needs!("ldd") {
         return;
     }
     // The notebook: mkdir -p newroot/{bin,lib64}; cp /bin/bash newroot/bin.
@@ -92,7 +92,7 @@ fn lab1_names_what_is_missing_and_install_makes_it_work() {
 
 #[test]
 fn install_keeps_paths_and_symlinks() {
-    if !needs_root!() || !have("install_keeps", "ldd") {
+    if !needs_root!() || !needs!("ldd") {
         return;
     }
     let dir = installed("install_keeps", &["ls"]);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{installed, new_root};
-use crate::harness::{bin, cmd, have, mount_points, needs_root, run, run_in_own_mountns, tempdir};
+use crate::harness::{bin, cmd, mount_points, needs, needs_root, run, run_in_own_mountns, tempdir};
 
 /// The host (this process's mount namespace) has no mount at or below
 /// `path`; other tests' mounts elsewhere do not matter.
@@ -29,7 +29,7 @@ print -e "/bxt-marker" ? "jailed\n" : "escaped\n";
 
 #[test]
 fn pivot_cannot_be_escaped_but_chroot_can() {
-    if !needs_root!() || !have("pivot_escape", "perl") {
+    if !needs_root!() || !needs!("perl") {
         return;
     }
     let dir = installed("pivot_escape", &["perl"]);

@@ -10,9 +10,7 @@ use std::process::Command;
 use super::{
     pid_mnt_uts, readlink, ready, same_as_nsenter, same_as_nsenter_here, target, target_by,
 };
-use crate::harness::{
-    self, anchor, cmd, have, in_mountns, in_netns, needs, run, tempdir, test_name,
-};
+use crate::harness::{self, anchor, cmd, in_mountns, in_netns, needs, run, tempdir, test_name};
 
 #[test]
 fn target_that_does_not_exist() {
@@ -167,7 +165,7 @@ fn a_namespace_of_another_type_is_refused() {
 
 #[test]
 fn unknown_option_is_a_usage_error() {
-    if !have("unknown_option", "nsenter") {
+    if !needs!("nsenter") {
         return;
     }
     let ours = run(cmd("rnsenter").args(["--bogus", "true"]));

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::{ok, overlay_on, overlays, populate, rov_in};
-use crate::harness::{in_mountns, root};
+use crate::harness::{in_mountns, needs_root};
 
 /// Mounts `args` in `base` `runs` times while a thread exchanges
 /// `base/dir` with a link to `base/bait`: each run mounts the real dir or
@@ -73,7 +73,7 @@ fn race(base: &Path, dir: &str, args: &[&str], runs: usize) -> (usize, usize, u6
 
 #[test]
 fn a_symlink_swapped_in_for_a_lower_or_the_work_dir_is_never_mounted() {
-    if !root("a_symlink_swapped_in_for_a_lower_or_the_work_dir_is_never_mounted") {
+    if !needs_root!() {
         return;
     }
     in_mountns(|| {

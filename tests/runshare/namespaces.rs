@@ -5,7 +5,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use super::{as_nobody, as_nobody_possible, both, says_like_unshare, sh, tmpfs_on};
-use crate::harness::{anchor, cmd, have, in_mountns, needs_root, run, tempdir, test_name, Mounted};
+use crate::harness::{
+    anchor, cmd, in_mountns, needs, needs_root, run, tempdir, test_name, Mounted,
+};
 
 #[test]
 fn pid_namespace_makes_the_command_pid_1_like_unshare() {
@@ -62,7 +64,7 @@ impl Drop for Segment {
 
 #[test]
 fn ipc_namespace_hides_segments_both_ways() {
-    if !needs_root!() || !have("ipc", "ipcs") {
+    if !needs_root!() || !needs!("ipcs") {
         return;
     }
     let key = 0x6278_0000 | (std::process::id() as i32 & 0xffff);
@@ -194,7 +196,7 @@ fn setgroups_allow_with_a_group_map_is_refused_like_unshare() {
 
 #[test]
 fn persistent_uts_namespace_is_entered_by_nsenter() {
-    if !needs_root!() || !have("persist", "nsenter") {
+    if !needs_root!() || !needs!("nsenter") {
         return;
     }
     let dir = tempdir("persist-uts");

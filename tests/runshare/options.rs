@@ -10,7 +10,7 @@ use super::{
     succeeds_like_unshare, tmpfs_on,
 };
 use crate::harness::{
-    anchor, children, cmd, eventually, have, in_mountns, needs, needs_root, nobody, run, tempdir,
+    anchor, children, cmd, eventually, in_mountns, needs, needs_root, nobody, run, tempdir,
     test_name,
 };
 
@@ -43,7 +43,7 @@ fn setuid_and_setgid_like_unshare() {
 
 #[test]
 fn propagation_like_unshare() {
-    if !needs_root!() || !have("propagation", "findmnt") {
+    if !needs_root!() || !needs!("findmnt") {
         return;
     }
     for mode in ["private", "slave", "shared", "unchanged"] {
@@ -66,7 +66,7 @@ fn propagation_like_unshare() {
 
 #[test]
 fn new_root_and_directory_like_unshare() {
-    if !needs_root!() || !have("root", "busybox") {
+    if !needs_root!() || !needs!("busybox") {
         return;
     }
     let dir = tempdir("newroot");
@@ -162,7 +162,7 @@ fn ordinary_user_wider_ranges_go_through_newuidmap() {
 
 #[test]
 fn every_namespace_kind_is_kept_and_entered() {
-    if !needs_root!() || !have("all", "nsenter") {
+    if !needs_root!() || !needs!("nsenter") {
         return;
     }
     let dir = tempdir("persist-all");

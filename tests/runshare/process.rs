@@ -10,7 +10,7 @@ use super::{
     succeeds_like_unshare,
 };
 use crate::harness::{
-    anchor, children, cmd, eventually, have, in_mountns, needs_root, nobody, run, tempdir,
+    anchor, children, cmd, eventually, in_mountns, needs, needs_root, nobody, run, tempdir,
     test_name, unique, Mounted,
 };
 
@@ -107,7 +107,7 @@ fn ignored_and_blocked_signals_reach_the_command_like_unshare() {
 #[test]
 fn wd_outside_the_new_root_is_refused() {
     // runc CVE-2024-21626: -w /proc/self/fd/N of an inherited descriptor.
-    if !needs_root!() || !have("wd", "busybox") {
+    if !needs_root!() || !needs!("busybox") {
         return;
     }
     let dir = tempdir("wd-escape");
