@@ -269,21 +269,27 @@ fn joined<T>(thread: std::thread::JoinHandle<T>) -> T {
 
 fn on_thread<T: Send + 'static>(flags: CloneFlags, body: impl FnOnce() -> T + Send + 'static) -> T {
     let thread = std::thread::spawn(move || {
-        // CLONE_FS first: threads share one root and cwd, and a mount
-        // namespace can only be unshared by a thread with its own.
-        unshare(CloneFlags::CLONE_FS | flags).expect("unshare");
-        // systemd makes / shared: without this, mounts would reach the host.
-        mount(
-            None::<&str>,
-            "/",
-            None::<&str>,
-            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-            None::<&str>,
-        )
-        .expect("make / private");
+        unshare_private(flags);
         body()
     });
     joined(thread)
+}
+
+/// Unshares `flags` and a mount namespace for the calling thread, and makes
+/// its `/` private.
+fn unshare_private(flags: CloneFlags) {
+    // CLONE_FS first: threads share one root and cwd, and a mount
+    // namespace can only be unshared by a thread with its own.
+    unshare(CloneFlags::CLONE_FS | CloneFlags::CLONE_NEWNS | flags).expect("unshare");
+    // systemd makes / shared: without this, mounts would reach the host.
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .expect("make / private");
 }
 
 /// [`run`] from a thread in a private mount namespace of its own (for
@@ -293,15 +299,7 @@ fn on_thread<T: Send + 'static>(flags: CloneFlags, body: impl FnOnce() -> T + Se
 pub fn run_in_own_mountns(c: &mut Command) -> Ran {
     std::thread::scope(|scope| {
         let thread = scope.spawn(|| {
-            unshare(CloneFlags::CLONE_FS | CloneFlags::CLONE_NEWNS).expect("unshare");
-            mount(
-                None::<&str>,
-                "/",
-                None::<&str>,
-                MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-                None::<&str>,
-            )
-            .expect("make / private");
+            unshare_private(CloneFlags::empty());
             let mounts =
                 || std::fs::read_to_string("/proc/thread-self/mountinfo").expect("mountinfo");
             let before = mounts();
