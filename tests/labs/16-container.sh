@@ -9,7 +9,6 @@ cg=boxutils-lab16-$$
 say "The image: busybox and perl (for the escape probe), no download; /init runs as PID 1."
 { make_rootfs image && rchroot --install image perl >/dev/null; } || lab_fail "cannot build the image"
 cat >image/init <<'INIT'
-echo -1000 >/proc/self/oom_score_adj # init and its helpers are never the OOM killer's pick
 hostname box16; echo "PID 1: $(tr '\0' ' ' </proc/1/cmdline); host name: $(hostname)"
 ps -o pid,comm >/ps; echo "processes: $(tail -n +2 /ps | xargs)"; echo "mounts: $(cut -d' ' -f5 /proc/self/mountinfo | xargs)"
 perl /probe
@@ -27,8 +26,7 @@ say "rcgexec: limits; runshare: mount, UTS, IPC, PID, net and cgroup namespaces;
     "rchroot --pivot: the overlay becomes / and the old root is detached."
 undo "remove cgroup $cg" "cg_remove $cg"
 lab_bg "rcgexec --name $cg --memory 32M --cpus 1 --pids 64 -- runshare -muipnC -f --kill-child rchroot --pivot --mount-proc root /bin/sh /init >log 2>&1"
-lab_child "$LAB_BG" "runshare *" && echo -1000 >"/proc/$LAB_CHILD/oom_score_adj" # runshare supervises: never the OOM pick
-lab_child "$LAB_CHILD" "/bin/sh /init" && init=$LAB_CHILD
+lab_child "$LAB_BG" "runshare *" && lab_child "$LAB_CHILD" "/bin/sh /init" && init=$LAB_CHILD
 
 say "From the host, while it runs: its namespaces and its cgroup's limits."
 run "rlsns -p $init -o NS,TYPE,PID,COMMAND"
