@@ -66,6 +66,27 @@ pub fn save_inherited() {
     }
 }
 
+/// Gives this process back the signal state it started with (see
+/// [`save_inherited`]): an ignored SIGPIPE or SIGCHLD ignored again, the
+/// start-up signal mask. Async-signal-safe and allocation-free, for a
+/// child between fork and exec.
+pub fn restore_inherited() -> nix::Result<()> {
+    let Inherited {
+        sigpipe_ignored,
+        sigchld_ignored,
+        mask,
+    } = INHERITED.get().copied().unwrap_or_else(current);
+    if sigpipe_ignored {
+        // SAFETY: SIG_IGN installs no handler code.
+        unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) }?;
+    }
+    if sigchld_ignored {
+        // SAFETY: SIG_IGN installs no handler code.
+        unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }?;
+    }
+    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None)
+}
+
 /// `cmd` with the caller's signal state restored just before execve:
 /// std's `Command::exec` sets SIGPIPE to default and empties the signal
 /// mask, but a caller's `trap '' PIPE` (and its mask) must reach the
@@ -74,27 +95,10 @@ pub fn save_inherited() {
 /// Descriptors are left alone: the command gets every one the caller gave
 /// (the tools open their own close-on-exec).
 fn exec_as_inherited(cmd: &mut Command) -> std::io::Error {
-    let Inherited {
-        sigpipe_ignored,
-        sigchld_ignored,
-        mask,
-    } = INHERITED.get().copied().unwrap_or_else(current);
-    let restore = move || {
-        if sigpipe_ignored {
-            // SAFETY: SIG_IGN installs no handler code.
-            unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) }?;
-        }
-        if sigchld_ignored {
-            // SAFETY: SIG_IGN installs no handler code.
-            unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }?;
-        }
-        nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None)?;
-        Ok(())
-    };
     // SAFETY: `Command::exec` runs the closure in this process right before
     // execve, after its own signal reset; it makes only async-signal-safe
     // calls and allocates nothing.
-    unsafe { cmd.pre_exec(restore) };
+    unsafe { cmd.pre_exec(|| restore_inherited().map_err(std::io::Error::from)) };
     cmd.exec()
 }
 

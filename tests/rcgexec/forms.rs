@@ -64,6 +64,20 @@ fn signal_dispositions_and_mask_are_the_callers() {
         .find_map(|l| l.strip_prefix("SigIgn:\t"));
     let ignored = u64::from_str_radix(ignored.unwrap(), 16).unwrap();
     assert_eq!(ignored & 0x1003, 0x1003, "{direct:?}");
+    // An ignored SIGCHLD (the shell's trap cannot set it) stays ignored too.
+    let exec_with_chld_ignored = |prefix: &[&str]| {
+        let script = r#"$SIG{CHLD} = "IGNORE"; exec @ARGV or die"#;
+        run(Command::new("perl")
+            .args(["-e", script])
+            .args(prefix)
+            .args(["grep", "SigIgn", "/proc/self/status"]))
+    };
+    let rcgexec = crate::harness::bin("rcgexec");
+    let ours = exec_with_chld_ignored(&[rcgexec.to_str().unwrap(), "--name", &name, "--"]);
+    assert_eq!(ours, exec_with_chld_ignored(&[]));
+    let ignored = ours.stdout.trim().strip_prefix("SigIgn:\t").unwrap();
+    let ignored = u64::from_str_radix(ignored, 16).unwrap();
+    assert_eq!(ignored & 0x10000, 0x10000, "{ours:?}");
 }
 
 #[test]

@@ -35,8 +35,7 @@ pub fn run(plan: Run) -> anyhow::Result<u8> {
     ] {
         waited.add(sig);
     }
-    let mut caller_mask = SigSet::empty();
-    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&waited), Some(&mut caller_mask))
+    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&waited), None)
         .context("cannot block signals")?;
 
     let argv = spawn::argv(&plan.command)?;
@@ -55,7 +54,7 @@ pub fn run(plan: Run) -> anyhow::Result<u8> {
     let procs = job.procs()?;
     let into = job.dirs.iter().position(|d| d.hierarchy.version == 2);
     let into = into.map(|i| (job.dirs[i].lock.as_fd(), i));
-    let pid = spawn::start(&argv, &plan.command[0], into, &procs, &caller_mask)?;
+    let pid = spawn::start(&argv, &plan.command[0], into, &procs)?;
     drop(procs);
     job.keep = plan.keep;
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use nix::errno::Errno;
-use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
+use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
@@ -28,9 +28,8 @@ pub fn argv(command: &[OsString]) -> anyhow::Result<Vec<CString>> {
 }
 
 /// Executes `argv` through PATH (execvp, as cgexec). Returns only the error.
-/// Not `Command::exec`: it would reset SIGPIPE to its default, and the
-/// command must get the dispositions rcgexec's caller gave it (rcgexec
-/// skips Rust's start-up, so it inherited them untouched).
+/// Not `Command::exec`: the child of clone3 makes only async-signal-safe
+/// calls; the caller's signal state is given back by [`child`].
 pub fn exec(argv: &[CString]) -> Errno {
     match nix::unistd::execvp(&argv[0], argv) {
         Err(e) => e,
@@ -81,7 +80,6 @@ pub fn start(
     program: &OsString,
     into: Option<(BorrowedFd, usize)>,
     procs: &[(std::path::PathBuf, OwnedFd)],
-    mask: &SigSet,
 ) -> anyhow::Result<Pid> {
     let (read_end, write_end) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("cannot make a pipe")?;
@@ -93,14 +91,14 @@ pub fn start(
             // descriptors, sets its mask and executes.
             match unsafe { nix::unistd::fork() }.context("fork failed")? {
                 nix::unistd::ForkResult::Parent { child } => (child, false),
-                nix::unistd::ForkResult::Child => child(argv, procs, None, mask, &write_end),
+                nix::unistd::ForkResult::Child => child(argv, procs, None, &write_end),
             }
         }
         Some(Err(e)) => return Err(e).context("clone3 into the cgroup failed"),
     };
     if pid.as_raw() == 0 {
         let born_in = into.map(|(_, i)| i).filter(|_| born_inside);
-        child(argv, procs, born_in, mask, &write_end);
+        child(argv, procs, born_in, &write_end);
     }
     drop(write_end);
     let mut report = [0u8; 9];
@@ -154,12 +152,11 @@ fn clone_into(dir: BorrowedFd) -> Result<Pid, Errno> {
 }
 
 /// The child: join each cgroup but the one it was born in, restore the
-/// caller's signal mask, execute. On failure, tell the parent and exit.
+/// caller's signal state, execute. On failure, tell the parent and exit.
 fn child(
     argv: &[CString],
     procs: &[(std::path::PathBuf, OwnedFd)],
     born_in: Option<usize>,
-    mask: &SigSet,
     report: &OwnedFd,
 ) -> ! {
     let tell = |step: u8, index: usize, errno: Errno| -> ! {
@@ -177,7 +174,7 @@ fn child(
             }
         }
     }
-    if let Err(e) = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(mask), None) {
+    if let Err(e) = common::process::restore_inherited() {
         tell(EXEC_FAILED, 0, e);
     }
     let errno = exec(argv);
