@@ -2,7 +2,6 @@
 //! beside each tool's clap definition.
 
 use std::io::Write;
-use std::panic::AssertUnwindSafe;
 
 use clap::error::ErrorKind;
 use clap::Parser;
@@ -19,14 +18,18 @@ pub fn parse_from<T: Parser>(
 ) -> T {
     refuse_setid(tool, usage_code);
     let args: Vec<std::ffi::OsString> = args.into_iter().collect();
-    match T::try_parse_from(&args) {
+    let mut command = crate::help::with_help_flag(T::command());
+    let parsed = command
+        .try_get_matches_from_mut(&args)
+        .and_then(|mut matches| T::from_arg_matches_mut(&mut matches));
+    match parsed {
         Ok(cli) => cli,
-        Err(err)
-            if matches!(
-                err.kind(),
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-            ) =>
-        {
+        Err(err) if err.kind() == ErrorKind::DisplayHelp => {
+            let command = crate::help::find(T::command(), &args);
+            let text = crate::help::render(&command, asks_long_help(&args));
+            std::process::exit(print_help(tool, usage_code, &text))
+        }
+        Err(err) if err.kind() == ErrorKind::DisplayVersion => {
             std::process::exit(print_help(tool, usage_code, &err.render().to_string()))
         }
         Err(err) => {
@@ -34,6 +37,20 @@ pub fn parse_from<T: Parser>(
             std::process::exit(usage_error(tool, usage_code, usage))
         }
     }
+}
+
+/// Whether the help asked for in `args` is the long one: `--help` (or an
+/// abbreviation of it) came before any `-h`, as clap tells them apart.
+fn asks_long_help(args: &[std::ffi::OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .take_while(|a| *a != "--")
+        .find_map(|a| match a.strip_prefix("--") {
+            Some(long) => (!long.is_empty() && "help".starts_with(long)).then_some(true),
+            None => (a.starts_with('-') && a.contains('h')).then_some(false),
+        })
+        .unwrap_or(true)
 }
 
 /// Writes a help or version text to stdout: exit code 0, or `code` with
@@ -109,29 +126,50 @@ macro_rules! main {
     };
 }
 
-/// The body of [`main!`]: parse, run, report. A panic is caught so that
-/// guards still undo what was done, and reported as a failure.
+/// The body of [`main!`]: parse, run, report.
 pub fn main<T: Parser>(
-    tool: &str,
+    tool: &'static str,
     code: u8,
     args: impl IntoIterator<Item = std::ffi::OsString>,
     run: fn(T) -> anyhow::Result<u8>,
 ) -> i32 {
     crate::process::save_inherited();
     let cli = parse_from::<T>(tool, i32::from(code), args);
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| run(cli))).unwrap_or_else(|_| {
-        Err(anyhow::anyhow!(
-            "internal error (a bug): see the message above"
-        ))
-    });
-    i32::from(crate::error::report(tool, code, result))
+    report_panics(tool, code);
+    i32::from(crate::error::report(tool, code, run(cli)))
+}
+
+/// A panic, in any thread, is a bug: reported as other failures are, in one
+/// line (`TOOL: internal error (a bug): MESSAGE at FILE:LINE:COL`), and the
+/// process exits with `code` (release builds abort on panic rather than
+/// unwind, and would otherwise die of SIGABRT). Guards do not run: what was
+/// made is left as after a SIGKILL, for the next run to recover.
+fn report_panics(tool: &'static str, code: u8) {
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("panic");
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        let message = message.replace('\n', " ");
+        let _ = writeln!(
+            std::io::stderr(),
+            "{tool}: internal error (a bug): {message}{place}"
+        );
+        std::process::exit(i32::from(code));
+    }));
 }
 
 /// [`main()`] for a command line that getopt read first: `args` is what it
 /// gives clap, or its usage error, which is reported as [`parse_from`]
 /// reports clap's (exit `code`).
 pub fn main_getopt<T: Parser>(
-    tool: &str,
+    tool: &'static str,
     code: u8,
     args: Result<Vec<std::ffi::OsString>, String>,
     run: fn(T) -> anyhow::Result<u8>,

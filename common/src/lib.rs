@@ -1,5 +1,5 @@
 //! What two or more boxutils tools share: a tool's `main` and command line
-//! (cli, getopt), errors and exit codes, fork/exec/wait, namespaces (kinds,
+//! (cli, getopt, help), errors and exit codes, fork/exec/wait, namespaces (kinds,
 //! named netns, capabilities), mountinfo, the new mount API by descriptor,
 //! user names, undo on failure.
 
@@ -8,6 +8,7 @@ pub mod cgroup;
 pub mod cli;
 pub mod error;
 pub mod getopt;
+pub mod help;
 pub mod mount;
 pub mod mountinfo;
 pub mod names;

@@ -34,6 +34,10 @@ fn pages() -> Vec<common::cli::Page> {
     ]
     .into_iter()
     .flatten()
+    .map(|page| common::cli::Page {
+        command: common::help::with_help_flag(page.command),
+        ..page
+    })
     .collect()
 }
 

@@ -29,7 +29,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     common::cli::refuse_setid("runshare", 1);
     let text = match getopt::canonical(args) {
         Ok(getopt::Line::Run(args)) => return common::cli::main::<Cli>("runshare", 1, args, run),
-        Ok(getopt::Line::Help) => Cli::command().render_help().to_string(),
+        Ok(getopt::Line::Help) => common::help::render(&Cli::command(), false),
         Ok(getopt::Line::Version) => Cli::command().render_version(),
         Err(getopt::Refusal::Usage(usage)) => {
             return common::cli::usage_error("runshare", 1, usage)
