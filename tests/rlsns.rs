@@ -589,6 +589,7 @@ fn filter_keeps_the_lines_that_meet_the_expression() {
     for expr in [
         r#"TYPE == "net" || TYPE eq 'uts'"#,
         r#"(TYPE =~ "^(net|uts)$") and NPROCS >= 1"#,
+        r#"TYPE =~ "^[[:lower:]]{3}$" && TYPE !~ 'm|i|p'"#,
         r#"not (TYPE != "net" && TYPE NE "uts")"#,
     ] {
         let ours = ours(&[&["-Q", expr][..], &cols].concat());
@@ -617,6 +618,10 @@ fn filter_keeps_the_lines_that_meet_the_expression() {
         (
             "NPROCS =",
             "rlsns: failed to parse filter: unexpected '='\n",
+        ),
+        (
+            "TYPE =~ \"(\"",
+            "rlsns: failed to parse filter: invalid regular expression '(': Unmatched ( or \\(\n",
         ),
     ] {
         let bad = ours(&["-Q", expr]);

@@ -2,13 +2,16 @@
 //! util-linux 2.40+): column names, numbers (`10`, `4K`, `4KiB`, `1.5`),
 //! strings in double or single quotes, `true`/`false`; `==` `!=` `<` `<=`
 //! `>` `>=` and their words `eq` `ne` `lt` `le` `gt` `ge`; `=~` and `!~`
-//! against a regular expression; `!`/`not`, `&&`/`and`, `||`/`or`,
-//! parentheses. Words are all lower or all upper case. Binding, loosest
+//! against a POSIX extended regular expression (regex(7)); `!`/`not`,
+//! `&&`/`and`, `||`/`or`, parentheses. Words are all lower or all upper case. Binding, loosest
 //! first: or, and, `==` `!=`, the order comparisons and regexes, not.
+
+mod regex;
 
 use anyhow::{anyhow, bail};
 
 use crate::columns::Col;
+use regex::Regex;
 
 /// A parsed expression and the columns it reads.
 #[derive(Debug)]
@@ -25,7 +28,7 @@ enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Cmp(Op, Box<Expr>, Box<Expr>),
-    Match(Box<Expr>, regex::Regex, bool),
+    Match(Box<Expr>, Regex, bool),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,7 +297,7 @@ impl Parser {
                     let Some(Token::Str(pattern)) = self.next() else {
                         bail!("a string must follow =~ and !~");
                     };
-                    let re = regex::Regex::new(&pattern)
+                    let re = Regex::new(&pattern)
                         .map_err(|e| anyhow!("invalid regular expression '{pattern}': {e}"))?;
                     left = Expr::Match(Box::new(left), re, yes);
                 }
@@ -357,29 +360,29 @@ impl Filter {
     }
 
     /// Whether a row passes, `cell` giving the text of a column (None:
-    /// empty).
-    pub fn accepts(&self, cell: &dyn Fn(Col) -> Option<String>) -> bool {
-        eval(&self.expr, cell).truth()
+    /// empty); an error only where regexec refuses the text.
+    pub fn accepts(&self, cell: &dyn Fn(Col) -> Option<String>) -> anyhow::Result<bool> {
+        Ok(eval(&self.expr, cell)?.truth())
     }
 }
 
-fn eval(expr: &Expr, cell: &dyn Fn(Col) -> Option<String>) -> Value {
-    match expr {
+fn eval(expr: &Expr, cell: &dyn Fn(Col) -> Option<String>) -> anyhow::Result<Value> {
+    Ok(match expr {
         Expr::Value(v) => v.clone(),
         Expr::Column(c) => match cell(*c).filter(|s| !s.is_empty()) {
             None => Value::Null,
             Some(s) if c.is_number() => s.parse().map_or(Value::Str(s), Value::Int),
             Some(s) => Value::Str(s),
         },
-        Expr::Not(e) => Value::Bool(!eval(e, cell).truth()),
-        Expr::And(a, b) => Value::Bool(eval(a, cell).truth() && eval(b, cell).truth()),
-        Expr::Or(a, b) => Value::Bool(eval(a, cell).truth() || eval(b, cell).truth()),
-        Expr::Cmp(op, a, b) => Value::Bool(compare(*op, &eval(a, cell), &eval(b, cell))),
-        Expr::Match(e, re, yes) => match eval(e, cell) {
+        Expr::Not(e) => Value::Bool(!eval(e, cell)?.truth()),
+        Expr::And(a, b) => Value::Bool(eval(a, cell)?.truth() && eval(b, cell)?.truth()),
+        Expr::Or(a, b) => Value::Bool(eval(a, cell)?.truth() || eval(b, cell)?.truth()),
+        Expr::Cmp(op, a, b) => Value::Bool(compare(*op, &eval(a, cell)?, &eval(b, cell)?)),
+        Expr::Match(e, re, yes) => match eval(e, cell)? {
             Value::Null => Value::Bool(!yes),
-            v => Value::Bool(re.is_match(&v.text()) == *yes),
+            v => Value::Bool(re.is_match(&v.text())? == *yes),
         },
-    }
+    })
 }
 
 #[cfg(test)]
@@ -398,6 +401,7 @@ mod tests {
             Col::Command => Some("sleep 10".into()),
             _ => None,
         })
+        .unwrap()
     }
 
     #[test]
@@ -461,6 +465,23 @@ mod tests {
         assert!(row("NS =~ \"^4026\""));
         assert!(!row("PID =~ \".*\""));
         assert!(row("PID !~ \".*\""));
+        // POSIX extended syntax, as regcomp reads it: classes in brackets,
+        // intervals, alternation; `\d` is an ordinary d.
+        assert!(row("NS =~ \"^[[:digit:]]+$\""));
+        assert!(row("TYPE =~ 'net|mnt'"));
+        assert!(row("COMMAND =~ \"e{2}p [0-9]{2}$\""));
+        assert!(!row("COMMAND =~ \"e{3}\""));
+        assert!(!row(r#"COMMAND =~ "\d""#));
+    }
+
+    #[test]
+    fn a_cell_with_a_nul_is_an_error_for_a_regex() {
+        let f = Filter::parse("COMMAND =~ \"x\" || true").unwrap();
+        let err = f.accepts(&|_| Some("a\0x".into())).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot match 'x' against text with a NUL byte"
+        );
     }
 
     #[test]
@@ -471,7 +492,10 @@ mod tests {
         assert!(err("(NPROCS == 1").starts_with("failed to parse filter: missing ')'"));
         assert!(err("TYPE == \"net").contains("unterminated string"));
         assert!(err("COMMAND =~ NPROCS").contains("a string must follow"));
-        assert!(err("COMMAND =~ \"(\"").contains("invalid regular expression"));
+        assert_eq!(
+            err("COMMAND =~ \"(\""),
+            "failed to parse filter: invalid regular expression '(': Unmatched ( or \\("
+        );
         assert!(err("NPROCS == 1 2").contains("unexpected"));
         assert!(err("").contains("unexpected end"));
         assert!(err("NPROCS == 1X").contains("invalid number"));

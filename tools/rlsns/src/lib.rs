@@ -188,9 +188,10 @@ pub fn pages() -> Vec<common::cli::Page> {
                  is in libsmartcols's filter language (scols-filter(5)): column names (any \
                  column, printed or not), numbers (10, 1.5, 4K, 4KiB: powers of 1024), \
                  strings in double or single quotes, true and false; the operators == != < \
-                 <= > >= and their words eq ne lt le gt ge; =~ and !~ against an extended \
-                 regular expression in quotes; ! or not, && or and, || or or, and \
-                 parentheses. Words are all lower or all upper case. Loosest first: or, and, \
+                 <= > >= and their words eq ne lt le gt ge; =~ and !~ against a POSIX \
+                 extended regular expression in quotes (regex(7), as the C library's \
+                 regcomp reads it; it may match anywhere in the text); ! or not, && or \
+                 and, || or or, and parentheses. Words are all lower or all upper case. Loosest first: or, and, \
                  == and !=, the other comparisons and regexes, not (so not A == B is (not \
                  A) == B). The number columns compare as numbers, the others as text \
                  (as numbers when both sides read as one); an empty cell equals only an \
@@ -210,7 +211,7 @@ pub fn pages() -> Vec<common::cli::Page> {
                 "EXAMPLES",
                 "  rlsns -p $$\n  rlsns -t net -J\n  rlsns -t pid -o NS,NPROCS,PID,PNS -Tparent\n  rlsns 4026531836\n  rlsns -Q 'USER != \"root\" and NPROCS > 1'\n  rlsns -P -t net",
             ),
-            ("SEE ALSO", "lsns(8), scols-filter(5), nsenter(1), unshare(1), ioctl_ns(2), pidfd_getfd(2)"),
+            ("SEE ALSO", "lsns(8), scols-filter(5), regex(7), nsenter(1), unshare(1), ioctl_ns(2), pidfd_getfd(2)"),
         ],
     }]
 }

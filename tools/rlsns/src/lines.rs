@@ -46,7 +46,7 @@ pub fn table(
         };
         for proc in b.snap.nss[ns].procs.clone() {
             if b.proc_line[proc].is_none() {
-                b.show_process(proc, ns);
+                b.show_process(proc, ns)?;
             }
         }
     } else {
@@ -64,7 +64,7 @@ pub fn table(
                 continue;
             }
             if b.ns_line[ns].is_none() {
-                b.show_namespace(ns);
+                b.show_namespace(ns)?;
             }
         }
     }
@@ -96,43 +96,43 @@ impl Builder<'_> {
             .flatten()
     }
 
-    fn show_namespace(&mut self, ns: usize) {
+    fn show_namespace(&mut self, ns: usize) -> anyhow::Result<()> {
         match self.plan.tree {
             Tree::Owner => {
                 if let Some(o) = self.related(ns, 1).filter(|&o| self.ns_line[o].is_none()) {
-                    self.show_namespace(o);
+                    self.show_namespace(o)?;
                 }
             }
             Tree::Parent => {
                 if let Some(p) = self.related(ns, 0) {
                     if self.ns_line[p].is_none() {
-                        self.show_namespace(p);
+                        self.show_namespace(p)?;
                     }
                 } else if let Some(o) = self.related(ns, 1).filter(|&o| self.ns_line[o].is_none()) {
-                    self.show_namespace(o);
+                    self.show_namespace(o)?;
                 }
             }
             _ => {}
         }
         let rep = self.snap.nss[ns].rep;
-        self.add_line(ns, rep);
+        self.add_line(ns, rep)
     }
 
-    fn show_process(&mut self, proc: usize, ns: usize) {
+    fn show_process(&mut self, proc: usize, ns: usize) -> anyhow::Result<()> {
         let kind = scan::kind_index(self.snap.nss[ns].kind);
         if self.plan.tree == Tree::Process {
             if let Some(parent) = self.snap.procs[proc].parent {
                 if self.proc_line[parent].is_none()
                     && self.snap.procs[parent].ns[kind] == self.snap.procs[proc].ns[kind]
                 {
-                    self.show_process(parent, ns);
+                    self.show_process(parent, ns)?;
                 }
             }
         }
-        self.add_line(ns, Some(proc));
+        self.add_line(ns, Some(proc))
     }
 
-    fn add_line(&mut self, ns: usize, proc: Option<usize>) {
+    fn add_line(&mut self, ns: usize, proc: Option<usize>) -> anyhow::Result<()> {
         let parent = match self.plan.tree {
             Tree::Process => proc
                 .and_then(|p| self.snap.procs[p].parent)
@@ -160,7 +160,7 @@ impl Builder<'_> {
                 filter.accepts(&|c| match plan.columns.iter().position(|&p| p == c) {
                     Some(i) => cells[i].clone(),
                     None => more.iter().find(|m| m.0 == c).and_then(|m| m.1.clone()),
-                })
+                })?
             }
         };
         let hang = if shown {
@@ -176,6 +176,7 @@ impl Builder<'_> {
                 }
             }
         }
+        Ok(())
     }
 
     fn cell(&mut self, col: Col, ns: usize, proc: Option<usize>) -> Option<String> {
