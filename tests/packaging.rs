@@ -1,23 +1,29 @@
 //! What ships: every binary of the workspace has a man page, completions
-//! and a place in the Debian package; `--version` and `--help` agree with
-//! the package and the man page; the package installs and leaves nothing
-//! behind when purged.
+//! and a place in the Debian package (cargo-deb's, from
+//! `[package.metadata.deb]` of the root Cargo.toml); `--version` and
+//! `--help` agree with the package and the man page; the package installs
+//! and leaves nothing behind when purged.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
-use crate::harness::{bin, cmd, have, root, run, skip, tempdir, Ran};
+use crate::harness::{cmd, needs, needs_root, run, run_within, skip, tempdir, test_name, Ran};
 
 /// The top of the workspace.
 fn top() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every binary the workspace builds (`cargo metadata`), but the xtask's.
-fn binaries() -> Vec<String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
+/// The cargo running the tests.
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// `cargo metadata` of the workspace's own packages.
+fn metadata() -> serde_json::Value {
+    let out = cargo()
         .args([
             "metadata",
             "--no-deps",
@@ -29,7 +35,12 @@ fn binaries() -> Vec<String> {
         .output()
         .expect("cannot run cargo metadata");
     assert!(out.status.success(), "cargo metadata failed");
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every binary the workspace builds, but the xtask's.
+fn binaries() -> Vec<String> {
+    let meta = metadata();
     let mut bins: Vec<String> = meta["packages"]
         .as_array()
         .unwrap()
@@ -151,6 +162,48 @@ fn help_lists_the_options_of_the_man_page() {
     }
 }
 
+/// Where the package puts `tool`: beside its anchor (coreutils chroot is
+/// in /usr/sbin), else /usr/bin as util-linux, iproute2 and libcgroup do.
+fn install_dir(tool: &str) -> &'static str {
+    if tool == "rchroot" {
+        "/usr/sbin"
+    } else {
+        "/usr/bin"
+    }
+}
+
+/// `[package.metadata.deb]` of the root package installs every binary of
+/// the workspace where [`install_dir`] says, and no other binary: a new
+/// tool fails here, without root, until it has its line there.
+#[test]
+fn every_binary_has_a_place_in_the_package() {
+    let meta = metadata();
+    let root = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "boxutils")
+        .expect("no boxutils package");
+    let mut packaged: Vec<(String, String)> = root["metadata"]["deb"]["assets"]
+        .as_array()
+        .expect("no [package.metadata.deb] assets")
+        .iter()
+        .filter_map(|asset| {
+            let tool = asset[0].as_str()?.strip_prefix("target/release/")?;
+            Some((tool.to_string(), asset[1].as_str()?.to_string()))
+        })
+        .collect();
+    packaged.sort();
+    let expected: Vec<(String, String)> = binaries()
+        .into_iter()
+        .map(|tool| {
+            let dir = format!("{}/", install_dir(&tool).trim_start_matches('/'));
+            (tool, dir)
+        })
+        .collect();
+    assert_eq!(packaged, expected, "(binary, directory) in the package");
+}
+
 /// Purges the package on drop, so that a failing test leaves nothing.
 struct Purge;
 
@@ -180,46 +233,54 @@ fn bash_complete(words: &[&str]) -> Ran {
         .args(words))
 }
 
-/// The package built from this build's binaries installs every binary, its
-/// man page and completions where Debian looks for them, and leaves nothing
-/// when purged.
+/// How long `cargo deb` may take: a release build of every tool, from
+/// scratch on a fresh CI machine, beside the other tests.
+const DEB_BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
+
+/// The package that cargo-deb builds (as packaging/install.sh does: a
+/// release build) installs every binary, its compressed man page,
+/// completions and the copyright where Debian looks for them, depends on
+/// the libraries the binaries link, and leaves nothing when purged.
 #[test]
 fn deb_installs_everything_and_purges_clean() {
-    const T: &str = "deb_installs_everything_and_purges_clean";
     let completion = "/usr/share/bash-completion/bash_completion";
-    if !root(T) || !have(T, "dpkg-deb") || !have(T, "dpkg-shlibdeps") || !have(T, "man") {
+    if !needs_root!() || !needs!("cargo-deb") || !needs!("dpkg-shlibdeps") || !needs!("man") {
         return;
     }
     if !Path::new(completion).is_file() {
-        return skip(T, "bash-completion is not installed");
+        return skip(test_name!(), "bash-completion is not installed");
     }
     if run(Command::new("dpkg").args(["-s", "boxutils"])).code == 0 {
-        return skip(T, "the boxutils package is installed here: not touching it");
+        return skip(
+            test_name!(),
+            "the boxutils package is installed here: not touching it",
+        );
     }
-    let bins = binaries();
-    // Every binary built (bin builds each on first use), all in one directory.
-    let paths: Vec<PathBuf> = bins.iter().map(|b| bin(b)).collect();
-    let bin_dir = paths[0].parent().unwrap();
     let out = tempdir("deb");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let built = run(Command::new(cargo)
-        .args(["run", "--quiet", "--package", "xtask", "--manifest-path"])
-        .arg(top().join("Cargo.toml"))
-        .args(["--", "deb", "--bin-dir"])
-        .arg(bin_dir)
-        .arg("--out")
-        .arg(out.path()));
-    assert_eq!(built.code, 0, "cargo xtask deb: {}", built.stderr);
+    let built = run_within(
+        cargo()
+            .args(["deb", "--package", "boxutils", "--manifest-path"])
+            .arg(top().join("Cargo.toml"))
+            .arg("--output")
+            .arg(out.path()),
+        DEB_BUILD_LIMIT,
+    );
+    assert_eq!(built.code, 0, "cargo deb: {}", built.stderr);
     let deb = built.stdout.lines().last().unwrap().to_string();
+    // $auto: dpkg-shlibdeps read the binaries (Rust's std links libc).
+    let depends = run(Command::new("dpkg-deb").args(["--field", &deb, "Depends"]));
+    assert!(
+        depends.stdout.contains("libc6 (>= "),
+        "Depends: {depends:?}"
+    );
 
     let _purge = Purge;
     let installed = run(Command::new("dpkg").args(["-i", &deb]));
     assert_eq!(installed.code, 0, "dpkg -i: {installed:?}");
     let listed = run(Command::new("dpkg").args(["-L", "boxutils"]));
     let files: Vec<&str> = listed.stdout.lines().collect();
-    for tool in &bins {
-        let dir = if tool == "rchroot" { "sbin" } else { "bin" };
-        let path = format!("/usr/{dir}/{tool}");
+    for tool in binaries() {
+        let path = format!("{}/{tool}", install_dir(&tool));
         assert!(
             files.contains(&path.as_str()),
             "{path} is not in the package"
@@ -236,6 +297,11 @@ fn deb_installs_everything_and_purges_clean() {
     assert_eq!(
         (version.code, version.stdout),
         (0, format!("rlsns {}\n", env!("CARGO_PKG_VERSION")))
+    );
+    assert_eq!(
+        std::fs::read("/usr/share/doc/boxutils/copyright").unwrap(),
+        std::fs::read(top().join("packaging/copyright")).unwrap(),
+        "/usr/share/doc/boxutils/copyright is not packaging/copyright"
     );
 
     drop(_purge);

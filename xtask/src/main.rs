@@ -4,10 +4,11 @@
 //!   bash, zsh and fish completions into completions/ (the committed copies;
 //!   a test fails when they are stale);
 //! - `cargo xtask man DIR`: only the man pages, into DIR;
-//! - `cargo xtask completions DIR`: only the completions, into DIR/SHELL/;
-//! - `cargo xtask deb [--bin-dir DIR] [--out DIR]`: the Debian package of
-//!   the binaries in DIR (default: a release build), into --out (default
-//!   target/debian), its path printed last.
+//! - `cargo xtask completions DIR`: only the completions, into DIR/SHELL/.
+//!
+//! The Debian package is cargo-deb's (`cargo deb -p boxutils`), from the
+//! root Cargo.toml's `[package.metadata.deb]`, which takes man/ and
+//! completions/ as they are committed.
 //!
 //! No date is written, so the output is stable and the freshness test can
 //! compare.
@@ -17,7 +18,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 mod completions;
-mod deb;
 mod man;
 
 /// Every page of every tool.
@@ -50,30 +50,8 @@ fn main() -> anyhow::Result<()> {
         }
         ["man", dir] => write_all(Path::new(dir), man_files()?),
         ["completions", dir] => write_all(Path::new(dir), completion_files()),
-        ["deb", ref options @ ..] => {
-            let deb = deb::build(&pages(), &deb_options(options)?)?;
-            println!("{}", deb.display());
-            Ok(())
-        }
-        _ => anyhow::bail!(
-            "usage: cargo xtask man [DIR] | completions DIR | deb [--bin-dir DIR] [--out DIR]"
-        ),
+        _ => anyhow::bail!("usage: cargo xtask man [DIR] | completions DIR"),
     }
-}
-
-fn deb_options(args: &[&str]) -> anyhow::Result<deb::Options> {
-    let mut options = deb::Options {
-        bin_dir: None,
-        out_dir: top().join("target/debian"),
-    };
-    for pair in args.chunks(2) {
-        match pair {
-            ["--bin-dir", dir] => options.bin_dir = Some(PathBuf::from(dir)),
-            ["--out", dir] => options.out_dir = PathBuf::from(dir),
-            _ => anyhow::bail!("deb: unknown option {:?}", pair.join(" ")),
-        }
-    }
-    Ok(options)
 }
 
 /// The top of the workspace.
