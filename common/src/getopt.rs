@@ -307,7 +307,8 @@ impl Table {
     /// the same `has_arg` and short letter, and each short letter must be in
     /// the option string; a short option may take less than its long one
     /// (unshare's `-m` takes no FILE, `--mount=FILE` does).
-    pub fn differences(&self, mut command: clap::Command) -> Vec<String> {
+    pub fn differences(&self, command: clap::Command) -> Vec<String> {
+        let mut command = crate::help::with_help_flag(command);
         command.build();
         let mut clap = BTreeMap::new();
         for arg in command.get_arguments().filter(|a| !a.is_positional()) {
