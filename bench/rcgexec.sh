@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet -p rcgexec
+cargo build --release --quiet --workspace --exclude xtask --bins
 ours=${BOXUTILS_BIN_DIR:-$PWD/target/release}/rcgexec
 runs=${RUNS:-20}
 for tool in cgcreate cgset cgexec cgdelete hyperfine; do

@@ -6,7 +6,7 @@
 # The release build is the one packaging/install.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet -p rchroot
+cargo build --release --quiet --workspace --exclude xtask --bins
 rchroot=$PWD/target/release/rchroot
 dir=$(mktemp -d /tmp/boxutils-bench-rchroot.XXXXXX)
 json=$(mktemp)

@@ -7,7 +7,7 @@
 # Usage: bench/ripc.sh [hyperfine options...]   (run as root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --quiet --release -p ripcmk --bins
+cargo build --release --quiet --workspace --exclude xtask --bins
 export BIN="$PWD/target/release" LC_ALL=C
 exec unshare -i bash -euo pipefail -c '
     hyperfine -N --warmup 20 --prepare "ipcrm --all=shm" "$@" \

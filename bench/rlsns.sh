@@ -58,7 +58,7 @@ fi
 
 command -v hyperfine >/dev/null || { echo "hyperfine is not installed" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is not installed" >&2; exit 1; }
-cargo build --release -q -p rlsns
+cargo build --release --quiet --workspace --exclude xtask --bins
 echo "processes on the host: $(ls -d /proc/[0-9]* | wc -l)"
 all_pairs "host"
 unshare -fp --mount-proc bash "$0" --inner

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet -p rnsenter
+cargo build --release --quiet --workspace --exclude xtask --bins
 ours=${BOXUTILS_BIN_DIR:-$PWD/target/release}/rnsenter
 theirs=$(command -v nsenter)
 

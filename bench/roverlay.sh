@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 if [ -z "${ROVERLAY_BENCH_INSIDE:-}" ]; then
     command -v hyperfine >/dev/null || { echo "hyperfine is not installed" >&2; exit 1; }
-    cargo build --release --quiet -p roverlay
+    cargo build --release --quiet --workspace --exclude xtask --bins
     exec env ROVERLAY_BENCH_INSIDE=1 unshare -m --propagation private bash "$0" "$@"
 fi
 

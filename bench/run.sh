@@ -52,7 +52,9 @@ if [ $# -gt 0 ]; then scripts=("$@"); else
     scripts=()
     for s in bench/*.sh; do [ "$s" = bench/run.sh ] || scripts+=("$s"); done
 fi
+# The same build as every script's: one feature set, no rebuild between them.
 cargo build --release --quiet --workspace --exclude xtask --bins
+export BOXUTILS_BIN_DIR=$top/target/release
 
 work=$(mktemp -d /tmp/boxutils-bench-run.XXXXXX)
 logs=$top/target/bench-logs

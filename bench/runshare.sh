@@ -8,7 +8,7 @@
 # Run as root from the top of the workspace: bash bench/runshare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet -p runshare
+cargo build --release --quiet --workspace --exclude xtask --bins
 R=$PWD/target/release/runshare
 U=$(command -v unshare)
 json=$(mktemp)

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ -z "${RVETHPAIR_BENCH_INSIDE:-}" ]; then
-    cargo build --release --quiet -p rvethpair
+    cargo build --release --quiet --workspace --exclude xtask --bins
     exec env RVETHPAIR_BENCH_INSIDE=1 unshare -nm bash "$0" "$@"
 fi
 
