@@ -69,8 +69,14 @@ pub fn print_help(tool: &str, code: i32, text: &str) -> i32 {
 /// Exits with `code` if this process is set-user-ID or set-group-ID (fail
 /// closed: boxutils is never setuid), before the command line is read.
 pub fn refuse_setid(tool: &str, code: i32) {
-    if nix::unistd::getuid() != nix::unistd::geteuid()
-        || nix::unistd::getgid() != nix::unistd::getegid()
+    // AT_SECURE, from the kernel at exec, is 0 unless the exec changed ids
+    // or gave capabilities: then the ids are compared (no system call in
+    // the common case).
+    // SAFETY: getauxval reads the auxiliary vector; no pointers involved.
+    let secure = unsafe { libc::getauxval(libc::AT_SECURE) } != 0;
+    if secure
+        && (nix::unistd::getuid() != nix::unistd::geteuid()
+            || nix::unistd::getgid() != nix::unistd::getegid())
     {
         let _ = writeln!(
             std::io::stderr(),
