@@ -242,4 +242,19 @@ goaled = [(r, g) for *_, r, g in rows if g is not None]
 print(f"\n{sum(r <= g for r, g in goaled)} of {len(goaled) + len(failed)} goals met; "
       "medians of hyperfine runs, ours and the anchor in alternating blocks")
 PY
+
+# Sizes: issue 15's goals are all tools together under runc, and each tool
+# that speaks no netlink (all but rvethpair) under 700 KB.
+echo
+echo "stripped size of each binary (target/release), bytes:"
+total=0
+for tool in ${tools//|/ }; do
+    size=$(stat -c %s "target/release/$tool")
+    total=$((total + size))
+    printf '  %-10s %9d\n' "$tool" "$size"
+done
+printf '  %-10s %9d\n' total "$total"
+if runc=$(command -v runc); then
+    printf '  %-10s %9d  (%s)\n' runc "$(stat -L -c %s "$runc")" "$runc"
+fi
 [ ${#failed[@]} = 0 ]
