@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# rnsenter against util-linux nsenter, paired in one hyperfine run:
+# rnsenter against util-linux nsenter, paired in one hyperfine run per locale:
 # `-t PID -a /bin/true` into a target this script starts
 # (`unshare -fpmuin --mount-proc sleep`) and kills by PID at the end.
 # Run as root: bash bench/rnsenter.sh   (RUNS=N to change the count)
@@ -40,18 +40,21 @@ done
 
 json=$(mktemp)
 trap 'cleanup; rm -f "$json"' EXIT
-hyperfine -N --warmup 100 --runs "${RUNS:-2000}" --export-json "$json" \
-    "$ours -t $inner -a /bin/true" \
-    "$theirs -t $inner -a /bin/true"
-# The same figures in microseconds (hyperfine rounds to 0.1 ms here).
-python3 - "$json" <<'PY'
+# Under LC_ALL=C (nsenter loads no locale) and under C.UTF-8.
+for locale in C C.UTF-8; do
+    LC_ALL=$locale hyperfine -N --warmup 100 --runs "${RUNS:-2000}" --export-json "$json" \
+        -n "rnsenter -t PID -a /bin/true LC_ALL=$locale" "$ours -t $inner -a /bin/true" \
+        -n "nsenter -t PID -a /bin/true LC_ALL=$locale" "$theirs -t $inner -a /bin/true"
+    # The same figures in microseconds (hyperfine rounds to 0.1 ms here).
+    python3 - "$json" <<'PY'
 import json, sys
 results = json.load(open(sys.argv[1]))["results"]
 for r in results:
-    print(f"{r['command'].split()[0]:32} mean {r['mean'] * 1e6:7.1f} us  "
+    print(f"{r['command']:40} mean {r['mean'] * 1e6:7.1f} us  "
           f"median {r['median'] * 1e6:7.1f} us  min {r['min'] * 1e6:7.1f} us")
 print(f"ratio of means rnsenter/nsenter: {results[0]['mean'] / results[1]['mean']:.3f}")
 PY
+done
 
 # hyperfine runs one command's batch after the other's, so load that
 # changes meanwhile (other builds) skews the ratio: time them interleaved too.
