@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# rcgexec against libcgroup and against plain shell writes, paired in one
-# run: a command under a 64M memory, 64 task and half-a-CPU limit, from a
-# new cgroup to its removal:
+# rcgexec against libcgroup and against plain shell writes, each pair in a
+# hyperfine run of its own (a row each in bench/run.sh's table): a command
+# under a 64M memory, 64 task and half-a-CPU limit, from a new cgroup to
+# its removal:
 #   ours:      rcgexec --memory 64M --pids 64 --cpus 0.5 -- /bin/true
 #   libcgroup: cgcreate, cgset (x2), cgexec, cgdelete
 #   shell:     mkdir, echo the limits, sh -c 'echo $$ > cgroup.procs ... && exec true', rmdir
@@ -71,18 +72,24 @@ cgdelete -g "memory:${path[memory]}/$lc" -g "pids:${path[pids]}/$lc" -g "cpu:${p
 [ "$a" = "$(printf '67108864\n64\n50000')" ] && [ "$a" = "$b" ] || { echo "bench: limits differ: $a vs $b" >&2; exit 1; }
 
 json=$(mktemp)
-hyperfine --warmup 3 --runs "$runs" --export-json "$json" \
-    -n rcgexec "$mine" -n libcgroup "$theirs" -n shell "$shell"
-python3 - "$json" <<'PY'
+# rcgexec against ANCHOR (its name) running COMMAND, in one hyperfine call;
+# GOAL is the ratio of the means aimed at (bench/run.sh's GOALS say the same).
+pair() {
+    local anchor=$1 command=$2 goal=$3
+    hyperfine --warmup 3 --runs "$runs" --export-json "$json" \
+        -n "rcgexec (vs $anchor)" "$mine" -n "$anchor" "$command"
+    python3 - "$json" "$anchor" "$goal" <<'PY'
 import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-for name, x in r.items():
-    print(f"{name:10} mean {x['mean'] * 1e3:7.2f} ms  median {x['median'] * 1e3:7.2f} ms")
-print(f"rcgexec/libcgroup {r['rcgexec']['mean'] / r['libcgroup']['mean']:.3f}  (goal <= 0.5)")
-print(f"rcgexec/shell     {r['rcgexec']['mean'] / r['shell']['mean']:.3f}  (goal <= 1.0)")
+ours, anchor = json.load(open(sys.argv[1]))["results"]
+for x in (ours, anchor):
+    print(f"{x['command']:21} mean {x['mean'] * 1e3:7.2f} ms  median {x['median'] * 1e3:7.2f} ms")
+print(f"rcgexec/{sys.argv[2]} {ours['mean'] / anchor['mean']:.3f}  (goal <= {sys.argv[3]})")
 PY
+}
+pair libcgroup "$theirs" 0.5
+pair shell "$shell" 1.0
 
-# hyperfine runs one command's batch after the other's: time them
+# hyperfine runs one command's batch after the other's: time the three
 # interleaved too, each cycle all three in turn, each through `sh -c`.
 python3 - "$runs" "$mine" "$theirs" "$shell" <<'PY'
 import os, statistics, subprocess, sys, time

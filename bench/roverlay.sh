@@ -56,10 +56,11 @@ for n in 1 20; do
     for i in $(seq "$n"); do mkdir -p "l$n/$i"; echo "$i" >"l$n/$i/file"; lowers+=("$d/l$n/$i"); done
     list=$(IFS=:; echo "${lowers[*]}")
     mkdir -p "u$n" "w$n"
+    if [ "$n" = 1 ]; then lowers_said="1 lower"; else lowers_said="$n lowers"; fi
     pair "100 x mount + umount, $n lower layer(s) and an upper" --warmup 1 --runs 10 \
         --command-name "mount -t overlay" \
         "bash -c 'for i in {1..100}; do mount -t overlay overlay -o lowerdir=$list,upperdir=$d/u$n,workdir=$d/w$n $d/m; umount $d/m; done'" \
-        --command-name "roverlay mount" \
+        --command-name "roverlay mount ($lowers_said)" \
         "bash -c 'for i in {1..100}; do $bin mount --lower $list --upper $d/u$n --work $d/w$n $d/m; $bin umount $d/m; done'"
 done
 
@@ -119,21 +120,21 @@ if command -v umoci >/dev/null; then
 fi
 args=(--warmup 0 --runs "$runs" --prepare "bash -c 'rm -f $d/out.tar.gz'"
     --command-name "tar -cz" "tar -C $d/tree -czf $d/out.tar.gz ."
-    --command-name "roverlay commit .tar.gz" "$bin commit $d/tree $d/out.tar.gz")
+    --command-name "roverlay commit .tar.gz (vs tar -cz)" "$bin commit $d/tree $d/out.tar.gz")
 pair "gzip: commit vs tar -cz" "${args[@]}"
 if [ "$umoci_ok" = 1 ]; then
     pair "gzip: commit vs umoci repack" --warmup 0 --runs "$runs" \
         --prepare "bash -c 'rm -f $d/out.tar.gz; $prep_repack'" \
         --command-name "umoci repack" "umoci repack --image $d/img:t $d/b" \
-        --command-name "roverlay commit .tar.gz" "$bin commit $d/tree $d/out.tar.gz"
+        --command-name "roverlay commit .tar.gz (vs umoci repack)" "$bin commit $d/tree $d/out.tar.gz"
 fi
 pair "gzip: apply vs tar -xz" --warmup 0 --runs "$runs" \
     --prepare "bash -c 'rm -rf $d/x; mkdir $d/x'" \
     --command-name "tar -xz" "tar -C $d/x -xzf $d/out.tar.gz" \
-    --command-name "roverlay apply .tar.gz" "$bin apply $d/out.tar.gz $d/x"
+    --command-name "roverlay apply .tar.gz (vs tar -xz)" "$bin apply $d/out.tar.gz $d/x"
 if [ "$umoci_ok" = 1 ]; then
     pair "gzip: apply vs umoci unpack" --warmup 0 --runs "$runs" \
         --prepare "bash -c 'rm -rf $d/x $d/u'" \
         --command-name "umoci unpack" "umoci unpack --image $d/img:t $d/u" \
-        --command-name "roverlay apply .tar.gz" "$bin apply $d/out.tar.gz $d/x"
+        --command-name "roverlay apply .tar.gz (vs umoci unpack)" "$bin apply $d/out.tar.gz $d/x"
 fi

@@ -37,6 +37,8 @@ GOALS=(
     'rlsns\.sh: .*\([0-9]+ processes\)' 0.20
     'rvethpair\.sh: rvethpair (setup|teardown)$' 0.33
     'rvethpair\.sh: ' -
+    'rcgexec\.sh: rcgexec \(vs libcgroup\)' 0.50
+    'rcgexec\.sh: rcgexec \(vs shell\)' 1.00
     '.' 1.00
 )
 

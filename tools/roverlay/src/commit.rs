@@ -1,8 +1,8 @@
 //! `commit`: an upper dir written as an OCI image layer. Whiteouts become
 //! `.wh.NAME` files (never hard links, though overlay makes them links of
 //! one inode), opaque directories get `.wh..wh..opq`, overlay's xattrs stay
-//! behind. The layer is written to an unnamed file (O_TMPFILE) and linked
-//! in when whole.
+//! behind. A `.gz` layer is compressed on every core (`gzip`). The layer
+//! is written to an unnamed file (O_TMPFILE) and linked in when whole.
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -13,9 +13,9 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use flate2::write::GzEncoder;
 use tar::{Builder, EntryType, Header};
 
+use crate::gzip::{self, ParGzEncoder};
 use crate::stage;
 use crate::tree::{self, OPAQUE_MARKER, WHITEOUT_PREFIX};
 
@@ -46,7 +46,8 @@ pub fn commit(upper: &Path, layer: &Path) -> anyhow::Result<()> {
     }
     let out = BufWriter::with_capacity(1 << 20, file);
     let file = if gzipped(layer) {
-        let gz = write_tar(GzEncoder::new(out, flate2::Compression::default()), upper)?;
+        let gz = ParGzEncoder::new(out, flate2::Compression::default(), gzip::CHUNK);
+        let gz = write_tar(gz, upper)?;
         gz.finish().with_context(write_fail)?
     } else {
         write_tar(out, upper)?

@@ -6,6 +6,7 @@ mod apply;
 mod at;
 mod commit;
 mod diff;
+mod gzip;
 mod list;
 mod mount;
 mod stage;
@@ -141,7 +142,8 @@ every path that is not deleted is A.
 Write UPPER as an OCI image layer: whiteouts as .wh.NAME, opaque directories with a \
 .wh..wh..opq entry, hard links as links (never a whiteout), modes, owners, times and extended \
 attributes kept, overlay's own (trusted.overlay.*, user.overlay.*) dropped. A name ending in .gz \
-or .tgz is gzip-compressed. The layer is written to an unnamed file and linked in when whole: a \
+or .tgz is gzip-compressed on every core, as one gzip member per MiB of tar (gzip(1) and OCI \
+tools read them as one stream). The layer is written to an unnamed file and linked in when whole: a \
 failure leaves no partial file.
 
   roverlay apply LAYER.tar[.gz] DIR

@@ -1,0 +1,231 @@
+//! Parallel gzip for `commit`: the stream is cut into chunks of a fixed
+//! size, each compressed on a thread of its own as an independent gzip
+//! member, and the members written in order. RFC 1952 allows a file of
+//! several members; gzip(1), Go's compress/gzip (umoci, containerd) and
+//! flate2's `MultiGzDecoder` read it as one stream. The chunks are cut
+//! where the stream is, not where the threads are, so the same input
+//! gives the same bytes on any machine. Each chunk gets a thread of its
+//! own (a spawn costs microseconds, a MiB of deflate tens of
+//! milliseconds): no pool, queue or shutdown to get right.
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::thread::{self, JoinHandle};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+/// Input bytes per gzip member. Each member starts with an empty window,
+/// which costs 0.005% in size at this length; 4 MiB was no faster on two
+/// cores and holds four times the memory.
+pub const CHUNK: usize = 1 << 20;
+
+/// A `Write` that gzips what it is given on as many threads as the machine
+/// has cores; [`ParGzEncoder::finish`] writes the rest and gives the inner
+/// writer back. At most one chunk per thread is in flight, besides the one
+/// being filled.
+pub struct ParGzEncoder<W: Write> {
+    inner: W,
+    level: Compression,
+    chunk: usize,
+    buf: Vec<u8>,
+    /// Members being compressed, oldest first.
+    pending: VecDeque<JoinHandle<io::Result<Vec<u8>>>>,
+    threads: usize,
+    /// Whether a member was started: an empty stream still gets one.
+    started: bool,
+}
+
+impl<W: Write> ParGzEncoder<W> {
+    /// An encoder at `level` cutting the stream every `chunk` bytes.
+    pub fn new(inner: W, level: Compression, chunk: usize) -> Self {
+        let chunk = chunk.max(1);
+        ParGzEncoder {
+            inner,
+            level,
+            chunk,
+            buf: Vec::with_capacity(chunk),
+            pending: VecDeque::new(),
+            threads: thread::available_parallelism().map_or(1, |n| n.get()),
+            started: false,
+        }
+    }
+
+    /// Hands the filled chunk to a thread, first writing out the oldest
+    /// member when every thread is busy.
+    fn send(&mut self) -> io::Result<()> {
+        while self.pending.len() >= self.threads {
+            self.write_oldest()?;
+        }
+        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(self.chunk));
+        let level = self.level;
+        let worker = thread::Builder::new().name("roverlay-gzip".into());
+        let handle = worker.spawn(move || {
+            let mut gz = GzEncoder::new(Vec::new(), level);
+            gz.write_all(&data)?;
+            gz.finish()
+        })?;
+        self.pending.push_back(handle);
+        self.started = true;
+        Ok(())
+    }
+
+    /// Waits for the oldest member and writes it out.
+    fn write_oldest(&mut self) -> io::Result<()> {
+        if let Some(handle) = self.pending.pop_front() {
+            let member = handle
+                .join()
+                .map_err(|_| io::Error::other("a gzip thread panicked"))??;
+            self.inner.write_all(&member)?;
+        }
+        Ok(())
+    }
+
+    /// Compresses and writes what is buffered, and waits for every member.
+    fn drain(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() || !self.started {
+            self.send()?;
+        }
+        while !self.pending.is_empty() {
+            self.write_oldest()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the last members and gives back the inner writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.drain()?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for ParGzEncoder<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.buf.len() == self.chunk {
+            self.send()?;
+        }
+        let n = data.len().min(self.chunk - self.buf.len());
+        self.buf.extend_from_slice(&data[..n]);
+        Ok(n)
+    }
+
+    /// Ends the current member early, so that all written so far reaches
+    /// the inner writer.
+    fn flush(&mut self) -> io::Result<()> {
+        self.drain()?;
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn round_trip(data: &[u8], chunk: usize) -> (Vec<u8>, Vec<u8>) {
+        let mut gz = ParGzEncoder::new(Vec::new(), Compression::default(), chunk);
+        gz.write_all(data).unwrap();
+        let packed = gz.finish().unwrap();
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&packed[..])
+            .read_to_end(&mut out)
+            .unwrap();
+        (packed, out)
+    }
+
+    /// Bytes that compress somewhat, and differ from chunk to chunk.
+    fn sample(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 7 / 5 % 251) as u8).collect()
+    }
+
+    /// The number of gzip members in `packed`.
+    fn members(mut packed: &[u8]) -> usize {
+        let mut n = 0;
+        while !packed.is_empty() {
+            let mut one = flate2::bufread::GzDecoder::new(packed);
+            io::copy(&mut one, &mut io::sink()).unwrap();
+            packed = one.into_inner();
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn empty_input_is_one_empty_member() {
+        let (packed, out) = round_trip(b"", 16);
+        assert!(out.is_empty());
+        assert_eq!(members(&packed), 1);
+    }
+
+    #[test]
+    fn one_byte() {
+        let (packed, out) = round_trip(b"x", 16);
+        assert_eq!(out, b"x");
+        assert_eq!(members(&packed), 1);
+    }
+
+    #[test]
+    fn exactly_one_chunk_is_one_member() {
+        let data = sample(4096);
+        let (packed, out) = round_trip(&data, 4096);
+        assert_eq!(out, data);
+        assert_eq!(members(&packed), 1);
+    }
+
+    #[test]
+    fn several_chunks_come_back_in_order() {
+        let data = sample(10 * 4096 + 123);
+        let (packed, out) = round_trip(&data, 4096);
+        assert_eq!(out, data);
+        assert_eq!(members(&packed), 11);
+        // Cut where the stream is: the same bytes however it was written.
+        let mut gz = ParGzEncoder::new(Vec::new(), Compression::default(), 4096);
+        for piece in data.chunks(1000) {
+            gz.write_all(piece).unwrap();
+        }
+        assert_eq!(gz.finish().unwrap(), packed);
+    }
+
+    #[test]
+    fn flush_ends_a_member_and_reaches_the_inner_writer() {
+        let mut gz = ParGzEncoder::new(Vec::new(), Compression::default(), 4096);
+        gz.write_all(b"first").unwrap();
+        gz.flush().unwrap();
+        gz.write_all(b"second").unwrap();
+        let packed = gz.finish().unwrap();
+        assert_eq!(members(&packed), 2);
+        let mut out = String::new();
+        flate2::read::MultiGzDecoder::new(&packed[..])
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "firstsecond");
+    }
+
+    /// Takes `room` bytes, then fails.
+    struct Full {
+        room: usize,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+            }
+            let n = data.len().min(self.room);
+            self.room -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_error_of_the_inner_writer_comes_back() {
+        let data = sample(64 * 4096);
+        let mut gz = ParGzEncoder::new(Full { room: 100 }, Compression::default(), 4096);
+        let written = gz.write_all(&data).and_then(|()| gz.finish().map(drop));
+        let err = written.unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOSPC), "{err}");
+    }
+}
