@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{ok, overlay_on, populate, refused, rov_in};
-use crate::harness::{have, in_mountns, needs_root, root, run, tempdir, Mounted};
+use crate::harness::{have, in_mountns, needs, needs_root, root, run, tempdir, Mounted};
 
 /// A tree as `path → type, mode, owner, content or target`, for
 /// comparing; whiteouts (0/0 character devices) are absence, and the
@@ -410,6 +410,120 @@ fn a_committed_layer_is_read_by_umoci_as_our_merged_view() {
         umoci(&b, &["new", "--image", "img:t"]);
         umoci(&b, &["raw", "add-layer", "--image", "img:t", "base.tar"]);
         umoci(&b, &["raw", "add-layer", "--image", "img:t", "change.tar"]);
+        umoci(&b, &["unpack", "--image", "img:t", "bundle"]);
+        assert_eq!(snapshot(&b.join("bundle/rootfs")), merged);
+    });
+}
+
+/// sha256 of `path`, as `sha256sum` prints it.
+fn sha256(path: &Path) -> String {
+    let ran = run(Command::new("sha256sum").arg(path));
+    assert_eq!(ran.code, 0, "sha256sum: {ran:?}");
+    ran.stdout.split_whitespace().next().unwrap().to_string()
+}
+
+/// Writes `value` as a blob of the layout in `b`; its digest and size.
+fn put_blob(b: &Path, value: &serde_json::Value) -> (String, usize) {
+    let bytes = serde_json::to_vec(value).unwrap();
+    let staged = b.join("blob.json");
+    fs::write(&staged, &bytes).unwrap();
+    let digest = sha256(&staged);
+    fs::rename(&staged, b.join("img/blobs/sha256").join(&digest)).unwrap();
+    (format!("sha256:{digest}"), bytes.len())
+}
+
+/// A gzip layer as roverlay commits it (one gzip member per MiB of tar,
+/// written on every core) is a layer umoci unpacks: here the layer of a
+/// tree of more than 1 MiB, put by hand into the image `img:t` above a base
+/// layer added by umoci, unpacks to our merged view.
+#[test]
+fn a_committed_gzip_layer_of_many_members_is_unpacked_by_umoci() {
+    if !needs_root!() || !needs!("umoci") {
+        return;
+    }
+    in_mountns(|| {
+        let d = tempdir("roverlay-umoci-gz");
+        let b = d.path().to_path_buf();
+        base_tree(&b.join("lower"));
+        populate(&b, &["up", "work", "m"], &[]);
+        ok(rov_in(&b, &["commit", "lower", "base.tar"]));
+        ok(rov_in(
+            &b,
+            &[
+                "mount", "--lower", "lower", "--upper", "up", "--work", "work", "m",
+            ],
+        ));
+        let guard = Mounted(b.join("m"));
+        change(&b.join("m"));
+        let big: Vec<u8> = (0..3u32 << 20)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        fs::write(b.join("m/big"), big).unwrap();
+        ok(rov_in(&b, &["commit", "up", "change.tar.gz"]));
+        let merged = snapshot(&b.join("m"));
+        drop(guard);
+
+        let gz = b.join("change.tar.gz");
+        let mut members = 0;
+        let mut reader =
+            flate2::bufread::GzDecoder::new(std::io::BufReader::new(fs::File::open(&gz).unwrap()));
+        let mut tar = Vec::new();
+        loop {
+            reader.read_to_end(&mut tar).unwrap();
+            members += 1;
+            let mut rest = reader.into_inner();
+            if std::io::BufRead::fill_buf(&mut rest).unwrap().is_empty() {
+                break;
+            }
+            reader = flate2::bufread::GzDecoder::new(rest);
+        }
+        assert!(
+            members > 1,
+            "one gzip member: the layer is not written in parts"
+        );
+        fs::write(b.join("change.tar"), &tar).unwrap();
+
+        umoci(&b, &["init", "--layout", "img"]);
+        umoci(&b, &["new", "--image", "img:t"]);
+        umoci(&b, &["raw", "add-layer", "--image", "img:t", "base.tar"]);
+        let json = |p: PathBuf| -> serde_json::Value {
+            serde_json::from_slice(&fs::read(p).unwrap()).unwrap()
+        };
+        let blobs = b.join("img/blobs/sha256");
+        let layer = sha256(&gz);
+        fs::copy(&gz, blobs.join(&layer)).unwrap();
+        let mut index = json(b.join("img/index.json"));
+        let manifest_digest = index["manifests"][0]["digest"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut manifest = json(blobs.join(manifest_digest.trim_start_matches("sha256:")));
+        let config_digest = manifest["config"]["digest"].as_str().unwrap().to_string();
+        let mut config = json(blobs.join(config_digest.trim_start_matches("sha256:")));
+        config["rootfs"]["diff_ids"]
+            .as_array_mut()
+            .unwrap()
+            .push(format!("sha256:{}", sha256(&b.join("change.tar"))).into());
+        let (digest, size) = put_blob(&b, &config);
+        manifest["config"]["digest"] = digest.into();
+        manifest["config"]["size"] = size.into();
+        manifest["layers"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                "digest": format!("sha256:{layer}"),
+                "size": fs::metadata(&gz).unwrap().len(),
+            }));
+        let (digest, size) = put_blob(&b, &manifest);
+        index["manifests"][0]["digest"] = digest.into();
+        index["manifests"][0]["size"] = size.into();
+        fs::write(
+            b.join("img/index.json"),
+            serde_json::to_vec(&index).unwrap(),
+        )
+        .unwrap();
+
         umoci(&b, &["unpack", "--image", "img:t", "bundle"]);
         assert_eq!(snapshot(&b.join("bundle/rootfs")), merged);
     });
