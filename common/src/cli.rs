@@ -25,7 +25,7 @@ pub fn parse_from<T: Parser>(
     match parsed {
         Ok(cli) => cli,
         Err(err) if err.kind() == ErrorKind::DisplayHelp => {
-            let command = crate::help::find(T::command(), &args);
+            let command = crate::help::find(command, &args);
             let text = crate::help::render(&command, asks_long_help(&args));
             std::process::exit(print_help(tool, usage_code, &text))
         }

@@ -152,9 +152,7 @@ fn round_trip_apply_mount_change_diff_commit_apply_equals_merged() {
         );
         // Random bytes, more than a chunk of roverlay's parallel gzip: a
         // layer of several gzip members, which gzip(1) and tar read whole.
-        let mut big = vec![0u8; 3 << 19];
-        fastrand::Rng::with_seed(7).fill(&mut big);
-        fs::write(b.join("m/big"), &big).unwrap();
+        let big = random_file(&b.join("m/big"), 3 << 19);
         ok(rov_in(&b, &["commit", "up", "layer.tar.gz"]));
         let gzip = run(Command::new("gzip").arg("-t").arg(b.join("layer.tar.gz")));
         assert_eq!(gzip.code, 0, "{gzip:?}");
@@ -162,7 +160,7 @@ fn round_trip_apply_mount_change_diff_commit_apply_equals_merged() {
         flate2::read::GzDecoder::new(fs::File::open(b.join("layer.tar.gz")).unwrap())
             .read_to_end(&mut first)
             .unwrap();
-        assert!(first.len() < big.len(), "one gzip member: {}", first.len());
+        assert!(first.len() < big, "one gzip member: {}", first.len());
         let names = run(Command::new("tar").arg("-tzf").arg(b.join("layer.tar.gz")));
         assert!(
             names.stdout.contains(".wh.gone\n") && names.stdout.contains("srv/data/.wh..wh..opq\n"),
@@ -383,6 +381,30 @@ fn umoci(b: &Path, args: &[&str]) -> String {
     ran.stdout
 }
 
+/// In `b`: the base tree committed as `base.tar`, an overlay on it changed
+/// (by `change`, then `more`) and its upper committed as `layer`; the
+/// merged view, from before the overlay was unmounted.
+fn commit_base_and_change(
+    b: &Path,
+    layer: &str,
+    more: impl FnOnce(&Path),
+) -> BTreeMap<String, String> {
+    base_tree(&b.join("lower"));
+    populate(b, &["up", "work", "m"], &[]);
+    ok(rov_in(b, &["commit", "lower", "base.tar"]));
+    ok(rov_in(
+        b,
+        &[
+            "mount", "--lower", "lower", "--upper", "up", "--work", "work", "m",
+        ],
+    ));
+    let _mounted = Mounted(b.join("m"));
+    change(&b.join("m"));
+    more(&b.join("m"));
+    ok(rov_in(b, &["commit", "up", layer]));
+    snapshot(&b.join("m"))
+}
+
 #[test]
 fn a_committed_layer_is_read_by_umoci_as_our_merged_view() {
     let test = "a_committed_layer_is_read_by_umoci_as_our_merged_view";
@@ -392,20 +414,7 @@ fn a_committed_layer_is_read_by_umoci_as_our_merged_view() {
     in_mountns(|| {
         let d = tempdir("roverlay-umoci-add");
         let b = d.path().to_path_buf();
-        base_tree(&b.join("lower"));
-        populate(&b, &["up", "work", "m"], &[]);
-        ok(rov_in(&b, &["commit", "lower", "base.tar"]));
-        ok(rov_in(
-            &b,
-            &[
-                "mount", "--lower", "lower", "--upper", "up", "--work", "work", "m",
-            ],
-        ));
-        let guard = Mounted(b.join("m"));
-        change(&b.join("m"));
-        ok(rov_in(&b, &["commit", "up", "change.tar"]));
-        let merged = snapshot(&b.join("m"));
-        drop(guard);
+        let merged = commit_base_and_change(&b, "change.tar", |_| {});
         umoci(&b, &["init", "--layout", "img"]);
         umoci(&b, &["new", "--image", "img:t"]);
         umoci(&b, &["raw", "add-layer", "--image", "img:t", "base.tar"]);
@@ -413,6 +422,15 @@ fn a_committed_layer_is_read_by_umoci_as_our_merged_view() {
         umoci(&b, &["unpack", "--image", "img:t", "bundle"]);
         assert_eq!(snapshot(&b.join("bundle/rootfs")), merged);
     });
+}
+
+/// A file of `len` seeded random bytes (more than a chunk of roverlay's
+/// parallel gzip makes a layer of several members); its length.
+fn random_file(path: &Path, len: usize) -> usize {
+    let mut bytes = vec![0u8; len];
+    fastrand::Rng::with_seed(7).fill(&mut bytes);
+    fs::write(path, &bytes).unwrap();
+    len
 }
 
 /// sha256 of `path`, as `sha256sum` prints it.
@@ -427,9 +445,9 @@ fn put_blob(b: &Path, value: &serde_json::Value) -> (String, usize) {
     let bytes = serde_json::to_vec(value).unwrap();
     let staged = b.join("blob.json");
     fs::write(&staged, &bytes).unwrap();
-    let digest = sha256(&staged);
-    fs::rename(&staged, b.join("img/blobs/sha256").join(&digest)).unwrap();
-    (format!("sha256:{digest}"), bytes.len())
+    let digest = format!("sha256:{}", sha256(&staged));
+    fs::rename(&staged, blob(b, &digest.as_str().into())).unwrap();
+    (digest, bytes.len())
 }
 
 /// A gzip layer as roverlay commits it (one gzip member per MiB of tar,
@@ -444,62 +462,29 @@ fn a_committed_gzip_layer_of_many_members_is_unpacked_by_umoci() {
     in_mountns(|| {
         let d = tempdir("roverlay-umoci-gz");
         let b = d.path().to_path_buf();
-        base_tree(&b.join("lower"));
-        populate(&b, &["up", "work", "m"], &[]);
-        ok(rov_in(&b, &["commit", "lower", "base.tar"]));
-        ok(rov_in(
-            &b,
-            &[
-                "mount", "--lower", "lower", "--upper", "up", "--work", "work", "m",
-            ],
-        ));
-        let guard = Mounted(b.join("m"));
-        change(&b.join("m"));
-        let big: Vec<u8> = (0..3u32 << 20)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
-            .collect();
-        fs::write(b.join("m/big"), big).unwrap();
-        ok(rov_in(&b, &["commit", "up", "change.tar.gz"]));
-        let merged = snapshot(&b.join("m"));
-        drop(guard);
-
+        let merged = commit_base_and_change(&b, "change.tar.gz", |m| {
+            random_file(&m.join("big"), 3 << 20);
+        });
         let gz = b.join("change.tar.gz");
-        let mut members = 0;
-        let mut reader =
-            flate2::bufread::GzDecoder::new(std::io::BufReader::new(fs::File::open(&gz).unwrap()));
         let mut tar = Vec::new();
-        loop {
-            reader.read_to_end(&mut tar).unwrap();
-            members += 1;
-            let mut rest = reader.into_inner();
-            if std::io::BufRead::fill_buf(&mut rest).unwrap().is_empty() {
-                break;
-            }
-            reader = flate2::bufread::GzDecoder::new(rest);
-        }
-        assert!(
-            members > 1,
-            "one gzip member: the layer is not written in parts"
-        );
+        flate2::read::MultiGzDecoder::new(fs::File::open(&gz).unwrap())
+            .read_to_end(&mut tar)
+            .unwrap();
+        let mut first = Vec::new();
+        flate2::read::GzDecoder::new(fs::File::open(&gz).unwrap())
+            .read_to_end(&mut first)
+            .unwrap();
+        assert!(first.len() < tar.len(), "one gzip member: {}", first.len());
         fs::write(b.join("change.tar"), &tar).unwrap();
 
         umoci(&b, &["init", "--layout", "img"]);
         umoci(&b, &["new", "--image", "img:t"]);
         umoci(&b, &["raw", "add-layer", "--image", "img:t", "base.tar"]);
-        let json = |p: PathBuf| -> serde_json::Value {
-            serde_json::from_slice(&fs::read(p).unwrap()).unwrap()
-        };
-        let blobs = b.join("img/blobs/sha256");
         let layer = sha256(&gz);
-        fs::copy(&gz, blobs.join(&layer)).unwrap();
+        fs::copy(&gz, blob(&b, &format!("sha256:{layer}").into())).unwrap();
         let mut index = json(b.join("img/index.json"));
-        let manifest_digest = index["manifests"][0]["digest"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let mut manifest = json(blobs.join(manifest_digest.trim_start_matches("sha256:")));
-        let config_digest = manifest["config"]["digest"].as_str().unwrap().to_string();
-        let mut config = json(blobs.join(config_digest.trim_start_matches("sha256:")));
+        let mut manifest = json(blob(&b, &index["manifests"][0]["digest"]));
+        let mut config = json(blob(&b, &manifest["config"]["digest"]));
         config["rootfs"]["diff_ids"]
             .as_array_mut()
             .unwrap()
@@ -529,23 +514,27 @@ fn a_committed_gzip_layer_of_many_members_is_unpacked_by_umoci() {
     });
 }
 
+/// A JSON file of the OCI layout.
+fn json(path: PathBuf) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+}
+
+/// The blob of the layout in `b` that `digest` (`sha256:HEX`) names.
+fn blob(b: &Path, digest: &serde_json::Value) -> PathBuf {
+    let digest = digest.as_str().unwrap();
+    b.join("img/blobs/sha256")
+        .join(digest.trim_start_matches("sha256:"))
+}
+
 /// The layer blobs of `img:t`, bottom first.
 fn layer_blobs(b: &Path) -> Vec<PathBuf> {
-    let json = |p: PathBuf| -> serde_json::Value {
-        serde_json::from_slice(&fs::read(p).unwrap()).unwrap()
-    };
-    let blob = |digest: &serde_json::Value| {
-        let digest = digest.as_str().unwrap();
-        b.join("img/blobs/sha256")
-            .join(digest.trim_start_matches("sha256:"))
-    };
     let index = json(b.join("img/index.json"));
-    let manifest = json(blob(&index["manifests"][0]["digest"]));
+    let manifest = json(blob(b, &index["manifests"][0]["digest"]));
     manifest["layers"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| blob(&l["digest"]))
+        .map(|l| blob(b, &l["digest"]))
         .collect()
 }
 
