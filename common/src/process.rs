@@ -131,6 +131,19 @@ pub fn exec_login_shell(shell: OsString) -> Exec {
     }
 }
 
+/// Replaces this process by `argv`, or by the default shell as a login
+/// shell when `argv` is empty (util-linux unshare and nsenter). Returns only
+/// on failure: `failed to execute PROGRAM` over the [`Exec`] error.
+pub fn exec_or_shell(argv: &[OsString]) -> anyhow::Error {
+    let err = if argv.is_empty() {
+        exec_login_shell(default_shell())
+    } else {
+        exec(argv)
+    };
+    let program = err.program.to_string_lossy().into_owned();
+    anyhow::Error::new(err).context(format!("failed to execute {program}"))
+}
+
 /// The shell to run when no command is given: `$SHELL` when set and not
 /// empty, else the caller's login shell from the passwd database, else
 /// /bin/sh (util-linux `ul_default_shell`).
@@ -147,15 +160,7 @@ pub fn default_shell() -> OsString {
         .unwrap_or_else(|| "/bin/sh".into())
 }
 
-/// Which side of [`fork_supervised`] this process is.
-pub enum Forked {
-    /// The child, with the caller's signal mask back: it goes on to exec.
-    Child,
-    /// The parent, which waits for the child through the [`Supervisor`].
-    Parent(Supervisor),
-}
-
-/// The parent's hold on a child forked by [`fork_supervised`].
+/// The parent's hold on a child started by [`spawn_supervised`].
 pub struct Supervisor {
     child: Pid,
     /// SIGCHLD and the signals passed on to the child.
@@ -163,13 +168,30 @@ pub struct Supervisor {
 }
 
 /// Blocks SIGCHLD and `blocked` (so that they wait in the parent instead of
-/// acting), then forks. The parent gets a [`Supervisor`], which passes each
-/// of `forward` (a subset of `blocked`) on to the child while it waits; the
-/// others of `blocked` are thereby ignored until the child ends (`unshare
-/// -f` and SIGINT, SIGTERM). The child gets the caller's mask back.
+/// acting), then starts a child that runs `child` with the caller's mask
+/// back and ends with the code it returns, unless it execs. The parent gets
+/// a [`Supervisor`], which passes each of `forward` (a subset of `blocked`)
+/// on to the child while it waits; the others of `blocked` are thereby
+/// ignored until the child ends (`unshare -f` and SIGINT, SIGTERM).
 ///
-/// Fork only while single-threaded (the tools run no threads).
-pub fn fork_supervised(blocked: &[Signal], forward: &[Signal]) -> anyhow::Result<Forked> {
+/// The child shares this process's memory until it execs or ends, and this
+/// process waits meanwhile (clone(2) with CLONE_VM and CLONE_VFORK, as
+/// posix_spawn(3) starts one): no page table is copied and no page is
+/// faulted in again or copied on write, which is most of what a fork costs
+/// here. Where the kernel refuses a shared memory (a new time namespace for
+/// children), the child is forked instead.
+///
+/// So `child` runs as a call whose effects on memory stay, on a stack of
+/// its own, ended by `_exit` (no destructor or atexit handler of this
+/// process runs in it): what it changes through its captures the parent
+/// sees, what it allocates and does not free stays allocated, and what it
+/// writes to stdout must be flushed before it ends. Only while
+/// single-threaded (the tools run no threads).
+pub fn spawn_supervised<F: FnOnce() -> u8>(
+    blocked: &[Signal],
+    forward: &[Signal],
+    child: F,
+) -> anyhow::Result<Supervisor> {
     let mut block = SigSet::empty();
     block.add(Signal::SIGCHLD);
     for &sig in blocked {
@@ -183,14 +205,99 @@ pub fn fork_supervised(blocked: &[Signal], forward: &[Signal]) -> anyhow::Result
     for &sig in forward {
         wait_for.add(sig);
     }
-    // SAFETY: the tools are single-threaded, so the child may do anything.
-    match unsafe { fork() }.context("fork failed")? {
-        ForkResult::Child => {
-            nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None)
-                .context("sigprocmask restore failed")?;
-            Ok(Forked::Child)
+    let mut start = Start {
+        child: Some(child),
+        mask: old,
+    };
+    let child = match spawn(&mut start) {
+        Err(nix::errno::Errno::EINVAL) => {
+            // SAFETY: the tools are single-threaded, so the child may do anything.
+            match unsafe { fork() }.context("fork failed")? {
+                ForkResult::Child => start.run(),
+                ForkResult::Parent { child } => child,
+            }
         }
-        ForkResult::Parent { child } => Ok(Forked::Parent(Supervisor { child, wait_for })),
+        spawned => spawned.context("clone failed")?,
+    };
+    Ok(Supervisor { child, wait_for })
+}
+
+/// What the child of [`spawn_supervised`] runs, and the mask it restores.
+struct Start<F> {
+    child: Option<F>,
+    mask: SigSet,
+}
+
+impl<F: FnOnce() -> u8> Start<F> {
+    /// The child's whole life: the caller's mask, `child`, `_exit`.
+    fn run(&mut self) -> ! {
+        let code = match (
+            nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&self.mask), None),
+            self.child.take(),
+        ) {
+            (Ok(()), Some(child)) => child(),
+            _ => 1,
+        };
+        // SAFETY: _exit ends the child at once: nothing of the parent's
+        // (shared memory, stdio buffers, atexit handlers) is touched.
+        unsafe { libc::_exit(i32::from(code)) }
+    }
+}
+
+/// The child's stack size: far more than exec and an error report take;
+/// only the pages it touches are ever backed.
+const STACK: usize = 1 << 20;
+
+/// clone(2) with CLONE_VM|CLONE_VFORK: `start` runs in the child on a
+/// stack mapped for it (a guard page below), while this process waits
+/// until the child has exec'd or ended.
+fn spawn<F: FnOnce() -> u8>(start: &mut Start<F>) -> nix::Result<Pid> {
+    extern "C" fn trampoline<F: FnOnce() -> u8>(arg: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `arg` is the `&mut Start<F>` that `spawn` passed, alive
+        // and not otherwise used while the parent waits (CLONE_VFORK).
+        unsafe { &mut *arg.cast::<Start<F>>() }.run()
+    }
+    let page = 4096;
+    // SAFETY: a new private anonymous mapping; no existing memory is touched.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            STACK + page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if base == libc::MAP_FAILED {
+        return Err(nix::errno::Errno::last());
+    }
+    let unmap = Unmap(base, STACK + page);
+    // SAFETY: the lowest page of the mapping just made becomes the guard.
+    nix::errno::Errno::result(unsafe { libc::mprotect(base, page, libc::PROT_NONE) })?;
+    // SAFETY: the child runs `trampoline` on the new stack (its top, 16-byte
+    // aligned) with `start`, sharing memory; this process is suspended until
+    // the child execs or ends (CLONE_VFORK), so the stack and `start` outlive
+    // its use of them and nothing else runs meanwhile.
+    let pid = unsafe {
+        libc::clone(
+            trampoline::<F>,
+            base.cast::<u8>().add(STACK + page).cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            std::ptr::from_mut(start).cast(),
+        )
+    };
+    drop(unmap);
+    nix::errno::Errno::result(pid).map(Pid::from_raw)
+}
+
+/// A mapping undone on drop.
+struct Unmap(*mut libc::c_void, usize);
+
+impl Drop for Unmap {
+    fn drop(&mut self) {
+        // SAFETY: the mapping was made by `spawn` and nothing uses it now.
+        unsafe { libc::munmap(self.0, self.1) };
     }
 }
 

@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use common::ns::Kind;
-use common::process::Forked;
 use nix::fcntl::OFlag;
 use nix::sys::signal::Signal;
 use nix::sys::stat::Mode;
@@ -308,29 +307,34 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             .context("write cgroup.procs failed")?;
     }
 
-    if fork {
-        // SIGTERM is passed on so the command does not outlive its supervisor.
-        let sigterm = [Signal::SIGTERM];
-        if let Forked::Parent(child) = common::process::fork_supervised(&sigterm, &sigterm)? {
-            return child.wait();
-        }
-    }
-
-    if let Some(gid) = gid {
-        if let Err(e) = nix::unistd::setgroups(&[]) {
-            if groups_failed {
-                return Err(e).context("setgroups failed");
+    let become_and_exec = || -> anyhow::Result<u8> {
+        if let Some(gid) = gid {
+            if let Err(e) = nix::unistd::setgroups(&[]) {
+                if groups_failed {
+                    return Err(e).context("setgroups failed");
+                }
             }
+            nix::unistd::setgid(Gid::from_raw(gid)).context("setgid() failed")?;
         }
-        nix::unistd::setgid(Gid::from_raw(gid)).context("setgid() failed")?;
+        if let Some(uid) = uid {
+            nix::unistd::setuid(Uid::from_raw(uid)).context("setuid() failed")?;
+        }
+        if plan.keep_caps && user {
+            common::caps::permitted_to_ambient()?;
+        }
+        Err(common::process::exec_or_shell(&plan.command))
+    };
+    if fork {
+        // SIGTERM is passed on so the command does not outlive its
+        // supervisor. The child shares this process's memory until it
+        // execs (common::process::spawn_supervised).
+        let sigterm = [Signal::SIGTERM];
+        return common::process::spawn_supervised(&sigterm, &sigterm, || {
+            common::error::report("rnsenter", 1, become_and_exec())
+        })?
+        .wait();
     }
-    if let Some(uid) = uid {
-        nix::unistd::setuid(Uid::from_raw(uid)).context("setuid() failed")?;
-    }
-    if plan.keep_caps && user {
-        common::caps::permitted_to_ambient()?;
-    }
-    Err(exec(plan.command))
+    become_and_exec()
 }
 
 fn resolve(id: Id, owner: Option<u32>) -> u32 {
@@ -419,18 +423,6 @@ fn take_environment(environ: &std::fs::File) -> anyhow::Result<()> {
         std::env::set_var(name, value);
     }
     Ok(())
-}
-
-/// Runs the command, or the default shell as a login shell (argv[0]
-/// `-sh`) when none is given, as nsenter does. Returns only the failure.
-fn exec(command: Vec<OsString>) -> anyhow::Error {
-    let err = if command.is_empty() {
-        common::process::exec_login_shell(common::process::default_shell())
-    } else {
-        common::process::exec(&command)
-    };
-    let program = err.program.to_string_lossy().into_owned();
-    anyhow::Error::new(err).context(format!("failed to execute {program}"))
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! offsets, the fork (`--fork`), persistence, then the plan's steps in the
 //! new namespaces and the command.
 
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use common::process::Forked;
 use common::rollback::Rollback;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::CloneFlags;
@@ -111,43 +111,34 @@ impl Plan {
             Some(_) => Some(sys::pidfd_open(getpid()).context("pidfd_open failed")?),
             None => None,
         };
-        match common::process::fork_supervised(&pass_on, forward)? {
-            Forked::Child => {
-                drop(bind_helper);
-                if let (Some(sig), Some(fd)) = (self.kill_child, parent_fd) {
-                    if sys::parent_gone(sig, fd)? {
-                        return Ok(1);
-                    }
-                }
-                self.enter()
-            }
-            Forked::Parent(child) => {
-                drop(parent_fd);
-                match self.persist_namespaces(bind_helper) {
-                    Ok(None) => child.wait(),
-                    // The namespaces could not be kept: the child must not
-                    // run on as if they were.
-                    outcome => {
-                        child.kill();
-                        outcome.map(|c| c.unwrap_or(1))
-                    }
-                }
+        // The child borrows what it needs: it shares this process's memory
+        // until it execs (common::process::spawn_supervised).
+        let child = common::process::spawn_supervised(&pass_on, forward, || {
+            let gone = match (self.kill_child, &parent_fd) {
+                (Some(sig), Some(fd)) => sys::parent_gone(sig, fd.as_fd()),
+                _ => Ok(false),
+            };
+            let entered = gone.and_then(|gone| if gone { Ok(1) } else { self.enter() });
+            common::error::report("runshare", 1, entered)
+        })?;
+        drop(parent_fd);
+        match self.persist_namespaces(bind_helper) {
+            Ok(None) => child.wait(),
+            // The namespaces could not be kept: the child must not run on
+            // as if they were.
+            outcome => {
+                child.kill();
+                outcome.map(|c| c.unwrap_or(1))
             }
         }
     }
 
     /// In the new namespaces: the plan's steps, then the command.
-    fn enter(self) -> anyhow::Result<u8> {
+    fn enter(&self) -> anyhow::Result<u8> {
         for step in &self.steps {
             take(step)?;
         }
-        let err = if self.argv.is_empty() {
-            common::process::exec_login_shell(common::process::default_shell())
-        } else {
-            common::process::exec(&self.argv)
-        };
-        let program = err.program.to_string_lossy().into_owned();
-        Err(anyhow::Error::new(err).context(format!("failed to execute {program}")))
+        Err(common::process::exec_or_shell(&self.argv))
     }
 
     /// In the map helper, from the parent namespace: the whole maps of

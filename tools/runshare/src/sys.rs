@@ -229,7 +229,7 @@ pub fn pidfd_open(pid: Pid) -> nix::Result<std::os::fd::OwnedFd> {
 
 /// `--kill-child`: asks for `sig` when the parent dies, then checks that
 /// the parent did not die before the ask (it would never come).
-pub fn parent_gone(sig: libc::c_int, parent: std::os::fd::OwnedFd) -> anyhow::Result<bool> {
+pub fn parent_gone(sig: libc::c_int, parent: std::os::fd::BorrowedFd) -> anyhow::Result<bool> {
     // SAFETY: PR_SET_PDEATHSIG takes a signal number by value; no memory.
     let set = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::c_ulong::try_from(sig)?) };
     nix::errno::Errno::result(set).context("prctl failed")?;
