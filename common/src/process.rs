@@ -144,6 +144,18 @@ pub fn exec_or_shell(argv: &[OsString]) -> anyhow::Error {
     anyhow::Error::new(err).context(format!("failed to execute {program}"))
 }
 
+/// How many CPUs this process may run on (sched_getaffinity(2)), at least
+/// 1: the threads worth starting. std's `available_parallelism` would also
+/// read cgroup CPU quotas, at 8 KB of code in every binary that calls it.
+pub fn cpus() -> usize {
+    nix::sched::sched_getaffinity(Pid::from_raw(0)).map_or(1, |set| {
+        (0..nix::sched::CpuSet::count())
+            .filter(|&cpu| set.is_set(cpu).unwrap_or(false))
+            .count()
+            .max(1)
+    })
+}
+
 /// The shell to run when no command is given: `$SHELL` when set and not
 /// empty, else the caller's login shell from the passwd database, else
 /// /bin/sh (util-linux `ul_default_shell`).

@@ -76,11 +76,22 @@ impl Value {
         match self {
             Value::Null => String::new(),
             Value::Int(n) => n.to_string(),
-            Value::Float(f) => f.to_string(),
+            Value::Float(f) => float_text(*f),
             Value::Str(s) => s.clone(),
             Value::Bool(b) => b.to_string(),
         }
     }
+}
+
+/// A float as text, as libsmartcols makes it (`%Lg`: six significant
+/// digits, an exponent past them): `%g` of the f64 rlsns keeps.
+fn float_text(f: f64) -> String {
+    let mut buf = [0u8; 32];
+    // SAFETY: snprintf writes at most `buf.len()` bytes (NUL included) into
+    // `buf`, reading the one double that the one `%g` takes.
+    let len = unsafe { libc::snprintf(buf.as_mut_ptr().cast(), buf.len(), c"%g".as_ptr(), f) };
+    let len = usize::try_from(len).unwrap_or(0).min(buf.len() - 1);
+    String::from_utf8_lossy(&buf[..len]).into_owned()
 }
 
 /// `a OP b`: numbers as numbers (a number column's cell, or a string that
@@ -511,6 +522,10 @@ mod tests {
         assert_eq!(number("4K"), Some(Value::Int(4096)));
         assert_eq!(number("1MiB"), Some(Value::Int(1 << 20)));
         assert_eq!(number("1.5"), Some(Value::Float(1.5)));
+        assert_eq!(Value::Float(1536.0).text(), "1536");
+        assert_eq!(Value::Float(0.1).text(), "0.1");
+        assert_eq!(Value::Float(1.23456789).text(), "1.23457");
+        assert_eq!(Value::Float(-1e20).text(), "-1e+20");
         assert_eq!(number("12"), Some(Value::Int(12)));
         assert_eq!(number("1iB"), None);
         assert_eq!(number("1Q"), None);

@@ -154,7 +154,7 @@ impl Snapshot {
         let threads = if pids.len() < PARALLEL_FROM {
             1
         } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+            common::process::cpus().min(4)
         };
         let chunk = pids.len().div_ceil(threads).max(1);
         let sockets = Sockets::new();

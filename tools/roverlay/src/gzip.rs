@@ -46,7 +46,7 @@ impl<W: Write> ParGzEncoder<W> {
             chunk,
             buf: Vec::with_capacity(chunk),
             pending: VecDeque::new(),
-            threads: thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: common::process::cpus(),
             started: false,
         }
     }
