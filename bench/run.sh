@@ -256,6 +256,10 @@ for tool in ${tools//|/ }; do
     printf '  %-10s %9d\n' "$tool" "$size"
 done
 printf '  %-10s %9d\n' total "$total"
+# The multi-call binary (multicall/, all of them in one), when built.
+if [ -f target/release/boxutils ]; then
+    printf '  %-10s %9d  (multi-call)\n' boxutils "$(stat -c %s target/release/boxutils)"
+fi
 if runc=$(command -v runc); then
     printf '  %-10s %9d  (%s)\n' runc "$(stat -L -c %s "$runc")" "$runc"
 fi

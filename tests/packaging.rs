@@ -38,18 +38,19 @@ fn metadata() -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// Every binary the workspace builds, but the xtask's.
+/// Every binary the workspace builds, but the xtask's and the multi-call
+/// one (tests/multicall.rs: its tools are these).
 fn binaries() -> Vec<String> {
     binaries_in(&metadata())
 }
 
-/// Every binary of the workspace's metadata `meta`, but the xtask's.
+/// Every binary of the workspace's metadata `meta`, as [`binaries`].
 fn binaries_in(meta: &serde_json::Value) -> Vec<String> {
     let mut bins: Vec<String> = meta["packages"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|p| p["name"] != "xtask")
+        .filter(|p| p["name"] != "xtask" && p["name"] != "boxutils-multicall")
         .flat_map(|p| p["targets"].as_array().unwrap().iter())
         .filter(|t| t["kind"].as_array().unwrap().iter().any(|k| k == "bin"))
         .map(|t| t["name"].as_str().unwrap().to_string())
@@ -182,22 +183,8 @@ fn install_dir(tool: &str) -> &'static str {
 #[test]
 fn every_binary_has_a_place_in_the_package() {
     let meta = metadata();
-    let root = meta["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "boxutils")
-        .expect("no boxutils package");
-    let mut packaged: Vec<(String, String)> = root["metadata"]["deb"]["assets"]
-        .as_array()
-        .expect("no [package.metadata.deb] assets")
-        .iter()
-        .filter_map(|asset| {
-            let tool = asset[0].as_str()?.strip_prefix("target/release/")?;
-            Some((tool.to_string(), asset[1].as_str()?.to_string()))
-        })
-        .collect();
-    packaged.sort();
+    let deb = &package_metadata(&meta)["deb"];
+    let packaged: Vec<(String, String)> = binary_assets(&deb["assets"]);
     let expected: Vec<(String, String)> = binaries_in(&meta)
         .into_iter()
         .map(|tool| {
@@ -206,6 +193,78 @@ fn every_binary_has_a_place_in_the_package() {
         })
         .collect();
     assert_eq!(packaged, expected, "(binary, directory) in the package");
+}
+
+/// The multi-call variant (`packaging/install.sh --multi-call`) holds the
+/// multi-call binary in /usr/bin, each binary as a symlink to it where
+/// [`install_dir`] puts the binary, and every other file of the package.
+#[test]
+fn multi_call_package_links_every_binary_where_it_would_be() {
+    let meta = metadata();
+    let deb = &package_metadata(&meta)["deb"];
+    let variant = &deb["variants"]["multi-call"];
+    assert_eq!(variant["name"], "boxutils", "the same package name");
+    let assets = &variant["assets"];
+    assert_eq!(
+        binary_assets(assets),
+        [("boxutils".to_string(), "usr/bin/".to_string())]
+    );
+    let mut links: Vec<(String, String)> = assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| Some((a["dest"].as_str()?.into(), a["link_name"].as_str()?.into())))
+        .collect();
+    links.sort();
+    let mut expected: Vec<(String, String)> = binaries_in(&meta)
+        .into_iter()
+        .map(|tool| {
+            let dest = format!("{}/{tool}", install_dir(&tool).trim_start_matches('/'));
+            (dest, "/usr/bin/boxutils".to_string())
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(links, expected, "(link, target) in the multi-call package");
+    assert_eq!(
+        other_assets(assets),
+        other_assets(&deb["assets"]),
+        "files but the binaries: the multi-call package (left), the package (right)"
+    );
+}
+
+/// `[package.metadata]` of the root package.
+fn package_metadata(meta: &serde_json::Value) -> &serde_json::Value {
+    &meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "boxutils")
+        .expect("no boxutils package")["metadata"]
+}
+
+/// The `(binary, directory)` of each built binary among cargo-deb `assets`.
+fn binary_assets(assets: &serde_json::Value) -> Vec<(String, String)> {
+    let mut binaries: Vec<(String, String)> = assets
+        .as_array()
+        .expect("no [package.metadata.deb] assets")
+        .iter()
+        .filter_map(|asset| {
+            let tool = asset[0].as_str()?.strip_prefix("target/release/")?;
+            Some((tool.to_string(), asset[1].as_str()?.to_string()))
+        })
+        .collect();
+    binaries.sort();
+    binaries
+}
+
+/// The cargo-deb `assets` that are files of the tree (man pages, ...).
+fn other_assets(assets: &serde_json::Value) -> Vec<&serde_json::Value> {
+    assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a[0].as_str().is_some_and(|src| !src.starts_with("target/")))
+        .collect()
 }
 
 /// Purges the package on drop, so that a failing test leaves nothing.

@@ -11,6 +11,7 @@ mod badinput;
 mod every_tool;
 mod faults;
 mod labs;
+mod multicall;
 mod packaging;
 mod parsers;
 mod rcgexec;

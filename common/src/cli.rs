@@ -94,14 +94,13 @@ pub fn usage_error(tool: &str, code: i32, message: String) -> i32 {
     i32::from(crate::error::report(tool, code, Err(usage)))
 }
 
-/// Defines the C `main` of a tool binary whose `main.rs` says
+/// Defines the C `main` of a binary whose `main.rs` says
 /// `#![cfg_attr(not(test), no_main)]` (a test build keeps libtest's main):
-/// `common::main!("rlsns", 1, rlsns)` parses `rlsns::Cli`, calls `rlsns::run`
-/// and exits with its code (1: the code of usage and other failures).
-/// `getopt = TABLE` reads the arguments with the tool's
-/// [`crate::getopt::Table`] first; `args = f` with `f`, TABLE's reading and
-/// what the tool adds. Either gives the command line for clap or a usage
-/// error (see [`main_getopt`]).
+/// `common::main!(rlsns)` calls `rlsns::main` with the command line and
+/// exits with what it returns. That `main` in the tool's library is the
+/// binary's whole life (parse with [`main()`] or, the command line read by
+/// getopt first, [`main_getopt`]; run; report), so the multi-call binary
+/// `boxutils` runs each tool as its own binary does.
 ///
 /// Rust's own start-up is skipped on purpose: its main-thread stack-guard
 /// probe (`pthread_getattr_np`, which parses /proc/self/maps) is a third of
@@ -111,28 +110,16 @@ pub fn usage_error(tool: &str, code: i32, message: String) -> i32 {
 /// for util-linux: `rlsns | head -1` ends quietly, like `lsns | head -1`.
 #[macro_export]
 macro_rules! main {
-    ($tool:literal, $code:literal, $($module:ident)::+) => {
+    ($($module:ident)::+) => {
         #[cfg(not(test))]
         #[unsafe(no_mangle)]
         pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-            let args = std::env::args_os();
-            $crate::cli::main::<$($module)::+::Cli>($tool, $code, args, $($module)::+::run)
-        }
-    };
-    ($tool:literal, $code:literal, $($module:ident)::+, getopt = $table:path) => {
-        $crate::main!($tool, $code, $($module)::+, args = |args| $table.argv(args));
-    };
-    ($tool:literal, $code:literal, $($module:ident)::+, args = $args:expr) => {
-        #[cfg(not(test))]
-        #[unsafe(no_mangle)]
-        pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-            let args = $args(std::env::args_os());
-            $crate::cli::main_getopt::<$($module)::+::Cli>($tool, $code, args, $($module)::+::run)
+            $($module)::+::main(std::env::args_os())
         }
     };
 }
 
-/// The body of [`main!`]: parse, run, report.
+/// The body of a tool's `main` ([`main!`]): parse, run, report.
 pub fn main<T: Parser>(
     tool: &'static str,
     code: u8,

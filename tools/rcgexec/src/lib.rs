@@ -301,6 +301,13 @@ impl Plan {
     }
 }
 
+/// The binary's whole life, `rcgexec` and the multi-call binary's `rcgexec`
+/// alike (`common::main!`): the command line `args` (`argv[0]` first) read by
+/// clap, [`run`], and the exit code.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    common::cli::main::<Cli>("rcgexec", 1, args, run)
+}
+
 /// Joins the cgroups and execs (-g), or runs the command in a cgroup of
 /// its own and returns its exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {

@@ -1,2 +1,2 @@
 #![cfg_attr(not(test), no_main)]
-common::main!("rcgexec", 1, rcgexec);
+common::main!(rcgexec);

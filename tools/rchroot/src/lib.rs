@@ -262,6 +262,13 @@ pub const GETOPT: common::getopt::Table = {
     }
 };
 
+/// The binary's whole life, `rchroot` and the multi-call binary's `rchroot`
+/// alike (`common::main!`): the command line `args` (`argv[0]` first) read as
+/// chroot reads it ([`GETOPT`]), [`run`], and the exit code.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    common::cli::main_getopt::<Cli>("rchroot", 125, GETOPT.argv(args), run)
+}
+
 /// Runs the command in the new root (returns only on failure), or installs
 /// programs into it.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {

@@ -1,2 +1,2 @@
 #![cfg_attr(not(test), no_main)]
-common::main!("rchroot", 125, rchroot, getopt = rchroot::GETOPT);
+common::main!(rchroot);

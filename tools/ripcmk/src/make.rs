@@ -247,6 +247,13 @@ pub const GETOPT: common::getopt::Table = {
     }
 };
 
+/// The binary's whole life, `ripcmk` and the multi-call binary's `ripcmk`
+/// alike (`common::main!`): the command line `args` (`argv[0]` first) read as
+/// ipcmk reads it ([`GETOPT`]), [`run`], and the exit code.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    common::cli::main_getopt::<Cli>("ripcmk", 1, GETOPT.argv(args), run)
+}
+
 /// Makes what the command line asks for and prints the ids.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let Some(plan) = Plan::new(&cli)? else {

@@ -418,6 +418,13 @@ fn remove_target(kind: Kind, target: &Target, verbose: bool) -> anyhow::Result<b
     }
 }
 
+/// The binary's whole life, `ripcrm` and the multi-call binary's `ripcrm`
+/// alike (`common::main!`): the command line `args` (`argv[0]` first) read as
+/// ipcrm reads it ([`args`]), [`run`], and the exit code.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    common::cli::main_getopt::<Cli>("ripcrm", 1, self::args(args), run)
+}
+
 /// Removes what the command line names; 1 if anything could not be.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let plan = Plan::new(cli)?;

@@ -216,6 +216,13 @@ pub fn pages() -> Vec<common::cli::Page> {
     }]
 }
 
+/// The binary's whole life, `rlsns` and the multi-call binary's `rlsns` alike
+/// (`common::main!`): the command line `args` (`argv[0]` first) read as lsns
+/// reads it ([`args`]), [`run`], and the exit code.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    common::cli::main_getopt::<Cli>("rlsns", 1, self::args(args), run)
+}
+
 /// Lists the namespaces as the plan says.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let plan = Plan::new(cli)?;

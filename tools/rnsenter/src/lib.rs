@@ -269,6 +269,13 @@ pub fn pages() -> Vec<common::cli::Page> {
     }]
 }
 
+/// The binary's whole life, `rnsenter` and the multi-call binary's `rnsenter`
+/// alike (`common::main!`): the command line `args` (`argv[0]` first) read as
+/// nsenter reads it ([`GETOPT`]), [`run`], and the exit code.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    common::cli::main_getopt::<Cli>("rnsenter", 1, GETOPT.argv(args), run)
+}
+
 /// Enters the namespaces and runs the command; returns only on failure or,
 /// when it forked, with the child's exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {

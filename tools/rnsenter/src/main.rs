@@ -1,2 +1,2 @@
 #![cfg_attr(not(test), no_main)]
-common::main!("rnsenter", 1, rnsenter, getopt = rnsenter::GETOPT);
+common::main!(rnsenter);

@@ -199,6 +199,13 @@ pub fn pages() -> Vec<common::cli::Page> {
     }]
 }
 
+/// The binary's whole life, `roverlay` and the multi-call binary's `roverlay`
+/// alike (`common::main!`): the command line `args` (`argv[0]` first) read by
+/// clap, [`run`], and the exit code.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    common::cli::main::<Cli>("roverlay", 1, args, run)
+}
+
 /// Runs one subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {

@@ -1,2 +1,2 @@
 #![cfg_attr(not(test), no_main)]
-common::main!("roverlay", 1, roverlay);
+common::main!(roverlay);

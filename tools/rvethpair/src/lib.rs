@@ -229,6 +229,13 @@ fn main_page() -> common::cli::Page {
     }
 }
 
+/// The binary's whole life, `rvethpair` and the multi-call binary's
+/// `rvethpair` alike (`common::main!`): the command line `args` (`argv[0]`
+/// first) read by clap, [`run`], and the exit code.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    common::cli::main::<Cli>("rvethpair", 1, args, run)
+}
+
 /// Runs one command (or a batch of them) on a current-thread runtime.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -1,2 +1,2 @@
 #![cfg_attr(not(test), no_main)]
-common::main!("rvethpair", 1, rvethpair);
+common::main!(rvethpair);

@@ -1,2 +1,2 @@
 #![cfg_attr(not(test), no_main)]
-common::main!("ripcrm", 1, ripcmk::remove, args = ripcmk::remove::args);
+common::main!(ripcmk::remove);

@@ -198,6 +198,13 @@ pub const GETOPT: common::getopt::Table = {
     }
 };
 
+/// The binary's whole life, `ripcs` and the multi-call binary's `ripcs` alike
+/// (`common::main!`): the command line `args` (`argv[0]` first) read as ipcs
+/// reads it ([`GETOPT`]), [`run`], and the exit code.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    common::cli::main_getopt::<Cli>("ripcs", 1, GETOPT.argv(args), run)
+}
+
 /// Prints what the command line asks for.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let plan = Plan::new(&cli)?;
