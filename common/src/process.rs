@@ -53,7 +53,7 @@ fn current() -> Inherited {
 }
 
 /// Records the signal state this process started with, for [`exec`] to
-/// give back to the command. `common::main!` calls it first thing (its
+/// give back to the command. [`crate::cli::main`] calls it first thing (the
 /// tools skip Rust's start-up, which would ignore SIGPIPE). An ignored
 /// SIGCHLD is set to default meanwhile: with it ignored, the kernel reaps
 /// children itself and tells no one, so no wait of the tool's would see
