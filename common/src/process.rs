@@ -190,8 +190,9 @@ pub struct Supervisor {
 /// process waits meanwhile (clone(2) with CLONE_VM and CLONE_VFORK, as
 /// posix_spawn(3) starts one): no page table is copied and no page is
 /// faulted in again or copied on write, which is most of what a fork costs
-/// here. Where the kernel refuses a shared memory (a new time namespace for
-/// children), the child is forked instead.
+/// here. Where that is refused (some kernels refuse it after a new time
+/// namespace for children, a seccomp filter may), the child is forked
+/// instead.
 ///
 /// So `child` runs as a call whose effects on memory stay, on a stack of
 /// its own, ended by `_exit` (no destructor or atexit handler of this
@@ -222,14 +223,17 @@ pub fn spawn_supervised<F: FnOnce() -> u8>(
         mask: old,
     };
     let child = match spawn(&mut start) {
-        Err(nix::errno::Errno::EINVAL) => {
+        Ok(child) => child,
+        // Refused (EINVAL after a new time namespace on some kernels, EPERM
+        // from a seccomp filter) or no memory for the stack: a fork's error
+        // is the one that counts.
+        Err(_) => {
             // SAFETY: the tools are single-threaded, so the child may do anything.
             match unsafe { fork() }.context("fork failed")? {
                 ForkResult::Child => start.run(),
                 ForkResult::Parent { child } => child,
             }
         }
-        spawned => spawned.context("clone failed")?,
     };
     Ok(Supervisor { child, wait_for })
 }

@@ -310,3 +310,71 @@ fn ordinary_user_gets_the_same_as_with_unshare() {
     assert!(!ours.stdout.contains("CapAmb:\t0000000000000000"));
     assert_eq!(ours, theirs);
 }
+
+/// `-f` starts its child as posix_spawn does (clone with CLONE_VM); where
+/// that is refused, here by a seccomp filter, the child is forked instead.
+/// When every clone is refused, the error is the fork's: the fallback was
+/// taken, and the filter does reach runshare's clone.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_refused_shared_memory_child_is_forked_instead() {
+    use std::os::unix::process::CommandExt;
+    if !needs_root!() {
+        return;
+    }
+    // nr == clone (and, for `vm_only`, CLONE_VM in its flags) → EPERM.
+    let filter = |vm_only: bool| {
+        let op = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
+            code: code as u16,
+            jt,
+            jf,
+            k,
+        };
+        let (ld, jeq, jset, ret) = (0x20, 0x15, 0x45, 0x06);
+        const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+        let deny = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
+        let vm = libc::CLONE_VM as u32;
+        [
+            op(ld, 4, 0, 0),                       // arch
+            op(jeq, AUDIT_ARCH_X86_64, 0, 5),      // else allow
+            op(ld, 0, 0, 0),                       // syscall number
+            op(jeq, libc::SYS_clone as u32, 0, 3), // else allow
+            op(ld, 16, 0, 0),                      // flags (args[0], low half)
+            op(jset, if vm_only { vm } else { u32::MAX }, 0, 1),
+            op(ret, deny, 0, 0),
+            op(ret, libc::SECCOMP_RET_ALLOW, 0, 0),
+        ]
+    };
+    let under = |vm_only: bool| {
+        let mut c = cmd("runshare");
+        c.args(["-fp", "--mount-proc", "sh", "-c", "echo $$"]);
+        let mut prog = filter(vm_only);
+        // SAFETY: prctl in the child before exec, on a filter owned by the
+        // closure; no allocation.
+        unsafe {
+            c.pre_exec(move || {
+                let fprog = libc::sock_fprog {
+                    len: prog.len() as u16,
+                    filter: prog.as_mut_ptr(),
+                };
+                if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                    || libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &fprog) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        run(&mut c)
+    };
+    let forked = under(true);
+    assert_eq!(
+        (forked.code, forked.stdout.as_str(), forked.stderr.as_str()),
+        (0, "1\n", "")
+    );
+    let refused = under(false);
+    assert_eq!(
+        (refused.code, refused.stderr.as_str()),
+        (1, "runshare: fork failed: Operation not permitted\n")
+    );
+}
