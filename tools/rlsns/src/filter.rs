@@ -3,8 +3,9 @@
 //! strings in double or single quotes, `true`/`false`; `==` `!=` `<` `<=`
 //! `>` `>=` and their words `eq` `ne` `lt` `le` `gt` `ge`; `=~` and `!~`
 //! against a POSIX extended regular expression (regex(7)); `!`/`not`,
-//! `&&`/`and`, `||`/`or`, parentheses. Words are all lower or all upper case. Binding, loosest
-//! first: or, and, `==` `!=`, the order comparisons and regexes, not.
+//! `&&`/`and`, `||`/`or`, parentheses. Words are all lower or all upper
+//! case. Binding, loosest first: or, and, `==` `!=`, the order comparisons
+//! and regexes, not.
 
 mod regex;
 

@@ -191,7 +191,8 @@ pub fn pages() -> Vec<common::cli::Page> {
                  <= > >= and their words eq ne lt le gt ge; =~ and !~ against a POSIX \
                  extended regular expression in quotes (regex(7), as the C library's \
                  regcomp reads it; it may match anywhere in the text); ! or not, && or \
-                 and, || or or, and parentheses. Words are all lower or all upper case. Loosest first: or, and, \
+                 and, || or or, and parentheses. Words are all lower or all upper \
+                 case. Loosest first: or, and, \
                  == and !=, the other comparisons and regexes, not (so not A == B is (not \
                  A) == B). The number columns compare as numbers, the others as text \
                  (as numbers when both sides read as one); an empty cell equals only an \
