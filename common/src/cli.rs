@@ -6,6 +6,8 @@ use std::io::Write;
 use clap::error::ErrorKind;
 use clap::Parser;
 
+use crate::getopt::{Direct, Parsed};
+
 /// Parses the command line `args` of `tool` (the first is the program
 /// name). Help and version go to stdout with exit 0 ([`print_help`]); a usage error prints
 /// `tool: message` and `Try 'tool --help' for more information.` and exits
@@ -126,8 +128,32 @@ pub fn main<T: Parser>(
     args: impl IntoIterator<Item = std::ffi::OsString>,
     run: fn(T) -> anyhow::Result<u8>,
 ) -> i32 {
-    crate::process::save_inherited();
     let cli = parse_from::<T>(tool, i32::from(code), args);
+    run_reported(tool, code, cli, run)
+}
+
+/// [`main()`] for a tool whose clap struct getopt's reading fills directly
+/// ([`Direct`]): clap reads only the lines that [`Direct::direct`] leaves
+/// to it (help, version, usage errors among them), as [`main_getopt`].
+pub fn main_direct<T: Parser + Direct>(
+    tool: &'static str,
+    code: u8,
+    parsed: Parsed,
+    run: fn(T) -> anyhow::Result<u8>,
+) -> i32 {
+    match parsed.stop.is_none().then(|| T::direct(&parsed)).flatten() {
+        Some(cli) => {
+            refuse_setid(tool, i32::from(code));
+            run_reported(tool, code, cli, run)
+        }
+        None => main_getopt(tool, code, parsed.argv(), run),
+    }
+}
+
+/// Runs the tool on its read command line and reports the outcome: the
+/// exit code.
+fn run_reported<T>(tool: &'static str, code: u8, cli: T, run: fn(T) -> anyhow::Result<u8>) -> i32 {
+    crate::process::save_inherited();
     report_panics(tool, code);
     i32::from(crate::error::report(tool, code, run(cli)))
 }

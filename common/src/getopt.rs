@@ -137,6 +137,100 @@ impl Parsed {
     }
 }
 
+/// A tool's clap struct filled straight from getopt's reading, without
+/// clap. Building clap's command, matching and filling cost rchroot 70,000
+/// instructions and a dozen page faults at start-up, more than chroot's
+/// whole start; the lines a tool is run with most are read this way. clap
+/// stays the one definition of the options (help, man pages, completions)
+/// and reads every line `direct` leaves to it.
+pub trait Direct: Sized {
+    /// What clap would fill from `parsed` (read to the end: no help,
+    /// version or usage error), or `None` to leave the line to clap: an
+    /// option under a rule clap checks (conflicts, requirements), a value
+    /// clap converts or refuses. A tool's unit test checks it against clap
+    /// with [`direct_differences`].
+    fn direct(parsed: &Parsed) -> Option<Self>;
+}
+
+/// A value as clap reads it into a `String`; `None` when it is not UTF-8,
+/// which clap refuses.
+pub fn text(value: &OsStr) -> Option<String> {
+    value.to_str().map(str::to_string)
+}
+
+/// For a tool's unit test of its [`Direct`]: the command lines where
+/// `direct` answers other than clap, and how many lines it answered. The
+/// lines are each option of `table` alone and after each other one (help
+/// and version aside), with sample values where it takes one (a number, a
+/// word, a path, a negative number, nothing, bytes that are not UTF-8),
+/// before each list of `operands`. `read` reads a line as the tool's `main`
+/// does (getopt, and the tool's rules for repeated options), `None` when it
+/// refuses it.
+pub fn direct_differences<T>(
+    table: &Table,
+    read: impl Fn(Vec<OsString>) -> Option<Parsed>,
+    operands: &[&[&str]],
+) -> (Vec<String>, usize)
+where
+    T: clap::Parser + Direct + PartialEq + std::fmt::Debug,
+{
+    let samples: [OsString; 6] = [
+        "1".into(),
+        "a".into(),
+        "/x".into(),
+        "-2".into(),
+        "".into(),
+        OsString::from_vec(b"\xff".to_vec()),
+    ];
+    let forms = |values: &[OsString]| -> Vec<OsString> {
+        let mut words = Vec::new();
+        let options = table.long.iter();
+        for &(name, has, _) in options.filter(|(n, _, _)| !matches!(*n, "help" | "version")) {
+            if has != Has::Required {
+                words.push(OsString::from(format!("--{name}")));
+            }
+            if has != Has::No {
+                for value in values {
+                    let mut word = OsString::from(format!("--{name}="));
+                    word.push(value);
+                    words.push(word);
+                }
+            }
+        }
+        words
+    };
+    let mut lines: Vec<Vec<OsString>> = forms(&samples).into_iter().map(|w| vec![w]).collect();
+    let firsts = forms(&samples[..1]);
+    for a in &firsts {
+        lines.extend(firsts.iter().map(|b| vec![a.clone(), b.clone()]));
+    }
+    let (mut differences, mut answered) = (Vec::new(), 0);
+    for line in lines {
+        for &operands in operands {
+            let mut words = vec![OsString::from("tool")];
+            words.extend(line.iter().cloned());
+            words.extend(operands.iter().map(OsString::from));
+            let Some(parsed) = read(words.clone()) else {
+                continue;
+            };
+            if parsed.stop.is_some() {
+                continue;
+            }
+            let Some(direct) = T::direct(&parsed) else {
+                continue;
+            };
+            answered += 1;
+            let clap = parsed
+                .argv()
+                .map(|argv| T::try_parse_from(argv).map_err(|e| e.kind()));
+            if !matches!(&clap, Ok(Ok(c)) if *c == direct) {
+                differences.push(format!("{words:?}: direct {direct:?}, clap {clap:?}"));
+            }
+        }
+    }
+    (differences, answered)
+}
+
 impl Table {
     /// `args` (`argv[0]` first) as getopt_long reads them with this table.
     /// Reading stops at the first usage error, help or version, as the C

@@ -2,13 +2,13 @@
 //! things (every descriptor the caller gave, signal dispositions and mask
 //! as found at start-up) and passing its end on.
 
-use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use anyhow::Context;
+use nix::errno::Errno;
 use nix::sys::signal::{kill, raise, signal, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{fork, ForkResult, Pid};
@@ -19,9 +19,6 @@ use crate::error::Exec;
 /// over from the caller and what the command must get back.
 #[derive(Debug, Clone, Copy)]
 struct Inherited {
-    /// SIGPIPE was ignored (`trap '' PIPE`); exec resets handlers, so it
-    /// was either ignored or default.
-    sigpipe_ignored: bool,
     /// SIGCHLD was ignored: [`save_inherited`] sets it to default for the
     /// tool's own waits, [`exec`] ignores it again for the command.
     sigchld_ignored: bool,
@@ -46,15 +43,15 @@ fn current() -> Inherited {
     let mut mask = SigSet::empty();
     let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, None, Some(&mut mask));
     Inherited {
-        sigpipe_ignored: ignored(libc::SIGPIPE),
         sigchld_ignored: ignored(libc::SIGCHLD),
         mask,
     }
 }
 
 /// Records the signal state this process started with, for [`exec`] to
-/// give back to the command. [`crate::cli::main`] calls it first thing (the
-/// tools skip Rust's start-up, which would ignore SIGPIPE). An ignored
+/// give back to the command. [`crate::cli::main`] calls it before the tool
+/// runs (the tools skip Rust's start-up, which would ignore SIGPIPE, and
+/// exec without std's `Command`, which would set it to default). An ignored
 /// SIGCHLD is set to default meanwhile: with it ignored, the kernel reaps
 /// children itself and tells no one, so no wait of the tool's would see
 /// its child end (util-linux unshare resets it too).
@@ -67,19 +64,14 @@ pub fn save_inherited() {
 }
 
 /// Gives this process back the signal state it started with (see
-/// [`save_inherited`]): an ignored SIGPIPE or SIGCHLD ignored again, the
-/// start-up signal mask. Async-signal-safe and allocation-free, for a
+/// [`save_inherited`]): an ignored SIGCHLD ignored again, the start-up
+/// signal mask. Async-signal-safe and allocation-free, for a
 /// child between fork and exec.
 pub fn restore_inherited() -> nix::Result<()> {
     let Inherited {
-        sigpipe_ignored,
         sigchld_ignored,
         mask,
     } = INHERITED.get().copied().unwrap_or_else(current);
-    if sigpipe_ignored {
-        // SAFETY: SIG_IGN installs no handler code.
-        unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) }?;
-    }
     if sigchld_ignored {
         // SAFETY: SIG_IGN installs no handler code.
         unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }?;
@@ -87,35 +79,42 @@ pub fn restore_inherited() -> nix::Result<()> {
     nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None)
 }
 
-/// `cmd` with the caller's signal state restored just before execve:
-/// std's `Command::exec` sets SIGPIPE to default and empties the signal
-/// mask, but a caller's `trap '' PIPE` (and its mask) must reach the
-/// command as exec(2) keeps them for unshare, nsenter and chroot; so does
-/// an ignored SIGCHLD, which [`save_inherited`] set to default meanwhile.
-/// Descriptors are left alone: the command gets every one the caller gave
-/// (the tools open their own close-on-exec).
-fn exec_as_inherited(cmd: &mut Command) -> std::io::Error {
-    // SAFETY: `Command::exec` runs the closure in this process right before
-    // execve, after its own signal reset; it makes only async-signal-safe
-    // calls and allocates nothing.
-    unsafe { cmd.pre_exec(|| restore_inherited().map_err(std::io::Error::from)) };
-    cmd.exec()
+/// The command line `args` as C strings for [`execvp`], made before any
+/// fork (the child then allocates nothing of its own).
+pub fn c_args(args: &[OsString]) -> std::io::Result<Vec<CString>> {
+    args.iter().map(|a| c_string(a)).collect()
 }
 
-/// Replaces this process by `argv`, found through PATH as execvp does.
-/// Returns only on failure, with an [`Exec`] error (126 or 127).
-pub fn exec(argv: &[OsString]) -> Exec {
-    let Some((program, args)) = argv.split_first() else {
-        return Exec {
-            program: OsString::new(),
-            source: std::io::ErrorKind::InvalidInput.into(),
-        };
-    };
-    let source = exec_as_inherited(Command::new(program).args(args));
-    Exec {
-        program: program.clone(),
-        source,
+fn c_string(s: &OsStr) -> std::io::Result<CString> {
+    CString::new(s.as_bytes()).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "an argument holds a NUL byte",
+        )
+    })
+}
+
+/// Replaces this process by `program` with `argv` (argv[0] first), found
+/// through PATH as execvp(3) finds it, after giving back the signal state
+/// the caller left ([`restore_inherited`]): a caller's `trap '' PIPE` and
+/// its mask reach the command, as exec(2) keeps them for unshare, nsenter
+/// and chroot. Descriptors are left alone: the command gets every one the
+/// caller gave (the tools open their own close-on-exec). Returns only the
+/// error; async-signal-safe, for a child between fork and exec.
+pub fn execvp(program: &CStr, argv: &[CString]) -> Errno {
+    if let Err(e) = restore_inherited() {
+        return e;
     }
+    match nix::unistd::execvp(program, argv) {
+        Err(e) => e,
+        Ok(never) => match never {},
+    }
+}
+
+/// Replaces this process by `argv` as [`execvp`] does. Returns only on
+/// failure, with an [`Exec`] error (126 or 127).
+pub fn exec(argv: &[OsString]) -> Exec {
+    exec_as(argv.first().cloned().unwrap_or_default(), argv)
 }
 
 /// Replaces this process by `shell` as a login shell (argv[0] `-NAME`, as
@@ -124,24 +123,35 @@ pub fn exec(argv: &[OsString]) -> Exec {
 pub fn exec_login_shell(shell: OsString) -> Exec {
     let mut arg0 = OsString::from("-");
     arg0.push(Path::new(&shell).file_name().unwrap_or(shell.as_os_str()));
-    let source = exec_as_inherited(Command::new(&shell).arg0(arg0));
-    Exec {
-        program: shell,
-        source,
-    }
+    exec_as(shell, &[arg0])
+}
+
+/// [`execvp`] of `program` with `argv`, as an [`Exec`] error.
+fn exec_as(program: OsString, argv: &[OsString]) -> Exec {
+    let source = match (c_string(&program), c_args(argv)) {
+        (Ok(path), Ok(argv)) if !argv.is_empty() => execvp(&path, &argv).into(),
+        (Err(e), _) | (_, Err(e)) => e,
+        _ => std::io::ErrorKind::InvalidInput.into(),
+    };
+    Exec { program, source }
+}
+
+/// `failed to execute PROGRAM` over the [`Exec`] error, as util-linux
+/// words it.
+pub fn exec_failed(err: Exec) -> anyhow::Error {
+    let program = err.program.to_string_lossy().into_owned();
+    anyhow::Error::new(err).context(format!("failed to execute {program}"))
 }
 
 /// Replaces this process by `argv`, or by the default shell as a login
 /// shell when `argv` is empty (util-linux unshare and nsenter). Returns only
 /// on failure: `failed to execute PROGRAM` over the [`Exec`] error.
 pub fn exec_or_shell(argv: &[OsString]) -> anyhow::Error {
-    let err = if argv.is_empty() {
+    exec_failed(if argv.is_empty() {
         exec_login_shell(default_shell())
     } else {
         exec(argv)
-    };
-    let program = err.program.to_string_lossy().into_owned();
-    anyhow::Error::new(err).context(format!("failed to execute {program}"))
+    })
 }
 
 /// How many CPUs this process may run on (sched_getaffinity(2)), at least

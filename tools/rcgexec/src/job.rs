@@ -38,7 +38,7 @@ pub fn run(plan: Run) -> anyhow::Result<u8> {
     nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&waited), None)
         .context("cannot block signals")?;
 
-    let argv = spawn::argv(&plan.command)?;
+    let argv = common::process::c_args(&plan.command)?;
     let layout = Layout::own()?;
     let name = plan
         .name

@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use common::cgroup::{Hierarchy, Layout};
 
-use crate::spawn;
 use crate::Join;
 
 pub fn run(plan: Join) -> anyhow::Result<u8> {
-    let argv = spawn::argv(&plan.command)?;
+    let argv = common::process::c_args(&plan.command)?;
     let layout = Layout::own()?;
     let mut targets: Vec<(&Hierarchy, PathBuf)> = Vec::new();
     for (controllers, path) in &plan.groups {
@@ -48,8 +47,11 @@ pub fn run(plan: Join) -> anyhow::Result<u8> {
             });
         }
     }
-    let errno = spawn::exec(&argv);
-    Err(spawn::exec_error(&plan.command[0], errno))
+    let errno = common::process::execvp(&argv[0], &argv);
+    Err(common::process::exec_failed(common::error::Exec {
+        program: plan.command[0].clone(),
+        source: errno.into(),
+    }))
 }
 
 /// The hierarchies CONTROLLERS name: each controller's, `*` every

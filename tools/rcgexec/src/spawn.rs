@@ -10,7 +10,6 @@
 
 use std::ffi::{CString, OsString};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -18,34 +17,6 @@ use nix::errno::Errno;
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
-
-/// The command as C strings, made before the child exists.
-pub fn argv(command: &[OsString]) -> anyhow::Result<Vec<CString>> {
-    command
-        .iter()
-        .map(|a| CString::new(a.as_bytes()).context("an argument holds a NUL byte"))
-        .collect()
-}
-
-/// Executes `argv` through PATH (execvp, as cgexec). Returns only the error.
-/// Not `Command::exec`: the child of clone3 makes only async-signal-safe
-/// calls; the caller's signal state is given back by [`child`].
-pub fn exec(argv: &[CString]) -> Errno {
-    match nix::unistd::execvp(&argv[0], argv) {
-        Err(e) => e,
-        Ok(never) => match never {},
-    }
-}
-
-/// The error for an exec that failed (127 not found, else 126).
-pub fn exec_error(program: &OsString, errno: Errno) -> anyhow::Error {
-    let name = program.to_string_lossy().into_owned();
-    anyhow::Error::new(common::error::Exec {
-        program: program.clone(),
-        source: errno.into(),
-    })
-    .context(format!("failed to execute {name}"))
-}
 
 /// What the child reports through the pipe when it fails: the step and errno.
 const JOIN_FAILED: u8 = 1;
@@ -124,7 +95,10 @@ pub fn start(
                 .unwrap_or_default();
             Err(anyhow::Error::new(errno).context(format!("cannot join cgroup {dir}")))
         }
-        _ => Err(exec_error(program, errno)),
+        _ => Err(common::process::exec_failed(common::error::Exec {
+            program: program.clone(),
+            source: errno.into(),
+        })),
     }
 }
 
@@ -174,10 +148,7 @@ fn child(
             }
         }
     }
-    if let Err(e) = common::process::restore_inherited() {
-        tell(EXEC_FAILED, 0, e);
-    }
-    let errno = exec(argv);
+    let errno = common::process::execvp(&argv[0], argv);
     tell(EXEC_FAILED, 0, errno)
 }
 

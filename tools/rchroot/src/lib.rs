@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser};
 use common::error::{Code, Usage};
+use common::getopt::{text, Direct, Parsed};
 
 /// Run COMMAND with root directory set to NEWROOT.
 ///
@@ -22,7 +23,7 @@ use common::error::{Code, Usage};
 /// that says which ELF interpreter or library is missing when the command
 /// cannot start; with --pivot, a root that cannot be climbed out of; with
 /// --install, a way to fill NEWROOT with programs and their libraries.
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Default, PartialEq)]
 #[command(
     name = "rchroot",
     version,
@@ -262,11 +263,31 @@ pub const GETOPT: common::getopt::Table = {
     }
 };
 
+/// `rchroot [--userspec=U:G] [--groups=G] NEWROOT [COMMAND...]` read
+/// without clap; the options under clap's rules (--skip-chdir, --pivot,
+/// --mount-proc, --install) leave the line to it.
+impl Direct for Cli {
+    fn direct(parsed: &Parsed) -> Option<Cli> {
+        let mut cli = Cli::default();
+        for (name, value) in &parsed.options {
+            match (*name, value) {
+                ("userspec", Some(value)) => cli.userspec = Some(text(value)?),
+                ("groups", Some(value)) => cli.groups = Some(text(value)?),
+                _ => return None,
+            }
+        }
+        let mut operands = parsed.operands.iter();
+        cli.newroot = operands.next().map(PathBuf::from);
+        cli.command = operands.cloned().collect();
+        Some(cli)
+    }
+}
+
 /// The binary's whole life, `rchroot` and the multi-call binary's `rchroot`
 /// alike (`common::main!`): the command line `args` (`argv[0]` first) read as
 /// chroot reads it ([`GETOPT`]), [`run`], and the exit code.
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
-    common::cli::main_getopt::<Cli>("rchroot", 125, GETOPT.argv(args), run)
+    common::cli::main_direct::<Cli>("rchroot", 125, GETOPT.parse(args), run)
 }
 
 /// Runs the command in the new root (returns only on failure), or installs
@@ -331,6 +352,23 @@ mod tests {
     #[test]
     fn getopt_table_matches_the_options() {
         assert_eq!(GETOPT.differences(Cli::command()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn direct_reading_is_clap_reading() {
+        let read = |words| Some(GETOPT.parse(words));
+        let operands: &[&[&str]] = &[&[], &["/"], &["/srv", "ls", "-l"]];
+        let (differences, answered) =
+            common::getopt::direct_differences::<Cli>(&GETOPT, read, operands);
+        assert_eq!(differences, Vec::<String>::new());
+        assert!(answered > 10, "{answered}");
+        for line in [
+            &["rchroot", "/", "/bin/true"][..],
+            &["rchroot", "--userspec=0:0", "/srv"],
+        ] {
+            let parsed = GETOPT.parse(line.iter().map(OsString::from));
+            assert!(Cli::direct(&parsed).is_some(), "{line:?}");
+        }
     }
 
     #[test]

@@ -8,13 +8,14 @@ use std::io::Write;
 
 use anyhow::Context;
 use clap::Parser;
+use common::getopt::{text, Direct, Parsed};
 use nix::errno::Errno;
 
 use crate::posix;
 use crate::sysv::{self, Kind};
 
 /// Create various IPC resources.
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Default, PartialEq)]
 #[command(
     name = "ripcmk",
     version,
@@ -247,11 +248,34 @@ pub const GETOPT: common::getopt::Table = {
     }
 };
 
+/// Every line ipcmk's getopt reads, read without clap (the values are
+/// checked by [`Plan::new`]); only a value that is not UTF-8 is left to it.
+impl Direct for Cli {
+    fn direct(parsed: &Parsed) -> Option<Cli> {
+        let mut cli = Cli::default();
+        for (name, value) in &parsed.options {
+            match (*name, value) {
+                ("shmem", Some(value)) => cli.shmem = Some(text(value)?),
+                ("semaphore", Some(value)) => cli.semaphore = Some(text(value)?),
+                ("queue", None) => cli.queue = true,
+                ("posix-shmem", Some(value)) => cli.posix_shmem = Some(text(value)?),
+                ("posix-mqueue", None) => cli.posix_mqueue = true,
+                ("posix-semaphore", None) => cli.posix_semaphore = true,
+                ("name", Some(value)) => cli.name = Some(text(value)?),
+                ("mode", Some(value)) => cli.mode = Some(text(value)?),
+                _ => return None,
+            }
+        }
+        cli.rest = parsed.operands.clone();
+        Some(cli)
+    }
+}
+
 /// The binary's whole life, `ripcmk` and the multi-call binary's `ripcmk`
 /// alike (`common::main!`): the command line `args` (`argv[0]` first) read as
 /// ipcmk reads it ([`GETOPT`]), [`run`], and the exit code.
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
-    common::cli::main_getopt::<Cli>("ripcmk", 1, GETOPT.argv(args), run)
+    common::cli::main_direct::<Cli>("ripcmk", 1, GETOPT.parse(args), run)
 }
 
 /// Makes what the command line asks for and prints the ids.
@@ -319,6 +343,18 @@ mod tests {
             .unwrap();
         let cli = Cli::try_parse_from(argv).unwrap();
         assert_eq!((cli.mode.as_deref(), cli.shmem), (Some("-M"), None));
+    }
+
+    #[test]
+    fn direct_reading_is_clap_reading() {
+        let read = |words| Some(GETOPT.parse(words));
+        let operands: &[&[&str]] = &[&[], &["x", "-y"]];
+        let (differences, answered) =
+            common::getopt::direct_differences::<Cli>(&GETOPT, read, operands);
+        assert_eq!(differences, Vec::<String>::new());
+        assert!(answered > 50, "{answered}");
+        let parsed = GETOPT.parse(["ripcmk", "-M", "4096"].map(OsString::from));
+        assert!(Cli::direct(&parsed).is_some());
     }
 
     fn plan(args: &[&str]) -> anyhow::Result<Option<Plan>> {

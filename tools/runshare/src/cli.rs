@@ -5,9 +5,10 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser};
+use common::getopt::{text, Direct, Parsed};
 
 /// Run a program with some namespaces unshared from the parent.
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Default, PartialEq)]
 #[command(name = "runshare", version, infer_long_args = true)]
 pub struct Cli {
     /// Unshare the mount namespace; with FILE, keep it by a bind mount there.
@@ -153,6 +154,62 @@ pub struct Cli {
 
 /// A path as unshare takes it: an empty one too (clap's PathBuf parser
 /// refuses it; the system call then says what is wrong with it).
+/// Every line unshare's getopt reads, read without clap (`checks` and
+/// `plan` judge the values); only a value that is not UTF-8 where clap
+/// wants a string is left to it.
+impl Direct for Cli {
+    fn direct(parsed: &Parsed) -> Option<Cli> {
+        let mut cli = Cli::default();
+        for (name, value) in &parsed.options {
+            let path = || value.clone().map(PathBuf::from);
+            // Outer `None`: not UTF-8.
+            let string = || match value {
+                Some(value) => text(value).map(Some),
+                None => Some(None),
+            };
+            match *name {
+                "mount" => cli.mount = Some(path()),
+                "uts" => cli.uts = Some(path()),
+                "ipc" => cli.ipc = Some(path()),
+                "net" => cli.net = Some(path()),
+                "pid" => cli.pid = Some(path()),
+                "user" => cli.user = Some(path()),
+                "cgroup" => cli.cgroup = Some(path()),
+                "time" => cli.time = Some(path()),
+                "mount-proc" => cli.mount_proc = Some(path()),
+                "mount-binfmt" => cli.mount_binfmt = Some(path()),
+                "load-interp" => cli.load_interp = value.clone(),
+                "propagation" => cli.propagation = string()?,
+                "root" => cli.root = path(),
+                "wd" => cli.wd = path(),
+                "setuid" => cli.setuid = string()?,
+                "setgid" => cli.setgid = string()?,
+                "map-user" => cli.map_user = string()?,
+                "map-group" => cli.map_group = string()?,
+                "map-root-user" => cli.map_root_user = true,
+                "map-current-user" => cli.map_current_user = true,
+                "map-auto" => cli.map_auto = true,
+                "map-subids" => cli.map_subids = true,
+                "map-users" => cli.map_users.extend(string()?),
+                "map-groups" => cli.map_groups.extend(string()?),
+                "owner" => cli.owner = string()?,
+                "fork" => cli.fork = true,
+                "kill-child" => cli.kill_child = Some(string()?),
+                "forward-signals" => cli.forward_signals = true,
+                "setgroups" => cli.setgroups = string()?,
+                "keep-caps" => cli.keep_caps = true,
+                "clear-env" => cli.clear_env = true,
+                "whitelist-env" => cli.whitelist_env = value.clone(),
+                "monotonic" => cli.monotonic = string()?,
+                "boottime" => cli.boottime = string()?,
+                _ => return None,
+            }
+        }
+        cli.command = parsed.operands.clone();
+        Some(cli)
+    }
+}
+
 fn path() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
     use clap::builder::TypedValueParser;
     clap::builder::OsStringValueParser::new().map(PathBuf::from)

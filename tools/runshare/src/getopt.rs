@@ -10,7 +10,7 @@
 
 use std::ffi::OsString;
 
-use common::getopt::{Has, Stop, Table};
+use common::getopt::{Has, Parsed, Stop, Table};
 
 /// unshare's options, the long ones in its table's order (glibc lists the
 /// possibilities of an ambiguous abbreviation in this order), each with its
@@ -81,8 +81,9 @@ const OWN_MAPS: [&str; 4] = ["map-root-user", "map-current-user", "map-user", "m
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Line {
-    /// Run: the arguments (argv[0] first) in the canonical form.
-    Run(Vec<OsString>),
+    /// Run: the options that count, in order, and the program (for
+    /// [`crate::Cli`]: directly, or by clap from [`Parsed::argv`]).
+    Run(Parsed),
     /// `-h` or `-V` was reached: print that and do nothing else.
     Help,
     Version,
@@ -119,7 +120,7 @@ pub fn canonical(args: impl IntoIterator<Item = OsString>) -> Result<Line, Refus
         record(&mut given, name, value);
     }
     parsed.options = given;
-    parsed.argv().map(Line::Run).map_err(Refusal::Usage)
+    Ok(Line::Run(parsed))
 }
 
 /// Adds one option to those given, as unshare's getopt loop would let it
@@ -154,7 +155,12 @@ mod tests {
 
     fn words(line: &str) -> Result<Vec<String>, String> {
         match canonical(line.split(' ').map(OsString::from)) {
-            Ok(Line::Run(v)) => Ok(v.into_iter().map(|w| w.into_string().unwrap()).collect()),
+            Ok(Line::Run(parsed)) => Ok(parsed
+                .argv()
+                .unwrap()
+                .into_iter()
+                .map(|w| w.into_string().unwrap())
+                .collect()),
             Ok(other) => Ok(vec![format!("{other:?}")]),
             Err(Refusal::Usage(usage)) => Err(usage),
             Err(Refusal::Value(err)) => Err(format!("value: {err}")),
@@ -167,6 +173,26 @@ mod tests {
             GETOPT.differences(crate::Cli::command()),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn direct_reading_is_clap_reading() {
+        use common::getopt::Direct;
+        let read = |words| match canonical(words) {
+            Ok(Line::Run(parsed)) => Some(parsed),
+            _ => None,
+        };
+        let operands: &[&[&str]] = &[&[], &["true"], &["sh", "-c", "x"]];
+        let (differences, answered) =
+            common::getopt::direct_differences::<crate::Cli>(&GETOPT, read, operands);
+        assert_eq!(differences, Vec::<String>::new());
+        assert!(answered > 1000, "{answered}");
+        for line in ["x -fp --mount-proc true", "x -muinpf true"] {
+            let Ok(Line::Run(parsed)) = canonical(line.split(' ').map(OsString::from)) else {
+                panic!("{line}: not read");
+            };
+            assert!(crate::Cli::direct(&parsed).is_some(), "{line}");
+        }
     }
 
     #[test]

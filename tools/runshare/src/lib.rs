@@ -28,7 +28,9 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     // Fail closed before anything, as common::cli::parse_from does.
     common::cli::refuse_setid("runshare", 1);
     let text = match getopt::canonical(args) {
-        Ok(getopt::Line::Run(args)) => return common::cli::main::<Cli>("runshare", 1, args, run),
+        Ok(getopt::Line::Run(parsed)) => {
+            return common::cli::main_direct::<Cli>("runshare", 1, parsed, run)
+        }
         Ok(getopt::Line::Help) => common::help::render(&Cli::command(), false),
         Ok(getopt::Line::Version) => Cli::command().render_version(),
         Err(getopt::Refusal::Usage(usage)) => {
