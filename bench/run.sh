@@ -35,7 +35,7 @@ top=$PWD
 GOALS=(
     'rlsns\.sh: rlsns -t net' 1.00
     'rlsns\.sh: .*\([0-9]+ processes\)' 0.20
-    'rvethpair\.sh: rvethpair (setup|teardown)$' 0.33
+    'rvethpair\.sh: rvethpair setup\+teardown$' 0.33
     'rvethpair\.sh: ' -
     'rcgexec\.sh: rcgexec \(vs libcgroup\)' 0.50
     'rcgexec\.sh: rcgexec \(vs shell\)' 1.00
