@@ -31,13 +31,18 @@ cd "$(dirname "$0")/.."
 top=$PWD
 
 # "script: measure" pattern (Python re) and its goal, first match wins; "-":
-# no goal of its own (a phase shown to say where the time goes).
+# no goal of its own (a phase shown to say where the time goes, or a build
+# option measured to be seen).
 GOALS=(
     'rlsns\.sh: rlsns -t net' 1.00
     'rlsns\.sh: .*\([0-9]+ processes\)' 0.20
     'rvethpair\.sh: rvethpair setup\+teardown$' 0.33
     'rvethpair\.sh: ' -
     'rcgexec\.sh: rcgexec \(vs libcgroup\)' 0.50
+    # The multi-call binary is a build option whose start-up the issue asks
+    # to measure; the goal of 1.00 is the separate binaries' (rchroot.sh,
+    # runshare.sh), the ones the package installs.
+    'multicall\.sh: ' -
     'rcgexec\.sh: rcgexec \(vs shell\)' 1.00
     '.' 1.00
 )
