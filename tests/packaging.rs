@@ -330,8 +330,8 @@ fn deb_installs_everything_and_purges_clean() {
     );
     assert_eq!(built.code, 0, "cargo deb: {}", built.stderr);
     let deb = built.stdout.lines().last().unwrap().to_string();
-    // $auto: dpkg-shlibdeps read the binaries (Rust's std links libc);
-    // and glibc 2.36 for their packed relocations (DT_RELR), which it
+    // $auto: dpkg-shlibdeps read the binaries (Rust's std links libc,
+    // roverlay zlib); and glibc 2.36 for their packed relocations (DT_RELR), which it
     // cannot see.
     let depends = run(Command::new("dpkg-deb").args(["--field", &deb, "Depends"]));
     let relr = run(Command::new("readelf")
@@ -343,7 +343,8 @@ fn deb_installs_everything_and_purges_clean() {
     );
     assert!(
         depends.stdout.matches("libc6 (>= ").count() == 2
-            && depends.stdout.contains("libc6 (>= 2.36)"),
+            && depends.stdout.contains("libc6 (>= 2.36)")
+            && depends.stdout.contains("zlib1g (>= "),
         "Depends: {depends:?}"
     );
 

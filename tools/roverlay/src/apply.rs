@@ -83,7 +83,7 @@ fn reader(file: File) -> std::io::Result<Box<dyn Read>> {
     let mut buf = BufReader::with_capacity(1 << 20, file);
     let head = std::io::BufRead::fill_buf(&mut buf)?;
     Ok(if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::read::MultiGzDecoder::new(buf))
+        Box::new(crate::gzip::MultiGzReader::new(buf))
     } else {
         Box::new(buf)
     })

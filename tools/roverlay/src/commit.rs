@@ -44,15 +44,15 @@ pub fn commit(upper: &Path, layer: &Path) -> anyhow::Result<()> {
             let _ = std::fs::remove_file(staged);
         });
     }
-    let out = BufWriter::with_capacity(1 << 20, file);
-    let file = if gzipped(layer) {
-        let gz = ParGzEncoder::new(out, flate2::Compression::default(), gzip::CHUNK);
-        let gz = write_tar(gz, upper)?;
-        gz.finish().with_context(write_fail)?
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    if gzipped(layer) {
+        let mut gz = ParGzEncoder::new(&mut out, flate2::Compression::default(), gzip::CHUNK);
+        write_tar(&mut gz, upper)?;
+        gz.finish().with_context(write_fail)?;
     } else {
-        write_tar(out, upper)?
-    };
-    let file = file
+        write_tar(&mut out, upper)?;
+    }
+    let file = out
         .into_inner()
         .map_err(|e| e.into_error())
         .with_context(write_fail)?;
@@ -131,19 +131,20 @@ fn link_in(
     }
 }
 
-/// Writes the layer of `upper` into `out`, and gives `out` back.
-fn write_tar<W: Write>(out: W, upper: &Path) -> anyhow::Result<W> {
+/// Writes the layer of `upper` into `out` (one copy of the writer for
+/// plain and gzip layers alike: tar writes through `dyn Write` anyway).
+fn write_tar(out: &mut dyn Write, upper: &Path) -> anyhow::Result<()> {
     let mut writer = Writer {
         tar: Builder::new(out),
         upper,
         links: HashMap::new(),
     };
     writer.dir(Path::new(""))?;
-    writer.tar.into_inner().context("cannot finish the layer")
+    writer.tar.finish().context("cannot finish the layer")
 }
 
-struct Writer<'a, W: Write> {
-    tar: Builder<W>,
+struct Writer<'a, 'w> {
+    tar: Builder<&'w mut dyn Write>,
     upper: &'a Path,
     /// The first name of each multiply-linked file written, by (dev, ino).
     links: HashMap<(u64, u64), PathBuf>,
@@ -161,7 +162,7 @@ fn header(kind: EntryType, meta: &Metadata) -> Header {
     h
 }
 
-impl<W: Write> Writer<'_, W> {
+impl Writer<'_, '_> {
     fn dir(&mut self, rel: &Path) -> anyhow::Result<()> {
         for name in tree::sorted_names(&self.upper.join(rel))? {
             let rel = rel.join(&name);

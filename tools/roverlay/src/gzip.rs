@@ -7,13 +7,20 @@
 //! gives the same bytes on any machine. Each chunk gets a thread of its
 //! own (a spawn costs microseconds, a MiB of deflate tens of
 //! milliseconds): no pool, queue or shutdown to get right.
+//!
+//! zlib writes and reads the gzip wrapper (header, CRC-32, length) itself
+//! (`Compress::new_gzip`, `Decompress::new_gzip`): no second gzip layer
+//! and checksum in the binary.
 
 use std::collections::VecDeque;
-use std::io::{self, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::thread::{self, JoinHandle};
 
-use flate2::write::GzEncoder;
-use flate2::Compression;
+use flate2::write::ZlibEncoder;
+use flate2::{Compress, Compression, Decompress, FlushDecompress, Status};
+
+/// zlib's largest window, 32 KiB.
+const WINDOW_BITS: u8 = 15;
 
 /// Input bytes per gzip member. Each member starts with an empty window,
 /// which costs 0.005% in size at this length; 4 MiB was no faster on two
@@ -61,7 +68,8 @@ impl<W: Write> ParGzEncoder<W> {
         let level = self.level;
         let worker = thread::Builder::new().name("roverlay-gzip".into());
         let handle = worker.spawn(move || {
-            let mut gz = GzEncoder::new(Vec::new(), level);
+            let mut gz =
+                ZlibEncoder::new_with_compress(Vec::new(), Compress::new_gzip(level, WINDOW_BITS));
             gz.write_all(&data)?;
             gz.finish()
         })?;
@@ -114,6 +122,55 @@ impl<W: Write> Write for ParGzEncoder<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.drain()?;
         self.inner.flush()
+    }
+}
+
+/// A `Read` of the gzip members `inner` holds, one after another, as one
+/// stream (flate2's `MultiGzDecoder`): a corrupt member, or a stream that
+/// ends inside one, is an error.
+pub struct MultiGzReader<R: BufRead> {
+    inner: R,
+    inflate: Decompress,
+}
+
+impl<R: BufRead> MultiGzReader<R> {
+    pub fn new(inner: R) -> Self {
+        MultiGzReader {
+            inner,
+            inflate: Decompress::new_gzip(WINDOW_BITS),
+        }
+    }
+}
+
+impl<R: BufRead> Read for MultiGzReader<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let input = self.inner.fill_buf()?;
+            if input.is_empty() {
+                // Between two members, or inside one.
+                if self.inflate.total_in() == 0 {
+                    return Ok(0);
+                }
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the gzip stream ends inside a member",
+                ));
+            }
+            let (read, written) = (self.inflate.total_in(), self.inflate.total_out());
+            let status = self
+                .inflate
+                .decompress(input, out, FlushDecompress::None)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            let used = (self.inflate.total_in() - read) as usize;
+            let made = (self.inflate.total_out() - written) as usize;
+            self.inner.consume(used);
+            if status == Status::StreamEnd {
+                self.inflate = Decompress::new_gzip(WINDOW_BITS);
+            }
+            if made > 0 || out.is_empty() {
+                return Ok(made);
+            }
+        }
     }
 }
 
@@ -199,6 +256,42 @@ mod tests {
             .read_to_string(&mut out)
             .unwrap();
         assert_eq!(out, "firstsecond");
+    }
+
+    fn unpacked(packed: &[u8]) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        MultiGzReader::new(packed).read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn the_reader_reads_every_member_as_one_stream() {
+        let data = sample(10 * 4096 + 123);
+        let (packed, _) = round_trip(&data, 4096);
+        assert_eq!(unpacked(&packed).unwrap(), data);
+        // gzip(1)'s own, one member.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), Compression::fast());
+        gz.write_all(&data).unwrap();
+        assert_eq!(unpacked(&gz.finish().unwrap()).unwrap(), data);
+        let (empty, _) = round_trip(b"", 16);
+        assert_eq!(unpacked(&empty).unwrap(), b"");
+    }
+
+    #[test]
+    fn the_reader_refuses_a_cut_or_corrupt_stream() {
+        let data = sample(3 * 4096);
+        let (packed, _) = round_trip(&data, 4096);
+        for cut in [1, 10, packed.len() / 2, packed.len() - 1] {
+            let err = unpacked(&packed[..cut]).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "cut at {cut}");
+        }
+        let mut bad = packed.clone();
+        bad[0] ^= 0xff;
+        let err = unpacked(&bad).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+        let mut trailing = packed;
+        trailing.extend_from_slice(b"garbage");
+        assert!(unpacked(&trailing).is_err());
     }
 
     /// Takes `room` bytes, then fails.
