@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use common::cgroup::{Hierarchy, Layout};
 
-use crate::Join;
+use crate::{spawn, Join};
 
 pub fn run(plan: Join) -> anyhow::Result<u8> {
     let argv = common::process::c_args(&plan.command)?;
@@ -48,10 +48,7 @@ pub fn run(plan: Join) -> anyhow::Result<u8> {
         }
     }
     let errno = common::process::execvp(&argv[0], &argv);
-    Err(common::process::exec_failed(common::error::Exec {
-        program: plan.command[0].clone(),
-        source: errno.into(),
-    }))
+    Err(spawn::exec_error(&plan.command[0], errno))
 }
 
 /// The hierarchies CONTROLLERS name: each controller's, `*` every

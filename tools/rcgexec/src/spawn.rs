@@ -18,6 +18,15 @@ use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
+/// The command's exec failed with `errno`: `failed to execute PROGRAM`
+/// (exit 127 when not found, else 126).
+pub fn exec_error(program: &OsString, errno: Errno) -> anyhow::Error {
+    common::process::exec_failed(common::error::Exec {
+        program: program.clone(),
+        source: errno.into(),
+    })
+}
+
 /// What the child reports through the pipe when it fails: the step and errno.
 const JOIN_FAILED: u8 = 1;
 const EXEC_FAILED: u8 = 2;
@@ -95,10 +104,7 @@ pub fn start(
                 .unwrap_or_default();
             Err(anyhow::Error::new(errno).context(format!("cannot join cgroup {dir}")))
         }
-        _ => Err(common::process::exec_failed(common::error::Exec {
-            program: program.clone(),
-            source: errno.into(),
-        })),
+        _ => Err(exec_error(program, errno)),
     }
 }
 

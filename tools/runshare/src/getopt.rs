@@ -1,9 +1,10 @@
 //! unshare's command line as glibc getopt_long reads it (option string
 //! `+fhVmuinpCTUrR:w:S:G:cl:`, the long table below; `common::getopt` reads
-//! it), turned into one clap reads the same way: every option long and
-//! whole (`-R dir` → `--root=dir`, `--ro dir` → `--root=dir`), each given
-//! once with the value that counts (unshare's rules below), the program
-//! after `--`. Usage errors are glibc's words.
+//! it): each option by its long name, given once with the value that
+//! counts (unshare's rules below), and the program. `Cli` is filled from
+//! that directly, or by clap from its canonical form (`Parsed::argv`:
+//! `-R dir` → `--root=dir`, `--ro dir` → `--root=dir`, the program after
+//! `--`). Usage errors are glibc's words.
 //!
 //! unshare's short namespace options take no argument (`-m=x` is `-m`, `-=`:
 //! an invalid option), unlike nsenter's; only the long ones take `=FILE`.
