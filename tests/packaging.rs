@@ -367,6 +367,27 @@ fn deb_installs_everything_and_purges_clean() {
         "/usr/share/man/man8/rvethpair.8.gz\n"
     );
     assert_eq!(bash_complete(&["rlsns", "--ty"]).stdout, "--type\n");
+    // Release binaries carry no unwind tables (common/release-link.rs),
+    // and a backtrace asked for by the environment neither aborts nor
+    // shows: the error is the usual one line and exit status.
+    let sections = run(Command::new("readelf")
+        .arg("-SW")
+        .arg(top().join("target/release/rchroot")));
+    assert!(
+        sections.code == 0 && !sections.stdout.contains(" .eh_frame "),
+        "rchroot with unwind tables: {sections:?}"
+    );
+    let failed = run(Command::new("/usr/sbin/rchroot")
+        .args(["/nonexistent-root", "true"])
+        .env("RUST_BACKTRACE", "full")
+        .env("RUST_LIB_BACKTRACE", "1"));
+    assert_eq!(
+        (failed.code, failed.stderr.as_str()),
+        (
+            125,
+            "rchroot: cannot change root directory to '/nonexistent-root': No such file or directory\n"
+        )
+    );
     let version = run(Command::new("/usr/bin/rlsns").arg("--version"));
     assert_eq!(
         (version.code, version.stdout),

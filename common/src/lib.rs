@@ -17,3 +17,4 @@ pub mod ns;
 pub mod num;
 pub mod process;
 pub mod rollback;
+mod unwind;
