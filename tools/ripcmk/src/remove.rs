@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
 use clap::Parser;
+use common::getopt::{text, Direct, Parsed};
 use nix::errno::Errno;
 
 use crate::posix;
@@ -30,7 +31,7 @@ fn ordered(text: &str) -> Result<Ordered, std::convert::Infallible> {
 }
 
 /// Remove certain IPC resources.
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Default)]
 #[command(
     name = "ripcrm",
     version,
@@ -130,10 +131,10 @@ pub const GETOPT: common::getopt::Table = {
     }
 };
 
-/// The command line as clap reads it (see [`GETOPT`]), or getopt's usage
-/// error. The old form (`ripcrm shm ID...`) is read as it is: ipcrm reads
-/// no options there (`ipcrm shm 1 -v` names the id "-v").
-pub fn args(argv: impl IntoIterator<Item = OsString>) -> Result<Vec<OsString>, String> {
+/// The command line as ipcrm's getopt reads it (see [`GETOPT`]). The old
+/// form (`ripcrm shm ID...`) is read as it is: ipcrm reads no options there
+/// (`ipcrm shm 1 -v` names the id "-v").
+pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Parsed {
     let mut argv: Vec<OsString> = argv.into_iter().collect();
     if argv
         .get(1)
@@ -141,9 +142,49 @@ pub fn args(argv: impl IntoIterator<Item = OsString>) -> Result<Vec<OsString>, S
         .is_some_and(|w| kind_named(w).is_some())
     {
         argv.insert(1, "--".into());
-        return Ok(argv);
     }
-    GETOPT.argv(argv)
+    GETOPT.parse(argv)
+}
+
+/// Every line ipcrm's getopt reads, read without clap (the values are
+/// checked by [`Plan::new`]); only a value that is not UTF-8 is left to
+/// it. The values are numbered in command-line order as clap numbers them
+/// ([`ordered`]).
+impl Direct for Cli {
+    fn direct(parsed: &Parsed) -> Option<Cli> {
+        let mut cli = Cli::default();
+        for (name, value) in &parsed.options {
+            let value = value.as_deref().map(text);
+            let list = match *name {
+                "shmem-id" => &mut cli.shmem_id,
+                "shmem-key" => &mut cli.shmem_key,
+                "queue-id" => &mut cli.queue_id,
+                "queue-key" => &mut cli.queue_key,
+                "semaphore-id" => &mut cli.semaphore_id,
+                "semaphore-key" => &mut cli.semaphore_key,
+                "posix-shmem" => &mut cli.posix_shmem,
+                "posix-mqueue" => &mut cli.posix_mqueue,
+                "posix-semaphore" => &mut cli.posix_semaphore,
+                "verbose" => &mut cli.verbose,
+                "all" => {
+                    cli.all = Some(match value {
+                        None => None,
+                        Some(kind) => Some(kind?),
+                    });
+                    continue;
+                }
+                _ => return None,
+            };
+            let Ok(value) = ordered(&value.unwrap_or(Some(String::new()))?);
+            list.push(value);
+        }
+        cli.args = parsed
+            .operands
+            .iter()
+            .map(|w| text(w))
+            .collect::<Option<_>>()?;
+        Some(cli)
+    }
 }
 
 /// Which object one removal names.
@@ -420,9 +461,9 @@ fn remove_target(kind: Kind, target: &Target, verbose: bool) -> anyhow::Result<b
 
 /// The binary's whole life, `ripcrm` and the multi-call binary's `ripcrm`
 /// alike (`common::main!`): the command line `args` (`argv[0]` first) read as
-/// ipcrm reads it ([`args`]), [`run`], and the exit code.
+/// ipcrm reads it ([`parse`]), [`run`], and the exit code.
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
-    common::cli::main_getopt::<Cli>("ripcrm", 1, self::args(args), run)
+    common::cli::main_direct::<Cli>("ripcrm", 1, parse(args), run)
 }
 
 /// Removes what the command line names; 1 if anything could not be.
@@ -461,9 +502,55 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     Ok(if ok { 0 } else { 1 })
 }
 
+/// Two readings of a line are alike when they ask the same in the same
+/// order, whatever numbers their values got (the count goes on from one
+/// reading to the next).
+#[cfg(test)]
+impl PartialEq for Cli {
+    fn eq(&self, other: &Cli) -> bool {
+        fn asked(cli: &Cli) -> impl PartialEq + '_ {
+            let lists = [
+                &cli.shmem_id,
+                &cli.shmem_key,
+                &cli.queue_id,
+                &cli.queue_key,
+                &cli.semaphore_id,
+                &cli.semaphore_key,
+                &cli.posix_shmem,
+                &cli.posix_mqueue,
+                &cli.posix_semaphore,
+                &cli.verbose,
+            ];
+            let mut values: Vec<(usize, usize, &str)> = lists
+                .iter()
+                .enumerate()
+                .flat_map(|(n, list)| list.iter().map(move |o| (o.0, n, o.1.as_str())))
+                .collect();
+            values.sort();
+            let values: Vec<(usize, &str)> = values.into_iter().map(|(_, n, t)| (n, t)).collect();
+            (values, &cli.all, &cli.args)
+        }
+        asked(self) == asked(other)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn direct_reading_is_clap_reading() {
+        let read = |words| Some(super::parse(words));
+        let operands: &[&[&str]] = &[&[], &["x", "-y"], &["shm", "1"]];
+        let (differences, answered) =
+            common::getopt::direct_differences::<Cli>(&GETOPT, read, operands);
+        assert_eq!(differences, Vec::<String>::new());
+        assert!(answered > 50, "{answered}");
+        for line in [&["ripcrm", "-M", "0x5eed"][..], &["ripcrm", "shm", "1"]] {
+            let parsed = super::parse(line.iter().map(OsString::from));
+            assert!(Cli::direct(&parsed).is_some(), "{line:?}");
+        }
+    }
 
     fn plan(args: &[&str]) -> anyhow::Result<Plan> {
         Plan::new(Cli::try_parse_from(args).unwrap())
@@ -480,7 +567,7 @@ mod tests {
     #[test]
     fn all_takes_its_kind_attached_as_getopt_does() {
         let args = |v: &[&str]| -> Vec<OsString> { v.iter().map(Into::into).collect() };
-        let read = |v: &[&str]| super::args(args(v)).unwrap();
+        let read = |v: &[&str]| super::parse(args(v)).argv().unwrap();
         assert_eq!(
             read(&["r", "-ashm", "-vamsg", "-a=x", "-a", "sem", "-m", "-a"]),
             args(&[
