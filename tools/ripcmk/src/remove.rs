@@ -274,21 +274,27 @@ fn class_named(word: &str) -> Option<Class> {
     }
 }
 
+impl Cli {
+    /// The values of the options that name an object to remove, each
+    /// option's in the order of the fields.
+    fn removals(&self) -> [&Vec<Ordered>; 9] {
+        [
+            &self.shmem_id,
+            &self.shmem_key,
+            &self.queue_id,
+            &self.queue_key,
+            &self.semaphore_id,
+            &self.semaphore_key,
+            &self.posix_shmem,
+            &self.posix_mqueue,
+            &self.posix_semaphore,
+        ]
+    }
+}
+
 impl Plan {
     pub fn new(cli: Cli) -> anyhow::Result<Plan> {
-        let no_options = [
-            &cli.shmem_id,
-            &cli.shmem_key,
-            &cli.queue_id,
-            &cli.queue_key,
-            &cli.semaphore_id,
-            &cli.semaphore_key,
-            &cli.posix_shmem,
-            &cli.posix_mqueue,
-            &cli.posix_semaphore,
-        ]
-        .iter()
-        .all(|v| v.is_empty())
+        let no_options = cli.removals().iter().all(|v| v.is_empty())
             && cli.all.is_none()
             && cli.verbose.is_empty();
         if let (true, Some(kind)) = (no_options, cli.args.first().and_then(|w| kind_named(w))) {
@@ -509,20 +515,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 impl PartialEq for Cli {
     fn eq(&self, other: &Cli) -> bool {
         fn asked(cli: &Cli) -> impl PartialEq + '_ {
-            let lists = [
-                &cli.shmem_id,
-                &cli.shmem_key,
-                &cli.queue_id,
-                &cli.queue_key,
-                &cli.semaphore_id,
-                &cli.semaphore_key,
-                &cli.posix_shmem,
-                &cli.posix_mqueue,
-                &cli.posix_semaphore,
-                &cli.verbose,
-            ];
+            let lists = cli.removals().into_iter().chain([&cli.verbose]);
             let mut values: Vec<(usize, usize, &str)> = lists
-                .iter()
                 .enumerate()
                 .flat_map(|(n, list)| list.iter().map(move |o| (o.0, n, o.1.as_str())))
                 .collect();

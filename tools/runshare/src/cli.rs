@@ -152,8 +152,6 @@ pub struct Cli {
     pub command: Vec<OsString>,
 }
 
-/// A path as unshare takes it: an empty one too (clap's PathBuf parser
-/// refuses it; the system call then says what is wrong with it).
 /// Every line unshare's getopt reads, read without clap (`checks` and
 /// `plan` judge the values); only a value that is not UTF-8 where clap
 /// wants a string is left to it.
@@ -210,6 +208,8 @@ impl Direct for Cli {
     }
 }
 
+/// A path as unshare takes it: an empty one too (clap's PathBuf parser
+/// refuses it; the system call then says what is wrong with it).
 fn path() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
     use clap::builder::TypedValueParser;
     clap::builder::OsStringValueParser::new().map(PathBuf::from)
